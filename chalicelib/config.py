@@ -1,0 +1,59 @@
+"""Settings read from the environment.
+
+Every deployed difference between the local stack and AWS is an environment variable set per stage in
+`.chalice/config.json`, so the same code runs against the emulator, the WeCom simulator and the real services.
+"""
+from __future__ import annotations
+
+import os
+
+APP_NAME = "yunqiao"
+
+
+def stage() -> str:
+    """The Chalice stage: `local`, `dev` or `prod`."""
+    return os.environ.get("YQ_STAGE", "local")
+
+
+def resource_name(logical: str, stage_name: str | None = None) -> str:
+    """Physical name of a table or queue; one naming rule shared by the app, infra/ and the local stack."""
+    return f"{APP_NAME}-{stage_name or stage()}-{logical}"
+
+
+def region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "ap-southeast-1"
+
+
+def aws_endpoint() -> str | None:
+    """The emulator's URL in the local stack and tests; None on AWS (boto3 then uses the real endpoints)."""
+    return os.environ.get("AWS_ENDPOINT_URL") or None
+
+
+def wecom_base_url() -> str:
+    """WeCom's API root, or the simulator's in the local stack and tests."""
+    return os.environ.get("YQ_WECOM_BASE_URL", "https://qyapi.weixin.qq.com").rstrip("/")
+
+
+def wechat_base_url() -> str:
+    """The WeChat official-account API root (OAuth code exchange), or the simulator's."""
+    return os.environ.get("YQ_WECHAT_BASE_URL", "https://api.weixin.qq.com").rstrip("/")
+
+
+def public_base_url() -> str:
+    """Where the app is reachable from a phone; used for the 与我协作 link when a tenant sets none."""
+    return os.environ.get("YQ_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+def callback_max_age_seconds() -> int:
+    """How old a callback's timestamp may be before it is refused as a replay."""
+    return int(os.environ.get("YQ_CALLBACK_MAX_AGE", "300"))
+
+
+def suite_id() -> str | None:
+    """The third-party contacts suite this deployment serves, if any."""
+    return os.environ.get("YQ_SUITE_ID") or None
+
+
+def suite_secret_id() -> str:
+    """Secrets Manager id of the suite's secret, token and EncodingAESKey."""
+    return os.environ.get("YQ_SUITE_SECRET_ID", f"{APP_NAME}/{stage()}/suite")

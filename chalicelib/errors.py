@@ -1,0 +1,63 @@
+"""Errors the domain raises and the handlers turn into `{"error": {"code", "message"}}` replies.
+
+Plain Python on purpose: domain modules raise these without knowing about HTTP frameworks.
+"""
+from __future__ import annotations
+
+
+class AppError(Exception):
+    """A refusal the caller can act on: a stable machine code, a human message and the HTTP status it maps to."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+
+    def to_body(self) -> dict:
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+class BadRequest(AppError):
+    status = 400
+    code = "bad_request"
+
+
+class Unauthorized(AppError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(AppError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(AppError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(AppError):
+    status = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(AppError):
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(AppError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class TenantNotFound(NotFound):
+    code = "tenant_not_found"
+
+    def __init__(self, tenant_key: str) -> None:
+        super().__init__(f"no tenant {tenant_key!r}")

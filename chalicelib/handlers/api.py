@@ -1,0 +1,77 @@
+"""The HTTP conventions every route shares: JSON errors, request-scoped logging, and the blueprint that applies them.
+
+Chalice turns any exception raised in a view into its own `{"Code", "Message"}` body; routes declared through
+`ApiBlueprint.route` turn the domain's `AppError` into our `{"error": {"code", "message"}}` with the right status
+instead, and `json_errors` rewrites the bodies Chalice produces itself (bad JSON, unhandled errors) the same way.
+"""
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any, Callable
+
+from chalice import Blueprint, Response
+
+from chalicelib.errors import AppError
+from chalicelib.observability import bind_request, logger
+
+JSON = "application/json"
+
+
+def error_response(status: int, code: str, message: str) -> Response:
+    return Response(
+        body=json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False),
+        status_code=status,
+        headers={"Content-Type": JSON},
+    )
+
+
+def app_error_response(err: AppError) -> Response:
+    return error_response(err.status, err.code, err.message)
+
+
+class ApiBlueprint(Blueprint):
+    """A Blueprint whose routes answer AppError with our JSON error body."""
+
+    def route(self, path: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        register = super().route(path, **kwargs)
+
+        def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+            @functools.wraps(view)
+            def answering_errors(*args: Any, **kw: Any) -> Any:
+                try:
+                    return view(*args, **kw)
+                except AppError as err:
+                    logger.info("request refused", extra={"code": err.code, "status": err.status})
+                    return app_error_response(err)
+
+            register(answering_errors)
+            return view
+
+        return decorator
+
+
+_CHALICE_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+    500: "internal_error",
+}
+
+
+def json_errors(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    """HTTP middleware: one log context per request, and Chalice's own error bodies in our shape."""
+    context = getattr(event, "context", None) or {}
+    bind_request(context.get("requestId"), (getattr(event, "uri_params", None) or {}).get("tenantKey"))
+    response = get_response(event)
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and "Code" in body and "Message" in body:
+        status = response.status_code
+        message = "internal error" if status >= 500 else str(body["Message"])
+        return error_response(status, _CHALICE_CODES.get(status, "error"), message)
+    return response

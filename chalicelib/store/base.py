@@ -1,0 +1,27 @@
+"""What every table model shares: where the table is and how PynamoDB reaches it.
+
+Table names and the endpoint come from configuration at import time, so the same models run against the local
+emulator and real DynamoDB. `infra/` renders the CloudFormation tables from these models, which makes the models
+the one definition of every table's keys and indexes.
+"""
+from __future__ import annotations
+
+from chalicelib import config
+
+
+def table_meta(logical_name: str) -> type:
+    """A PynamoDB `Meta` for the table with this logical name in the current stage."""
+    return type(
+        "Meta",
+        (),
+        {
+            "logical_name": logical_name,
+            "table_name": config.resource_name(logical_name),
+            "region": config.region(),
+            "host": config.aws_endpoint(),
+            "billing_mode": "PAY_PER_REQUEST",
+            "connect_timeout_seconds": 2,
+            "read_timeout_seconds": 5,
+            "max_retry_attempts": 3,
+        },
+    )

@@ -1,0 +1,63 @@
+"""The local AWS emulator (moto server) on loopback, with a stage's tables and queues created in it.
+
+Used by `make run` and by the test session: both get the resources from `infra.resources`, the same definition
+AWS gets.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import closing
+
+LOCAL_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": "ap-southeast-1",
+    "AWS_REGION": "ap-southeast-1",
+}
+
+
+def free_port() -> int:
+    with closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_http(url: str, timeout: float = 30.0, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            if process is not None and process.poll() is not None:
+                raise RuntimeError(f"process for {url} exited with {process.returncode}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{url} did not answer within {timeout:.0f}s")
+            time.sleep(0.1)
+
+
+def start_emulator(port: int, log_file=subprocess.DEVNULL) -> subprocess.Popen:
+    """Start moto server as a child process and wait until it answers."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **LOCAL_CREDENTIALS},
+    )
+    wait_for_http(f"http://127.0.0.1:{port}/moto-api/", process=process)
+    return process
+
+
+def create_stage_resources(stage: str, progress=lambda _msg: None) -> None:
+    """Create the stage's tables and queues in the emulator that AWS_ENDPOINT_URL points at."""
+    from infra.local import create_resources
+    from infra.resources import data_resources
+
+    create_resources(data_resources(stage), progress)

@@ -1,0 +1,55 @@
+"""Seed the local stack: the demo tenant bound to the simulator's demo corp, and the suite's secret.
+
+Reads the same scenario file the simulator loads, so the tenant's secrets and the simulated corp always agree.
+Idempotent: a second `make run` finds the tenant and leaves it as it is.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from chalicelib import config, tenants
+from chalicelib.errors import Conflict
+from chalicelib.store import secrets
+from chalicelib.store import tenants as tenant_store
+
+DEMO_TENANT_KEY = "tndemo0001"
+
+
+def _secret_of(corp: dict, kind: str) -> dict:
+    return next(s for s in corp["secrets"] if s["kind"] == kind)
+
+
+def seed(scenario_path: Path) -> tenant_store.Tenant:
+    scenario = json.loads(scenario_path.read_text(encoding="utf-8"))
+    corp = scenario["corps"][0]
+    app_secret = _secret_of(corp, "app")
+    try:
+        tenant = tenants.create_self_built(
+            tenant_key=DEMO_TENANT_KEY,
+            name=corp["corp_name"],
+            corp_id=corp["corpid"],
+            agent_id=str(app_secret["agentid"]),
+            auto_sync_customers=True,
+            public_base_url=config.public_base_url(),
+            wecom_secrets={
+                "contacts_secret": _secret_of(corp, "contacts")["secret"],
+                "customer_secret": _secret_of(corp, "externalcontact")["secret"],
+                "app_secret": app_secret["secret"],
+                "callback_token": corp["callback"]["token"],
+                "callback_aes_key": corp["callback"]["encoding_aes_key"],
+            },
+        )
+    except Conflict:
+        tenant = tenant_store.get(DEMO_TENANT_KEY)
+    for suite in scenario.get("suites", [])[:1]:
+        secrets.put(
+            config.suite_secret_id(),
+            {
+                "suite_id": suite["suite_id"],
+                "suite_secret": suite["suite_secret"],
+                "callback_token": suite["callback"]["token"],
+                "callback_aes_key": suite["callback"]["encoding_aes_key"],
+            },
+        )
+    return tenant

@@ -1,0 +1,63 @@
+"""Test session setup: the environment every chalicelib module reads at import, and the emulator on loopback.
+
+The environment is set here, at collection time, before any test module imports chalicelib (PynamoDB models read
+their endpoint when their class is created). Each pytest-xdist worker gets an emulator of its own.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from dev.emulator import LOCAL_CREDENTIALS, create_stage_resources, free_port, start_emulator  # noqa: E402
+
+EMULATOR_PORT = free_port()
+SIMULATOR_PORT = free_port()
+os.environ.update(LOCAL_CREDENTIALS)
+os.environ.update(
+    {
+        "YQ_STAGE": "local",
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{EMULATOR_PORT}",
+        "YQ_PUBLIC_BASE_URL": "https://yq.test",
+        "YQ_WECOM_BASE_URL": f"http://127.0.0.1:{SIMULATOR_PORT}",
+        "YQ_WECHAT_BASE_URL": f"http://127.0.0.1:{SIMULATOR_PORT}",
+        "POWERTOOLS_METRICS_NAMESPACE": "Yunqiao",
+        "POWERTOOLS_DEV": "false",
+    }
+)
+
+
+@pytest.fixture(scope="session")
+def emulator():
+    """moto server with the local stage's tables and queues, created from infra's definition."""
+    process = start_emulator(EMULATOR_PORT)
+    try:
+        create_stage_resources("local")
+        yield os.environ["AWS_ENDPOINT_URL"]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def simulator_session():
+    """The WeCom simulator with the demo corp, on the port YQ_WECOM_BASE_URL names."""
+    from dev.wecom_sim.harness import start_simulator
+
+    sim = start_simulator(str(ROOT / "dev" / "scenarios" / "demo.json"), port=SIMULATOR_PORT)
+    try:
+        yield sim
+    finally:
+        sim.stop()
+
+
+@pytest.fixture
+def simulator(simulator_session):
+    """The simulator reset to the demo scenario: no tokens, calls, faults or changes left by another test."""
+    simulator_session.control.reset()
+    return simulator_session
