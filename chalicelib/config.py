@@ -57,3 +57,22 @@ def suite_id() -> str | None:
 def suite_secret_id() -> str:
     """Secrets Manager id of the suite's secret, token and EncodingAESKey."""
     return os.environ.get("YQ_SUITE_SECRET_ID", f"{APP_NAME}/{stage()}/suite")
+
+
+def _int_setting(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+def wecom_max_attempts(default: int) -> int:
+    """Attempts per WeCom call before a transient failure becomes an error."""
+    return _int_setting("YQ_WECOM_MAX_ATTEMPTS", default)
+
+
+def wecom_rate_per_minute(default: int) -> int:
+    """Client-side WeCom calls per corp and API per minute, kept below WeCom's 10,000 so its block never trips."""
+    return _int_setting("YQ_WECOM_RATE_PER_MINUTE", default)
+
+
+def wecom_rate_block(default: int) -> int:
+    """Permits an instance takes from the shared bucket at once: one DynamoDB write per block, not per call."""
+    return _int_setting("YQ_WECOM_RATE_BLOCK", default)

@@ -5,6 +5,9 @@ from pynamodb.models import Model
 
 
 def all_models() -> list[type[Model]]:
-    from chalicelib.store import tenants
+    from chalicelib.store import tenants, wecom_state
 
-    return [tenants.Tenant]
+    return [
+        tenants.Tenant,
+        wecom_state.WeComState,
+    ]

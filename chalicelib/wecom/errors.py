@@ -1,0 +1,78 @@
+"""Failures of the WeCom API client, typed so callers decide by kind and never by parsing messages.
+
+WeCom answers almost everything with HTTP 200 and an `errcode`; what a caller should do depends on that code only:
+retry later (busy, frequency or concurrency limits), refresh the token (invalid or expired token), or give up
+(anything else). Transport failures that outlive the retries are a separate kind, because no errcode exists for them.
+"""
+from __future__ import annotations
+
+# WeCom is busy (-1) or the corp hit a frequency (45009) or concurrency (45033) limit: the same call may succeed later.
+TRANSIENT_ERRCODES = frozenset({-1, 45009, 45033})
+
+# The token used is no longer accepted: invalidated or superseded (40001), unknown (40014, which is also what WeCom
+# often answers for an expired token), expired (42001); for suite tokens expired (42009) or invalid (40082).
+TOKEN_ERRCODES = frozenset({40001, 40014, 42001, 42009, 40082})
+
+NO_CUSTOMERS = 84061
+
+
+class WeComError(Exception):
+    """Base of every failure raised by `chalicelib.wecom`."""
+
+
+class WeComApiError(WeComError):
+    """WeCom answered with a non-zero errcode (after the bounded retries when the code was transient)."""
+
+    def __init__(self, errcode: int, errmsg: str, path: str) -> None:
+        super().__init__(f"{path}: errcode {errcode}: {errmsg}")
+        self.errcode = errcode
+        self.errmsg = errmsg
+        self.path = path
+
+    @property
+    def transient(self) -> bool:
+        """True when retrying later may succeed (WeCom busy or over a limit)."""
+        return self.errcode in TRANSIENT_ERRCODES
+
+    @property
+    def token_invalid(self) -> bool:
+        """True when the call failed because of the token it carried: refresh it and try once more."""
+        return self.errcode in TOKEN_ERRCODES
+
+
+class WeComUnavailable(WeComError):
+    """WeCom could not be reached or answered with something other than its JSON (timeouts, dropped connections,
+    HTTP errors from a gateway), on every attempt allowed.
+
+    The message names the failure's kind and the API path only: exception texts from the HTTP library quote the
+    URL, whose query carries the access token or, for `gettoken`, the corp secret.
+    """
+
+    def __init__(self, path: str, reason: str, attempts: int) -> None:
+        tries = f" (after {attempts} attempt{'s' if attempts != 1 else ''})" if attempts else ""
+        super().__init__(f"{path}: {reason}{tries}")
+        self.path = path
+        self.reason = reason
+        self.attempts = attempts
+
+
+class RateLimited(WeComError):
+    """The client-side per-corp rate limit is spent for the current window: try again after `retry_after` seconds.
+
+    Raised only in non-blocking mode, so that an SQS consumer can hand the message back with a visibility timeout
+    instead of holding a Lambda invocation idle.
+    """
+
+    def __init__(self, corpid: str, path: str, retry_after: float) -> None:
+        super().__init__(f"{corpid} {path}: client rate limit reached, retry after {retry_after:.1f}s")
+        self.corpid = corpid
+        self.path = path
+        self.retry_after = retry_after
+
+
+class SuiteTicketMissing(WeComError):
+    """No suite_ticket is stored for the suite yet: WeCom pushes one every 10 minutes after the suite is set up."""
+
+    def __init__(self, suite_id: str) -> None:
+        super().__init__(f"no suite_ticket stored for suite {suite_id}")
+        self.suite_id = suite_id

@@ -1,0 +1,182 @@
+"""HTTP to WeCom: one pooled session per process, a timeout on every request, bounded retries with full jitter.
+
+A Lambda instance serves many invocations, so its TCP/TLS connections to WeCom are worth keeping: one
+`requests.Session` per process, created on first use. `requests` is imported lazily too: a callback that only
+decrypts an event and queues it never pays for it on a cold start.
+
+What is retried: WeCom busy (-1), frequency and concurrency limits (45009, 45033), HTTP 5xx from a gateway,
+timeouts, refused or dropped connections, and answers that are not JSON. Everything else is returned or raised
+at once, because trying again cannot change the answer.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from chalicelib import config
+from chalicelib.wecom.errors import WeComApiError, WeComUnavailable
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently to call WeCom.
+
+    Four attempts with delays capped at a few seconds keep a call's worst case within a Lambda's time budget while
+    riding out WeCom's short "system busy" spells.
+    """
+
+    attempts: int = 4
+    base_delay: float = 0.2
+    max_delay: float = 5.0
+    connect_timeout: float = 3.0
+    read_timeout: float = 10.0
+
+    def backoff(self, retry: int, rand: Callable[[], float] = random.random) -> float:
+        """Seconds to wait before retry number `retry` (0 for the first retry).
+
+        Full jitter — uniform between 0 and the exponential cap — spreads out the retries of many Lambda instances
+        that failed at the same moment, instead of bringing them back in lockstep against a busy WeCom.
+        """
+        return rand() * min(self.max_delay, self.base_delay * (2**retry))
+
+
+_session: Any = None
+_session_lock = threading.Lock()
+
+
+def shared_session() -> Any:
+    """The process's `requests.Session`; urllib3's own retries are off because `Transport` does the retrying."""
+    global _session
+    if _session is None:
+        with _session_lock:
+            if _session is None:
+                import requests
+                from requests.adapters import HTTPAdapter
+
+                session = requests.Session()
+                adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
+                session.mount("https://", adapter)
+                session.mount("http://", adapter)
+                _session = session
+    return _session
+
+
+class _Retryable(Exception):
+    """One attempt failed in a way another attempt may not."""
+
+    def __init__(self, reason: str, error: WeComApiError | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.error = error
+
+
+class Transport:
+    """Sends one WeCom API call, retrying transient failures; returns a successful answer's fields (without
+    errcode and errmsg, which WeChat's OAuth omits on success anyway)."""
+
+    def __init__(
+        self,
+        policy: RetryPolicy | None = None,
+        *,
+        base_url: str | None = None,
+        sleep: Sleep = time.sleep,
+        rand: Callable[[], float] = random.random,
+        session: Callable[[], Any] = shared_session,
+    ) -> None:
+        self.policy = policy or RetryPolicy()
+        self.base_url = (base_url or config.wecom_base_url()).rstrip("/")
+        self._sleep = sleep
+        self._rand = rand
+        self._session = session
+
+    def cgi(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+        before_attempt: Callable[[], None] | None = None,
+    ) -> dict:
+        """Call a `/cgi-bin/` API by its path relative to it, e.g. `user/get`."""
+        url = f"{self.base_url}/cgi-bin/{path}"
+        return self.request(method, url, path=path, params=params, body=body, before_attempt=before_attempt)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        path: str,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+        before_attempt: Callable[[], None] | None = None,
+    ) -> dict:
+        """Call `url`; `path` names the API in errors and logs (the URL's query may carry a token or a secret).
+
+        `before_attempt` runs before every attempt, retries included: WeCom counts each of them against the
+        corp's rate limit, so the client-side limiter must count them too.
+        """
+        attempts = self.policy.attempts
+        attempt = 1
+        while True:
+            if before_attempt is not None:
+                before_attempt()
+            try:
+                return self._attempt(method, url, path, params, body, attempt)
+            except _Retryable as failure:
+                if attempt >= attempts:
+                    if failure.error is not None:
+                        raise failure.error from None
+                    raise WeComUnavailable(path, failure.reason, attempt) from None
+                delay = self.policy.backoff(attempt - 1, self._rand)
+                log.warning("WeCom %s failed (%s), retry %d of %d in %.2fs", path, failure.reason, attempt,
+                            attempts - 1, delay)
+            self._sleep(delay)
+            attempt += 1
+
+    def _attempt(
+        self, method: str, url: str, path: str, params: dict | None, body: dict | None, attempt: int
+    ) -> dict:
+        import requests
+
+        data = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
+        headers = None if body is None else {"Content-Type": "application/json; charset=utf-8"}
+        try:
+            response = self._session().request(
+                method,
+                url,
+                params=params,
+                data=data,
+                headers=headers,
+                timeout=(self.policy.connect_timeout, self.policy.read_timeout),
+            )
+        except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+            # Only the exception's kind: its text quotes the URL with the token or secret.
+            raise _Retryable(type(exc).__name__) from None
+        if response.status_code >= 500:
+            raise _Retryable(f"HTTP {response.status_code}")
+        if response.status_code != 200:
+            raise WeComUnavailable(path, f"HTTP {response.status_code}", attempt)
+        try:
+            answer = response.json()
+        except ValueError:
+            raise _Retryable("answer is not JSON") from None
+        if not isinstance(answer, dict):
+            raise _Retryable("answer is not a JSON object")
+        errcode = int(answer.get("errcode") or 0)
+        if errcode == 0:
+            return {key: value for key, value in answer.items() if key not in ("errcode", "errmsg")}
+        error = WeComApiError(errcode, str(answer.get("errmsg", "")), path)
+        if error.transient:
+            raise _Retryable(f"errcode {errcode}", error)
+        raise error

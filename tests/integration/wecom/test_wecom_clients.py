@@ -1,0 +1,100 @@
+"""`client_for_tenant`: a tenant record and its secrets in the emulator become a working client for its corp."""
+from __future__ import annotations
+
+import pytest
+
+from chalicelib import config, tenants, wecom_clients
+from chalicelib.store import secrets, wecom_state
+from chalicelib.store.wecom_state import DynamoPermitStore
+from chalicelib.wecom.errors import RateLimited
+from chalicelib.wecom.ratelimit import RateLimiter
+from tests.integration.conftest import DEMO_SECRETS
+from tests.integration.wecom.conftest import (
+    APP_SECRET,
+    AUTH_CODE,
+    CONTACTS_SECRET,
+    CUSTOMER_SECRET,
+    DEMO_CORP,
+    SUITE_CORP,
+    SUITE_ID,
+    SUITE_SECRET,
+    SUITE_TICKET,
+    WindowClock,
+    gettoken_calls,
+)
+
+
+@pytest.fixture(autouse=True)
+def fresh_process(monkeypatch, token_cache):
+    """Each test starts like a new Lambda instance: no cached token sources or suite client."""
+    monkeypatch.setattr(wecom_clients, "_sources", {})
+    monkeypatch.setattr(wecom_clients, "_suites", {})
+
+
+@pytest.fixture
+def self_built_tenant(simulator):
+    wecom_secrets = {
+        **DEMO_SECRETS,
+        "contacts_secret": CONTACTS_SECRET,
+        "customer_secret": CUSTOMER_SECRET,
+        "app_secret": APP_SECRET,
+    }
+    return tenants.create_self_built(
+        name="演示团队", corp_id=DEMO_CORP, agent_id="1000002", wecom_secrets=wecom_secrets
+    )
+
+
+def test_a_self_built_tenant_uses_its_three_secrets(self_built_tenant, simulator):
+    wecom = wecom_clients.client_for_tenant(self_built_tenant)
+    assert wecom.corpid == DEMO_CORP and wecom.agentid == 1000002
+    assert wecom.get_member("zhangsan")["name"] == "张三"
+    assert "zhangsan" in wecom.follow_users()
+    wecom.send_message(["zhangsan"], text="你好")
+    secrets_used = [c["query"]["corpsecret"] for c in gettoken_calls(simulator)]
+    assert secrets_used == [CONTACTS_SECRET, CUSTOMER_SECRET, APP_SECRET]
+
+
+def test_token_sources_are_kept_per_tenant_until_its_secrets_change(self_built_tenant, simulator):
+    first = wecom_clients.client_for_tenant(self_built_tenant)
+    again = wecom_clients.client_for_tenant(self_built_tenant, wait_for_permits=False)
+    assert again._contacts is first._contacts
+    secrets.merge(self_built_tenant.secret_id, {"contacts_secret": "rotated-secret"})
+    rotated = wecom_clients.client_for_tenant(self_built_tenant)
+    assert rotated._contacts is not first._contacts
+    assert rotated._app is not first._app
+
+
+def test_a_consumer_client_raises_rate_limited_instead_of_waiting(self_built_tenant, monkeypatch, simulator):
+    clock = WindowClock()
+    limiter = RateLimiter(DynamoPermitStore(), per_minute=2, block=2, clock=clock, sleep=clock.sleep)
+    monkeypatch.setattr(wecom_clients, "rate_limiter", lambda: limiter)
+    wecom = wecom_clients.client_for_tenant(self_built_tenant, wait_for_permits=False)
+    wecom.get_member("zhangsan")
+    wecom.get_member("lisi")
+    with pytest.raises(RateLimited):
+        wecom.get_member("wangwu")
+    assert len(simulator.control.calls(path="user/get")) == 2
+
+
+def test_a_suite_tenant_uses_one_corp_token_for_everything(simulator, monkeypatch):
+    suite_secret_id = f"yunqiao/local/suite-{tenants.new_tenant_key()}"
+    monkeypatch.setenv("YQ_SUITE_SECRET_ID", suite_secret_id)
+    secrets.put(
+        config.suite_secret_id(),
+        {"suite_id": SUITE_ID, "suite_secret": SUITE_SECRET, "callback_token": "t", "callback_aes_key": "k"},
+    )
+    wecom_state.save_suite_ticket(SUITE_ID, SUITE_TICKET)
+    auth = wecom_clients.suite_client().permanent_code(AUTH_CODE)
+    tenant = tenants.create_suite_tenant(
+        corp_id=auth["auth_corp_info"]["corpid"],
+        corp_name=auth["auth_corp_info"]["corp_name"],
+        agent_id=str(auth["auth_info"]["agent"][0]["agentid"]),
+        permanent_code=auth["permanent_code"],
+    )
+    wecom = wecom_clients.client_for_tenant(tenant)
+    assert wecom.corpid == SUITE_CORP
+    assert list(wecom.list_member_ids()) == ["admin2", "staff2"]
+    assert wecom.list_customers("admin2")
+    assert wecom.chains() == []
+    assert len(simulator.control.calls(path="service/get_corp_token")) == 1
+    assert gettoken_calls(simulator) == []
