@@ -61,3 +61,24 @@ class TenantNotFound(NotFound):
 
     def __init__(self, tenant_key: str) -> None:
         super().__init__(f"no tenant {tenant_key!r}")
+
+
+class PermanentError(Exception):
+    """Queued work that can never succeed (unknown tenant, malformed message, WeCom refusing for good).
+
+    A consumer dead-letters it at once, with `reason`, instead of retrying it to the limit.
+    """
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+class RetryLater(Exception):
+    """Queued work that should wait `seconds` before its next attempt (a rate limit, WeCom busy)."""
+
+    def __init__(self, seconds: int, reason: str) -> None:
+        super().__init__(reason)
+        self.seconds = seconds
+        self.reason = reason

@@ -5,10 +5,9 @@ request id are appended per invocation so one tenant's or one request's trail ca
 """
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 
 logger = Logger(service="yunqiao")
-metrics = Metrics(namespace="Yunqiao", service="yunqiao")
 
 
 def bind_request(request_id: str | None, tenant_key: str | None = None) -> None:
@@ -22,3 +21,12 @@ def bind_request(request_id: str | None, tenant_key: str | None = None) -> None:
 
 def bind_tenant(tenant_key: str) -> None:
     logger.append_keys(tenantKey=tenant_key)
+
+
+def count(name: str, **dimensions: str) -> None:
+    """One CloudWatch count (embedded metric format, written to the log at once: no API call on the hot path)."""
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+    with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace="Yunqiao") as metric:
+        for key, value in dimensions.items():
+            metric.add_dimension(name=key, value=value)

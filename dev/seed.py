@@ -14,19 +14,21 @@ from chalicelib.store import secrets
 from chalicelib.store import tenants as tenant_store
 
 DEMO_TENANT_KEY = "tndemo0001"
+LOCAL_ADMIN_TOKEN = "local-admin-token"  # the demo tenant's admin token: the local stack only, never deployed
 
 
 def _secret_of(corp: dict, kind: str) -> dict:
     return next(s for s in corp["secrets"] if s["kind"] == kind)
 
 
-def seed(scenario_path: Path) -> tenant_store.Tenant:
-    scenario = json.loads(scenario_path.read_text(encoding="utf-8"))
+def seed(scenario_path: Path, tenant_key: str = DEMO_TENANT_KEY) -> tenant_store.Tenant:
+    """The tenant bound to the scenario's first corp (tests pass a fresh key each), and the suite's secret."""
+    scenario = json.loads(Path(scenario_path).read_text(encoding="utf-8"))
     corp = scenario["corps"][0]
     app_secret = _secret_of(corp, "app")
     try:
         tenant = tenants.create_self_built(
-            tenant_key=DEMO_TENANT_KEY,
+            tenant_key=tenant_key,
             name=corp["corp_name"],
             corp_id=corp["corpid"],
             agent_id=str(app_secret["agentid"]),
@@ -38,10 +40,11 @@ def seed(scenario_path: Path) -> tenant_store.Tenant:
                 "app_secret": app_secret["secret"],
                 "callback_token": corp["callback"]["token"],
                 "callback_aes_key": corp["callback"]["encoding_aes_key"],
+                "admin_token": LOCAL_ADMIN_TOKEN,
             },
         )
     except Conflict:
-        tenant = tenant_store.get(DEMO_TENANT_KEY)
+        tenant = tenant_store.get(tenant_key)
     for suite in scenario.get("suites", [])[:1]:
         secrets.put(
             config.suite_secret_id(),

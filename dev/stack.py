@@ -21,6 +21,19 @@ SIMULATOR_PORT = int(os.environ.get("YQ_SIMULATOR_PORT", "8701"))
 APP_PORT = int(os.environ.get("YQ_APP_PORT", "8000"))
 
 
+SUITE_TICKET_EVERY = 600  # WeCom pushes a fresh suite_ticket every 10 minutes; each is valid for 30
+
+
+def push_suite_ticket(control, base: str) -> None:
+    """Play WeCom's ticket push to the suite's callback URL, so suite tokens can be made locally."""
+    from chalicelib import config
+
+    suite_id = config.suite_id()
+    if suite_id:
+        answer = control.push("suite_ticket", f"{base}/wecom/suite/{suite_id}/callback", suite_id=suite_id)
+        step(f"    suite_ticket pushed to the suite callback: HTTP {answer['status']}")
+
+
 def step(message: str) -> None:
     print(f"[stack] {message}", flush=True)
 
@@ -44,10 +57,12 @@ def main() -> None:
             "YQ_WECOM_BASE_URL": f"http://127.0.0.1:{SIMULATOR_PORT}",
             "YQ_WECHAT_BASE_URL": f"http://127.0.0.1:{SIMULATOR_PORT}",
             "YQ_PUBLIC_BASE_URL": f"http://127.0.0.1:{APP_PORT}",
+            "YQ_SUITE_ID": "wwsuitedemo0001",
         }
     )
     from dev.emulator import create_stage_resources, start_emulator, wait_for_http
-    from dev.seed import DEMO_TENANT_KEY, seed
+    from dev.seed import DEMO_TENANT_KEY, LOCAL_ADMIN_TOKEN, seed
+    from dev.wecom_sim.harness import ControlClient
 
     for port, what in ((EMULATOR_PORT, "emulator"), (SIMULATOR_PORT, "WeCom simulator"), (APP_PORT, "app")):
         ensure_free(port, what)
@@ -99,6 +114,8 @@ def main() -> None:
         children.append(subprocess.Popen([sys.executable, "-m", "dev.pump"]))
 
         base = f"http://127.0.0.1:{APP_PORT}"
+        control = ControlClient(f"http://127.0.0.1:{SIMULATOR_PORT}")
+        push_suite_ticket(control, base)
         print(
             "\n".join(
                 [
@@ -106,6 +123,8 @@ def main() -> None:
                     "Yunqiao is running locally. Open:",
                     f"  health            {base}/healthz",
                     f"  demo tenant       {base}/api/tenants/{DEMO_TENANT_KEY}/public",
+                    f"  admin API         {base}/api/admin/tenants/{DEMO_TENANT_KEY}/... "
+                    f"with header X-Yunqiao-Admin-Token: {LOCAL_ADMIN_TOKEN}",
                     f"  WeCom simulator   http://127.0.0.1:{SIMULATOR_PORT}/__sim__/calls",
                     "Press Ctrl-C to stop everything.",
                     "",
@@ -113,7 +132,11 @@ def main() -> None:
             ),
             flush=True,
         )
+        next_ticket = time.monotonic() + SUITE_TICKET_EVERY
         while True:
+            if time.monotonic() >= next_ticket:
+                push_suite_ticket(control, base)
+                next_ticket = time.monotonic() + SUITE_TICKET_EVERY
             for child in children:
                 if child.poll() is not None:
                     step(f"a child process exited ({child.args[:3]}, code {child.returncode})")

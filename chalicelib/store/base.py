@@ -25,3 +25,10 @@ def table_meta(logical_name: str) -> type:
             "max_retry_attempts": 3,
         },
     )
+
+
+def transaction_connection():
+    """The connection PynamoDB transactions need (models carry their own; transactions span models)."""
+    from pynamodb.connection import Connection
+
+    return Connection(region=config.region(), host=config.aws_endpoint())

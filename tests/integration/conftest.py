@@ -45,3 +45,111 @@ def make_tenant():
         return tenants.create_self_built(**fields)
 
     return make
+
+
+@pytest.fixture
+def callbacks_queue():
+    """The callbacks queue, emptied, with a way to read what landed on it (and on its dead-letter queue)."""
+    import json as _json
+    import time
+
+    from chalicelib.aws import client as aws_client
+    from chalicelib.store import queues
+
+    sqs = aws_client("sqs")
+
+    class Queue:
+        def messages(self, dlq: bool = False) -> list[dict]:
+            url = queues.url("callbacks-dlq" if dlq else "callbacks")
+            found = []
+            while True:
+                batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0,
+                                            MessageAttributeNames=["All"], AttributeNames=["All"]).get("Messages", [])
+                new = [m for m in batch if m["MessageId"] not in {f["MessageId"] for f in found}]
+                if not new:
+                    return [dict(m, body=_json.loads(m["Body"])) for m in found]
+                found += new
+
+        def wait_for_messages(self, seconds: float = 30) -> list[dict]:
+            """Messages once a backoff has passed (a failed message is hidden, by design, for a second or more)."""
+            deadline = time.monotonic() + seconds
+            while not (found := self.messages()) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            return found
+
+        def in_flight(self) -> int:
+            """Messages received but neither deleted nor visible again: a consumer failed on them."""
+            attributes = sqs.get_queue_attributes(QueueUrl=queues.url("callbacks"),
+                                                  AttributeNames=["ApproximateNumberOfMessagesNotVisible"])
+            return int(attributes["Attributes"]["ApproximateNumberOfMessagesNotVisible"])
+
+        def purge(self) -> None:
+            """Delete every message (PurgeQueue is allowed once a minute, too rarely for tests)."""
+            for name in ("callbacks", "callbacks-dlq"):
+                url = queues.url(name)
+                while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+                    sqs.delete_message_batch(QueueUrl=url, Entries=[
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)])
+
+    queue = Queue()
+    queue.purge()
+    return queue
+
+
+@pytest.fixture
+def dedupe_records():
+    """How many callback dedupe records exist (a test-only Scan)."""
+    from chalicelib.store.callback_events import CallbackEvent
+
+    return lambda: CallbackEvent.count()
+
+
+@pytest.fixture(scope="session")
+def app_server(emulator, simulator_session):
+    """The app served by `chalice local` (as `make run` does), for callers that speak real HTTP: the simulator."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from dev.emulator import free_port, wait_for_http
+
+    port = free_port()
+    root = Path(__file__).resolve().parents[2]
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "chalice"), "local", "--stage", "local", "--host", "127.0.0.1",
+         "--port", str(port), "--no-autoreload"],
+        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=120, process=process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def demo_tenant(emulator, simulator):
+    """A fresh tenant bound to the simulator's demo corp (its real secrets), auto-sync on.
+
+    The simulator was reset, so tokens cached by earlier tests are unknown to it: they are dropped, and each test
+    counts only its own WeCom calls.
+    """
+    from pathlib import Path
+
+    from chalicelib import tenants
+    from chalicelib.store.wecom_state import WeComState
+    from dev.seed import seed
+
+    for item in WeComState.scan(WeComState.pk.startswith("token#")):
+        item.delete()
+    return seed(Path(__file__).resolve().parents[2] / "dev" / "scenarios" / "demo.json", tenants.new_tenant_key())
+
+
+@pytest.fixture
+def pump():
+    """Lambda's SQS poller and EventBridge for the app's own consumers and schedules."""
+    from app import app
+    from dev.pump import EventPump
+
+    return EventPump(app)

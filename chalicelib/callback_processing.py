@@ -1,0 +1,89 @@
+"""What each queued WeCom event does, once it is safely off the HTTP path.
+
+Every action is idempotent and looks WeCom up rather than trusting the event's snapshot, so redeliveries,
+duplicates and events arriving out of order all end in the state WeCom has.
+"""
+from __future__ import annotations
+
+from chalicelib import customers, members, suite_auth
+from chalicelib.errors import PermanentError, RetryLater, TenantNotFound
+from chalicelib.observability import logger
+from chalicelib.store import tenants as tenant_store
+from chalicelib.store.tenants import Tenant
+from chalicelib.wecom.errors import RateLimited, WeComApiError
+from chalicelib.wecom.events import ChainChange, ContactChange, ExternalContactChange, WeComEvent, event_from_fields
+from chalicelib.wecom_clients import client_for_tenant
+
+CUSTOMER_REFRESH = frozenset({"add_external_contact", "edit_external_contact", "add_half_external_contact"})
+FOLLOW_REMOVED = frozenset({"del_external_contact", "del_follow_user"})
+
+
+def process(message: dict) -> None:
+    """Apply one queued callback message (`{"tenantKey" | "suiteId", "event": fields}`)."""
+    if not isinstance(message.get("event"), dict):
+        raise PermanentError("malformed_message", "no event fields")
+    event = event_from_fields(message["event"])
+    try:
+        if message.get("suiteId"):
+            suite_auth.process_instruction(message["suiteId"], event)
+            return
+        try:
+            tenant = tenant_store.get(message.get("tenantKey") or "")
+        except TenantNotFound as err:
+            raise PermanentError("tenant_not_found", err.message) from None
+        if not tenant.enabled:
+            logger.info("event for a disabled tenant ignored", extra={"kind": event.kind})
+            return
+        _apply(tenant, event)
+    except RateLimited as err:
+        raise RetryLater(max(1, int(err.retry_after)), "rate_limited") from None
+    except WeComApiError as err:
+        if err.transient or err.token_invalid:
+            raise
+        raise PermanentError(f"wecom_{err.errcode}", str(err)) from None
+
+
+def _client(tenant: Tenant):
+    """A consumer never idles waiting for rate-limit permits: it hands the message back (RetryLater) instead."""
+    return client_for_tenant(tenant, wait_for_permits=False)
+
+
+def _apply(tenant: Tenant, event: WeComEvent) -> None:
+    if isinstance(event, ExternalContactChange):
+        _customer_changed(tenant, event)
+    elif isinstance(event, ContactChange):
+        _member_changed(tenant, event)
+    elif isinstance(event, ChainChange):
+        from chalicelib import sync
+
+        sync.request_chain_sync(tenant, event.chain_id)
+    else:
+        logger.info("event ignored", extra={"kind": event.kind, "changeType": event.change_type})
+
+
+def _customer_changed(tenant: Tenant, event: ExternalContactChange) -> None:
+    if event.change_type == "transfer_fail":
+        customers.record_transfer_failure(tenant, event.external_user_id, event.user_id, event.fail_reason)
+        return
+    if event.change_type in CUSTOMER_REFRESH | FOLLOW_REMOVED:
+        create = event.change_type in CUSTOMER_REFRESH and bool(tenant.settings.auto_sync_customers)
+        outcome = customers.refresh(tenant, _client(tenant), event.external_user_id, create=create)
+        logger.info("customer refreshed", extra={"changeType": event.change_type, "outcome": outcome})
+
+
+def _member_changed(tenant: Tenant, event: ContactChange) -> None:
+    if event.change_type == "create_user":
+        if members.refresh(tenant, _client(tenant), event.user_id):
+            from chalicelib import profile_links
+
+            profile_links.request_members(tenant, [event.user_id], trigger="create_user")
+    elif event.change_type == "update_user":
+        user_id = event.user_id
+        if event.new_user_id and event.new_user_id != event.user_id:
+            members.rename(tenant, event.user_id, event.new_user_id)
+            user_id = event.new_user_id
+        members.refresh(tenant, _client(tenant), user_id)
+    elif event.change_type == "delete_user":
+        members.remove(tenant, event.user_id)
+    else:
+        logger.info("contact event ignored", extra={"changeType": event.change_type})

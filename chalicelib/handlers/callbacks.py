@@ -1,0 +1,61 @@
+"""WeCom's callback URLs (the exact paths admins paste into the WeCom console) and the queue that applies events.
+
+    GET/POST /wecom/callback/{tenantKey}       a self-built app's callbacks
+    GET/POST /wecom/suite/{suiteId}/callback   the third-party suite's instruction and data callbacks
+"""
+from __future__ import annotations
+
+from chalice import Response
+
+from chalicelib import callback_intake, callback_processing, config
+from chalicelib.errors import UnsupportedMediaType
+from chalicelib.handlers import sqs
+from chalicelib.handlers.api import ApiBlueprint
+from chalicelib.store.queues import CALLBACKS
+
+bp = ApiBlueprint(__name__)
+XML_TYPES = ("text/xml", "application/xml")
+
+
+def _text(body: str) -> Response:
+    """WeCom compares the body byte for byte: no quotes, no newline."""
+    return Response(body=body, status_code=200, headers={"Content-Type": "text/plain; charset=utf-8"})
+
+
+def _xml_body() -> bytes:
+    request = bp.current_request
+    content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if content_type and content_type not in XML_TYPES:
+        raise UnsupportedMediaType(f"send text/xml or application/xml, not {content_type}")
+    return request.raw_body or b""
+
+
+@bp.route("/wecom/callback/{tenantKey}", methods=["GET"])
+def verify_tenant_url(tenantKey: str) -> Response:
+    query = callback_intake.signed_query(bp.current_request.query_params, with_echostr=True)
+    return _text(callback_intake.verify_tenant_url(tenantKey, query))
+
+
+@bp.route("/wecom/callback/{tenantKey}", methods=["POST"], content_types=["*/*"])
+def tenant_callback(tenantKey: str) -> Response:
+    query = callback_intake.signed_query(bp.current_request.query_params)
+    callback_intake.accept_tenant_event(tenantKey, query, _xml_body())
+    return _text(callback_intake.SUITE_REPLY)
+
+
+@bp.route("/wecom/suite/{suiteId}/callback", methods=["GET"])
+def verify_suite_url(suiteId: str) -> Response:
+    query = callback_intake.signed_query(bp.current_request.query_params, with_echostr=True)
+    return _text(callback_intake.verify_suite_url(suiteId, query))
+
+
+@bp.route("/wecom/suite/{suiteId}/callback", methods=["POST"], content_types=["*/*"])
+def suite_callback(suiteId: str) -> Response:
+    query = callback_intake.signed_query(bp.current_request.query_params)
+    callback_intake.accept_suite_event(suiteId, query, _xml_body())
+    return _text(callback_intake.SUITE_REPLY)
+
+
+@bp.on_sqs_message(queue=config.resource_name(CALLBACKS.logical_name), batch_size=CALLBACKS.batch_size)
+def process_callbacks(event) -> dict:
+    return sqs.consume(event, CALLBACKS.logical_name, callback_processing.process, CALLBACKS.max_receive_count)

@@ -1,0 +1,30 @@
+"""The team's members as WeCom's contact events describe them: joined, changed, renamed, gone."""
+from __future__ import annotations
+
+from chalicelib.store import members as member_store
+from chalicelib.store.tenants import Tenant
+from chalicelib.wecom.client import WeComClient
+from chalicelib.wecom.errors import WeComApiError
+
+UNKNOWN_USERID = 60111
+
+
+def refresh(tenant: Tenant, client: WeComClient, user_id: str) -> bool:
+    """Store the member as WeCom has it; False if WeCom no longer knows the userid (it left meanwhile)."""
+    try:
+        member = client.get_member(user_id)
+    except WeComApiError as err:
+        if err.errcode != UNKNOWN_USERID:
+            raise
+        member_store.mark_gone(tenant.tenant_key, user_id)
+        return False
+    member_store.upsert(tenant.tenant_key, user_id, member.get("name"), [int(d) for d in member.get("department", [])])
+    return True
+
+
+def rename(tenant: Tenant, old_user_id: str, new_user_id: str) -> None:
+    member_store.rename(tenant.tenant_key, old_user_id, new_user_id)
+
+
+def remove(tenant: Tenant, user_id: str) -> None:
+    member_store.mark_gone(tenant.tenant_key, user_id)

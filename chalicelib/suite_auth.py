@@ -1,0 +1,80 @@
+"""The third-party contacts suite's instructions: tickets, and corps authorising or leaving.
+
+create_auth is where a suite tenant is born: the auth code becomes a permanent code (a secret), the tenant gets a
+tenantKey, and its first customer sync and bulk profile-link write are queued.
+"""
+from __future__ import annotations
+
+from chalicelib import tenants
+from chalicelib.errors import PermanentError
+from chalicelib.observability import bind_tenant, logger
+from chalicelib.store import secrets, wecom_state
+from chalicelib.store import tenants as tenant_store
+from chalicelib.store.tenants import SUITE
+from chalicelib.wecom.events import CancelAuth, ChangeAuth, CreateAuth, ResetPermanentCode, SuiteTicket, WeComEvent
+from chalicelib.wecom_clients import suite_client
+
+
+def process_instruction(suite_id: str, event: WeComEvent) -> None:
+    if isinstance(event, SuiteTicket):
+        wecom_state.save_suite_ticket(suite_id, event.suite_ticket)
+    elif isinstance(event, CreateAuth):
+        _authorised(event)
+    elif isinstance(event, ResetPermanentCode):
+        _reset_permanent_code(event)
+    elif isinstance(event, CancelAuth):
+        _cancelled(event.corp_id)
+    elif isinstance(event, ChangeAuth):
+        _changed(event.corp_id)
+    else:
+        logger.info("suite instruction ignored", extra={"kind": event.kind})
+
+
+def _authorised(event: CreateAuth) -> None:
+    granted = suite_client().permanent_code(event.auth_code)
+    corp = granted.get("auth_corp_info", {})
+    corp_id = corp.get("corpid") or ""
+    agents = granted.get("auth_info", {}).get("agent", [])
+    agent_id = str(agents[0]["agentid"]) if agents else None
+    tenant = tenant_store.find_by_corp(corp_id)
+    if tenant is not None:
+        secrets.merge(tenant.secret_id, {"permanent_code": granted["permanent_code"]})
+        tenant_store.set_enabled(tenant, True)
+    else:
+        tenant = tenants.create_suite_tenant(
+            corp_id=corp_id,
+            corp_name=corp.get("corp_full_name") or corp.get("corp_name") or corp_id,
+            agent_id=agent_id,
+            permanent_code=granted["permanent_code"],
+        )
+    bind_tenant(tenant.tenant_key)
+    logger.info("suite authorised", extra={"corpId": corp_id})
+    from chalicelib import profile_links, sync
+
+    sync.request_sync(tenant, trigger="create_auth")
+    profile_links.start_bulk_run(tenant, trigger="create_auth")
+
+
+def _suite_tenant(corp_id: str) -> tenant_store.Tenant:
+    tenant = tenant_store.find_by_corp(corp_id)
+    if tenant is None or tenant.mode != SUITE:
+        raise PermanentError("tenant_not_found", f"no suite tenant for corp {corp_id}")
+    bind_tenant(tenant.tenant_key)
+    return tenant
+
+
+def _reset_permanent_code(event: ResetPermanentCode) -> None:
+    granted = suite_client().permanent_code(event.auth_code)
+    tenant = _suite_tenant(granted.get("auth_corp_info", {}).get("corpid") or event.corp_id)
+    secrets.merge(tenant.secret_id, {"permanent_code": granted["permanent_code"]})
+
+
+def _cancelled(corp_id: str) -> None:
+    """The corp removed the suite: the tenant is disabled (schedules skip it), its data stays."""
+    tenant_store.set_enabled(_suite_tenant(corp_id), False)
+
+
+def _changed(corp_id: str) -> None:
+    tenant = _suite_tenant(corp_id)
+    if not tenant.enabled:
+        tenant_store.set_enabled(tenant, True)

@@ -1,0 +1,74 @@
+"""The third-party suite's callback URL: instructions addressed to the suite, data addressed to authorised corps."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chalicelib import config
+from chalicelib.store import secrets, wecom_state
+from chalicelib.store import tenants as tenant_store
+
+QUEUE = config.resource_name("callbacks")
+SUITE_ID = "wwsuitedemo0001"
+AUTHORISING_CORP = "wwdemo0002"
+
+
+@pytest.fixture
+def suite_url(app_server, demo_tenant):
+    """The suite's callback URL; demo_tenant seeds the suite's secret from the scenario."""
+    return f"{app_server}/wecom/suite/{SUITE_ID}/callback"
+
+
+def test_url_verification_answers_the_plain_echo(simulator, suite_url):
+    answer = simulator.control.verify_url(suite_url, suite_id=SUITE_ID)
+    assert answer["status"] == 200 and answer["ok"] is True
+
+
+def test_suite_ticket_is_acknowledged_with_success_and_stored(simulator, suite_url, pump, callbacks_queue):
+    answer = simulator.control.push("suite_ticket", suite_url, suite_id=SUITE_ID, suite_ticket="ticket-from-test")
+    assert (answer["status"], answer["body"]) == (200, "success")
+    [message] = callbacks_queue.messages()
+    assert message["body"]["suiteId"] == SUITE_ID and "tenantKey" not in message["body"]
+    pump.drain(QUEUE)
+    assert callbacks_queue.in_flight() == 0
+    assert wecom_state.suite_ticket(SUITE_ID) == "ticket-from-test"
+
+
+def test_an_unknown_suite_is_404(app_server, simulator, demo_tenant, callbacks_queue):
+    answer = simulator.control.push("suite_ticket", f"{app_server}/wecom/suite/wwnosuchsuite/callback", suite_id=SUITE_ID)
+    assert answer["status"] == 404
+    assert json.loads(answer["body"])["error"]["code"] == "suite_not_found"
+    assert callbacks_queue.messages() == []
+
+
+def test_data_callback_for_a_corp_that_never_authorised_is_404(simulator, suite_url, callbacks_queue):
+    answer = simulator.control.push("add_external_contact", suite_url, via="suite_data", userid="zhangsan",
+                                    external_userid="wmx", corpid="wwdemo0001")
+    assert answer["status"] == 404
+    assert json.loads(answer["body"])["error"]["code"] == "tenant_not_found"
+    assert callbacks_queue.messages() == []
+
+
+def test_create_auth_onboards_the_corp_then_cancel_auth_disables_it(simulator, suite_url, pump, callbacks_queue):
+    simulator.control.push("suite_ticket", suite_url, suite_id=SUITE_ID)
+    pump.drain(QUEUE)
+    answer = simulator.control.push("create_auth", suite_url, suite_id=SUITE_ID, corpid=AUTHORISING_CORP)
+    assert (answer["status"], answer["body"]) == (200, "success")
+    pump.drain(QUEUE)
+    assert callbacks_queue.in_flight() == 0 and callbacks_queue.messages(dlq=True) == []
+    tenant = tenant_store.find_by_corp(AUTHORISING_CORP)
+    assert tenant is not None and tenant.mode == "suite" and tenant.enabled
+    permanent = secrets.get(tenant.secret_id)["permanent_code"]
+    assert permanent == "demo-permanent-code-0002"
+    assert permanent not in json.dumps(tenant.attribute_values, default=str)
+
+    data = simulator.control.push("add_external_contact", suite_url, via="suite_data", userid="admin2",
+                                  external_userid="wmx", corpid=AUTHORISING_CORP)
+    assert data["status"] == 200
+    [message] = [m for m in callbacks_queue.messages() if m["body"].get("tenantKey") == tenant.tenant_key]
+    assert message["body"]["event"]["ExternalUserID"] == "wmx"
+
+    simulator.control.push("cancel_auth", suite_url, suite_id=SUITE_ID, corpid=AUTHORISING_CORP)
+    pump.drain(QUEUE)
+    assert tenant_store.get(tenant.tenant_key).enabled is False
