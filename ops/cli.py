@@ -4,6 +4,7 @@
     python -m ops tenants show tnxabtf9g2
     python -m ops tenants list
     python -m ops tenants disable tnxabtf9g2
+    python -m ops queues redrive profile-links
 
 Secrets are read from a JSON file (or `-` for stdin), never from the command line, where shell history and the
 process list would keep them. Progress goes to stderr, results as JSON to stdout; a refusal exits 2 with its reason.
@@ -87,6 +88,42 @@ def _set_enabled(enabled: bool) -> Callable[[argparse.Namespace], None]:
     return command
 
 
+def queues_redrive(args: argparse.Namespace) -> None:
+    """Move a queue's dead letters back onto it, at most as many as its dead-letter queue held when the command
+    started: a message that fails again meanwhile is dead-lettered anew, and must not be redriven round in a loop."""
+    from chalicelib.aws import client
+    from chalicelib.store import queues
+
+    sqs = client("sqs")
+    source, target = queues.url(f"{args.queue}-dlq"), queues.url(args.queue)
+    held = int(sqs.get_queue_attributes(QueueUrl=source, AttributeNames=["ApproximateNumberOfMessages"])
+               ["Attributes"]["ApproximateNumberOfMessages"])
+    budget = held if args.max is None else min(held, args.max)
+    _progress(f"{held} dead letters in {args.queue}-dlq, redriving {budget}")
+    moved, reasons = 0, {}
+    while moved < budget:
+        batch = sqs.receive_message(QueueUrl=source, MaxNumberOfMessages=min(10, budget - moved), WaitTimeSeconds=1,
+                                    VisibilityTimeout=120, MessageAttributeNames=["All"]).get("Messages", [])
+        if not batch:
+            break
+        sent = sqs.send_message_batch(
+            QueueUrl=target, Entries=[{"Id": str(n), "MessageBody": m["Body"]} for n, m in enumerate(batch)]
+        ).get("Successful", [])
+        done = [batch[int(entry["Id"])] for entry in sent]  # a refused entry stays in the DLQ for the next run
+        if done:
+            sqs.delete_message_batch(QueueUrl=source, Entries=[
+                {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done)])
+        for message in done:
+            reason = message.get("MessageAttributes", {}).get("reason", {}).get("StringValue", "unknown")
+            reasons[reason] = reasons.get(reason, 0) + 1
+        moved += len(done)
+        if len(done) < len(batch):
+            _progress(f"{len(batch) - len(done)} refused by {args.queue}, left in the dead-letter queue")
+            break
+        _progress(f"redriven {moved} of {budget}")
+    _print({"queue": args.queue, "redriven": moved, "reasons": reasons})
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m ops", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     groups = root.add_subparsers(dest="group", required=True)
@@ -111,6 +148,14 @@ def parser() -> argparse.ArgumentParser:
         sub = tenant.add_parser(name, help=f"{name} a tenant (a disabled one is refused everywhere; its data stays)")
         sub.add_argument("tenant_key")
         sub.set_defaults(run=_set_enabled(enabled))
+
+    from chalicelib.store.queues import QUEUES
+
+    queue = groups.add_parser("queues", help="work queues").add_subparsers(dest="command", required=True)
+    redrive = queue.add_parser("redrive", help="send a queue's dead letters back to it, once each")
+    redrive.add_argument("queue", choices=[spec.logical_name for spec in QUEUES], help="the queue's logical name")
+    redrive.add_argument("--max", type=int, help="redrive at most this many")
+    redrive.set_defaults(run=queues_redrive)
     return root
 
 

@@ -1,0 +1,89 @@
+"""The 与我协作 profile link's entry points: the admin routes, the queue consumer and the daily reconciliation.
+
+    POST /api/admin/tenants/{tenantKey}/profile-links/runs            start a bulk run (同步) → 202 + its progress
+    GET  /api/admin/tenants/{tenantKey}/profile-links/runs            the latest runs
+    GET  /api/admin/tenants/{tenantKey}/profile-links/runs/{runId}    a run's progress, its failed members with reasons
+    GET  /api/admin/tenants/{tenantKey}/profile-links/manual-link     the link an admin pastes by hand
+
+Admin routes require the tenant's admin token (`chalicelib.admin_auth`).
+"""
+from __future__ import annotations
+
+import os
+from functools import partial
+
+from chalice import Response
+
+from chalicelib import admin_auth, config, profile_links
+from chalicelib.errors import BadRequest
+from chalicelib.handlers import sqs
+from chalicelib.handlers.api import ApiBlueprint
+from chalicelib.observability import bind_tenant
+from chalicelib.store import tenants
+from chalicelib.store.queues import PROFILE_LINKS
+from chalicelib.store.tenants import Tenant
+
+bp = ApiBlueprint(__name__)
+MAX_LIST = 500
+
+
+def _admin_tenant(tenant_key: str) -> Tenant:
+    tenant = tenants.get_enabled(tenant_key)
+    admin_auth.require_admin(tenant, bp.current_request.headers)
+    bind_tenant(tenant.tenant_key)
+    return tenant
+
+
+def _limit(name: str, default: int) -> int:
+    raw = (bp.current_request.query_params or {}).get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIST:
+        raise BadRequest(f"{name} must be a number from 1 to {MAX_LIST}", code="invalid_limit")
+    return int(raw)
+
+
+@bp.route("/api/admin/tenants/{tenantKey}/profile-links/runs", methods=["POST"])
+def start_run(tenantKey: str) -> Response:
+    tenant = _admin_tenant(tenantKey)
+    run_id = profile_links.start_bulk_run(tenant, trigger="admin")
+    return Response(body=profile_links.progress(tenant, run_id), status_code=202)
+
+
+@bp.route("/api/admin/tenants/{tenantKey}/profile-links/runs", methods=["GET"])
+def list_runs(tenantKey: str) -> dict:
+    tenant = _admin_tenant(tenantKey)
+    return {"runs": profile_links.recent_runs(tenant, _limit("limit", 20))}
+
+
+@bp.route("/api/admin/tenants/{tenantKey}/profile-links/runs/{runId}", methods=["GET"])
+def run_progress(tenantKey: str, runId: str) -> dict:
+    tenant = _admin_tenant(tenantKey)
+    after = (bp.current_request.query_params or {}).get("failedAfter") or ""
+    return profile_links.progress(tenant, runId, failed_after=after, failed_limit=_limit("limit", 100))
+
+
+@bp.route("/api/admin/tenants/{tenantKey}/profile-links/manual-link", methods=["GET"])
+def manual_link(tenantKey: str) -> dict:
+    return profile_links.manual_link(_admin_tenant(tenantKey))
+
+
+@bp.on_sqs_message(queue=config.resource_name(PROFILE_LINKS.logical_name), batch_size=PROFILE_LINKS.batch_size)
+def process_profile_links(event) -> dict:
+    """Each message goes through `sqs.consume` on its own, told its receive count: a member still failing at the last
+    attempt is recorded failed (not pending) before the message is dead-lettered."""
+    failures: list[dict] = []
+    for record in event:
+        receives = int(record.to_dict().get("attributes", {}).get("ApproximateReceiveCount", "1"))
+        handle = partial(
+            profile_links.process_message, attempt=receives, final=receives >= PROFILE_LINKS.max_receive_count
+        )
+        answer = sqs.consume([record], PROFILE_LINKS.logical_name, handle, PROFILE_LINKS.max_receive_count)
+        failures += answer["batchItemFailures"]
+    return {"batchItemFailures": failures}
+
+
+@bp.schedule(os.environ.get("YQ_PROFILE_LINK_SCHEDULE", "rate(1 day)"), name="schedule_profile_links")
+def schedule_profile_links(event) -> dict:
+    """The reconciliation that repairs drift (a link edited away, a member whose callback was missed)."""
+    return {"queued": profile_links.schedule_runs()}
