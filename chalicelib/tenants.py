@@ -15,6 +15,7 @@ from chalicelib.store.tenants import SELF_BUILT, SUITE, Tenant, TenantSettings
 TENANT_KEY = re.compile(r"^[a-z0-9]{4,32}$")
 CORP_ID = re.compile(r"^[A-Za-z0-9_-]{4,64}$")
 SELF_BUILT_SECRETS = ("contacts_secret", "customer_secret", "app_secret", "callback_token", "callback_aes_key")
+# Optional in the same secret: `admin_token`, what admin routes check until internal sessions exist (admin_auth.py).
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
@@ -76,7 +77,10 @@ def create_self_built(
         secret_id=secret_id,
         settings=TenantSettings(auto_sync_customers=auto_sync_customers, public_base_url=public_base_url),
     )
-    secrets.put(secret_id, {key: wecom_secrets[key] for key in SELF_BUILT_SECRETS})
+    stored = {key: wecom_secrets[key] for key in SELF_BUILT_SECRETS}
+    if wecom_secrets.get("admin_token"):
+        stored["admin_token"] = wecom_secrets["admin_token"]
+    secrets.put(secret_id, stored)
     return tenants.create(tenant)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from chalicelib import config
 from chalicelib.store.tables import all_models
-from infra.resources import QUEUES
+from chalicelib.store.queues import QUEUES
 
 TABLE_ACTIONS = [
     "dynamodb:GetItem",

@@ -8,31 +8,18 @@ queues from it in the emulator (`infra.local`), so there is no second copy to dr
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from chalice.utils import to_cfn_resource_name
 
 from chalicelib import config
+from chalicelib.store.queues import QUEUES, QueueSpec
 from chalicelib.store.tables import all_models
 
 ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_RUNTIME = "python3.12"
 DEFAULT_TIMEOUT = 60
-
-
-@dataclass(frozen=True)
-class QueueSpec:
-    """A work queue, its consumer function and how often a message may fail before it is dead-lettered."""
-
-    logical_name: str
-    consumer: str
-    max_receive_count: int = 5
-    batch_size: int = 10
-
-
-QUEUES: tuple[QueueSpec, ...] = ()
 
 
 def chalice_config() -> dict:
@@ -54,19 +41,24 @@ def queue_visibility_timeout(stage: str, spec: QueueSpec) -> int:
     return 6 * int(function_setting(stage, spec.consumer, "lambda_timeout", DEFAULT_TIMEOUT))
 
 
+def _hash_first(key_schema: list[dict]) -> list[dict]:
+    """DynamoDB wants the HASH element before the RANGE element; PynamoDB lists them in declaration order."""
+    return sorted(key_schema, key=lambda element: element["KeyType"] != "HASH")
+
+
 def _table_resource(model: Any, stage: str) -> dict:
     schema = model._get_schema()
     props: dict[str, Any] = {
         "TableName": config.resource_name(model.Meta.logical_name, stage),
         "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": schema["attribute_definitions"],
-        "KeySchema": schema["key_schema"],
+        "KeySchema": _hash_first(schema["key_schema"]),
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
         "SSESpecification": {"SSEEnabled": True},
         "DeletionProtectionEnabled": stage == "prod",
     }
     indexes = [
-        {"IndexName": gsi["index_name"], "KeySchema": gsi["key_schema"], "Projection": gsi["projection"]}
+        {"IndexName": gsi["index_name"], "KeySchema": _hash_first(gsi["key_schema"]), "Projection": gsi["projection"]}
         for gsi in schema["global_secondary_indexes"]
     ]
     if indexes:

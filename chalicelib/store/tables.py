@@ -5,9 +5,25 @@ from pynamodb.models import Model
 
 
 def all_models() -> list[type[Model]]:
-    from chalicelib.store import tenants, wecom_state
+    from chalicelib.store import (
+        callback_events,
+        contacts,
+        members,
+        organisations,
+        profile_links,
+        sync_runs,
+        tenants,
+        wecom_state,
+    )
 
     return [
         tenants.Tenant,
+        callback_events.CallbackEvent,
+        contacts.Contact,
+        members.Member,
         wecom_state.WeComState,
+        profile_links.ProfileLinkItem,
+        contacts.CustomerFollow,
+        organisations.Node,
+        sync_runs.SyncItem,
     ]

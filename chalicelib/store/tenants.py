@@ -5,7 +5,9 @@ corp, not the tenant.
 """
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
+from typing import Iterator
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -15,7 +17,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.exceptions import DoesNotExist, PutError
-from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.errors import Conflict, TenantNotFound
@@ -47,6 +49,18 @@ class CorpIndex(GlobalSecondaryIndex):
     corp_id = UnicodeAttribute(hash_key=True, attr_name="corpId")
 
 
+class ModeIndex(GlobalSecondaryIndex):
+    """Every tenant, under its mode: how schedules list the tenants with a Query per mode instead of a Scan (the
+    Lambda role has no Scan). `mode` is on every item, so no writer has anything to maintain."""
+
+    class Meta:
+        index_name = "byMode"
+        projection = IncludeProjection(["enabled", "settings"])
+
+    mode = UnicodeAttribute(hash_key=True)
+    tenant_key = UnicodeAttribute(range_key=True, attr_name="tenantKey")
+
+
 class Tenant(Model):
     """A team bound to one WeCom corp. Secrets are not here: `secret_id` names them in Secrets Manager."""
 
@@ -65,6 +79,7 @@ class Tenant(Model):
     updated_at = UTCDateTimeAttribute(default=_now, attr_name="updatedAt")
 
     by_corp = CorpIndex()
+    by_mode = ModeIndex()
 
 
 def get(tenant_key: str) -> Tenant:
@@ -73,6 +88,12 @@ def get(tenant_key: str) -> Tenant:
         return Tenant.get(tenant_key)
     except DoesNotExist:
         raise TenantNotFound(tenant_key) from None
+
+
+def all_tenants() -> Iterator[Tenant]:
+    """Every tenant with its key, `enabled` and `settings` only (what the index projects), mode by mode."""
+    for mode in (SELF_BUILT, SUITE):
+        yield from Tenant.by_mode.query(mode)
 
 
 def find_by_corp(corp_id: str) -> Tenant | None:
@@ -94,6 +115,25 @@ def create(tenant: Tenant) -> Tenant:
 
 def set_enabled(tenant: Tenant, enabled: bool) -> None:
     tenant.update(actions=[Tenant.enabled.set(enabled), Tenant.updated_at.set(_now())])
+
+
+_recent: dict[str, tuple[float, Tenant]] = {}
+RECENT_SECONDS = 60
+
+
+def get_enabled_recent(tenant_key: str) -> Tenant:
+    """`get_enabled` through a one-minute per-process cache, for the callback path.
+
+    WeCom callbacks come in bursts for the same tenant and must be answered fast; with the cache a callback costs
+    one conditional put and one send. A tenant disabled meanwhile is refused within a minute.
+    """
+    hit = _recent.get(tenant_key)
+    if hit is None or hit[0] < time.monotonic():
+        hit = (time.monotonic() + RECENT_SECONDS, get(tenant_key))
+        _recent[tenant_key] = hit
+    if not hit[1].enabled:
+        raise TenantNotFound(tenant_key)
+    return hit[1]
 
 
 def get_enabled(tenant_key: str) -> Tenant:

@@ -6,7 +6,8 @@ import json
 import pytest
 
 from infra import build
-from infra.resources import QUEUES, queue_visibility_timeout
+from chalicelib.store.queues import QUEUES
+from infra.resources import queue_visibility_timeout
 
 STAGE = "dev"
 
@@ -32,7 +33,9 @@ def test_every_table_is_on_demand_encrypted_recoverable_and_named_for_the_stage(
         assert props["BillingMode"] == "PAY_PER_REQUEST"
         assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
         assert props["SSESpecification"] == {"SSEEnabled": True}
-        assert props["KeySchema"][0]["KeyType"] == "HASH"
+        assert [element["KeyType"] for element in props["KeySchema"]] in (["HASH"], ["HASH", "RANGE"])
+        for gsi in props.get("GlobalSecondaryIndexes", []):
+            assert gsi["KeySchema"][0]["KeyType"] == "HASH"
 
 
 def test_tables_carry_their_indexes_and_ttl(template):
@@ -46,7 +49,7 @@ def test_tables_carry_their_indexes_and_ttl(template):
         ttl = model._ttl_attribute()
         if ttl is not None:
             assert props["TimeToLiveSpecification"] == {"AttributeName": ttl.attr_name, "Enabled": True}
-    assert {gsi["IndexName"] for gsi in tables[f"yunqiao-{STAGE}-tenants"]["GlobalSecondaryIndexes"]} == {"byCorp"}
+    assert {gsi["IndexName"] for gsi in tables[f"yunqiao-{STAGE}-tenants"]["GlobalSecondaryIndexes"]} == {"byCorp", "byMode"}
 
 
 def test_every_queue_has_a_dead_letter_queue_and_outlives_its_consumer(template):

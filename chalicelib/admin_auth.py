@@ -1,0 +1,41 @@
+"""Admin authentication until internal-member sessions exist (the directory issue): a per-tenant admin token.
+
+The `X-Yunqiao-Admin-Token` header must equal the `admin_token` field of the tenant's Secrets Manager secret. Both
+sides are hashed before `hmac.compare_digest`, so the comparison takes the same time whatever the token's length or
+the position of the first wrong character. A tenant whose secret has no admin token refuses every admin call (403):
+admin access is something an operator sets up, never a default. This module is the one place to swap for sessions.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Mapping
+
+from chalicelib.errors import Forbidden, Unauthorized
+from chalicelib.store import secrets
+from chalicelib.store.tenants import Tenant
+
+HEADER = "X-Yunqiao-Admin-Token"
+
+
+def _digest(value: str) -> bytes:
+    return hashlib.sha256(value.encode("utf-8")).digest()
+
+
+def _header(headers: Mapping[str, str], name: str) -> str:
+    """Header lookup that ignores case, for Chalice's case-insensitive headers and plain dicts alike."""
+    value = headers.get(name)
+    if value is None:
+        wanted = name.lower()
+        value = next((v for k, v in headers.items() if k.lower() == wanted), None)
+    return value or ""
+
+
+def require_admin(tenant: Tenant, headers: Mapping[str, str]) -> None:
+    """Return if the request carries the tenant's admin token; raise Forbidden (none set up) or Unauthorized."""
+    expected = secrets.get(tenant.secret_id).get("admin_token") or ""
+    if not expected:
+        raise Forbidden("admin access is not set up for this tenant", code="admin_not_configured")
+    given = _header(headers, HEADER)
+    if not given or not hmac.compare_digest(_digest(given), _digest(expected)):
+        raise Unauthorized(f"missing or wrong {HEADER}", code="bad_admin_token")

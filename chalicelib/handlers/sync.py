@@ -1,0 +1,60 @@
+"""The sync's entry points: the queue consumer, the schedule's fan-out and the admin routes.
+
+    POST /api/admin/tenants/{tenantKey}/sync         the admin's 同步: queue a full run now → 202 {runId}
+    GET  /api/admin/tenants/{tenantKey}/sync/runs    the latest runs (?limit=1..50, default 10) with their counts
+
+Admin routes require the tenant's admin token (`chalicelib.admin_auth`).
+"""
+from __future__ import annotations
+
+import os
+
+from chalice import Response
+
+from chalicelib import admin_auth, config, sync
+from chalicelib.errors import BadRequest
+from chalicelib.handlers import sqs
+from chalicelib.handlers.api import ApiBlueprint
+from chalicelib.observability import bind_tenant
+from chalicelib.store import tenants
+from chalicelib.store.queues import SYNC
+from chalicelib.store.tenants import Tenant
+
+bp = ApiBlueprint(__name__)
+DEFAULT_RUNS = 10
+MAX_RUNS = 50
+
+
+def _admin_tenant(tenant_key: str) -> Tenant:
+    tenant = tenants.get_enabled(tenant_key)
+    admin_auth.require_admin(tenant, bp.current_request.headers)
+    bind_tenant(tenant.tenant_key)
+    return tenant
+
+
+@bp.route("/api/admin/tenants/{tenantKey}/sync", methods=["POST"])
+def trigger_sync(tenantKey: str) -> Response:
+    tenant = _admin_tenant(tenantKey)
+    run_id = sync.queue_run(tenant, "admin")
+    return Response(body={"runId": run_id, "status": "queued"}, status_code=202)
+
+
+@bp.route("/api/admin/tenants/{tenantKey}/sync/runs", methods=["GET"])
+def list_sync_runs(tenantKey: str) -> dict:
+    tenant = _admin_tenant(tenantKey)
+    raw = (bp.current_request.query_params or {}).get("limit")
+    if raw is not None and not (raw.isdigit() and 1 <= int(raw) <= MAX_RUNS):
+        raise BadRequest(f"limit must be a number from 1 to {MAX_RUNS}", code="invalid_limit")
+    return {"runs": sync.latest_runs(tenant, int(raw) if raw is not None else DEFAULT_RUNS)}
+
+
+@bp.on_sqs_message(queue=config.resource_name(SYNC.logical_name), batch_size=SYNC.batch_size)
+def process_sync(event) -> dict:
+    """One message per invocation (batch size 1): a run uses the invocation's whole time budget."""
+    deadline = sync.Deadline.of_context(event.context)
+    return sqs.consume(event, SYNC.logical_name, lambda body: sync.process(body, deadline), SYNC.max_receive_count)
+
+
+@bp.schedule(os.environ.get("YQ_SYNC_SCHEDULE", "rate(1 hour)"), name="schedule_sync")
+def schedule_sync(event) -> dict:
+    return {"queued": sync.schedule_all()}
