@@ -39,3 +39,14 @@ def require_admin(tenant: Tenant, headers: Mapping[str, str]) -> None:
     given = _header(headers, HEADER)
     if not given or not hmac.compare_digest(_digest(given), _digest(expected)):
         raise Unauthorized(f"missing or wrong {HEADER}", code="bad_admin_token")
+
+
+def admin_tenant(tenant_key: str, headers: Mapping[str, str]) -> Tenant:
+    """The enabled tenant an admin request names, once the request has proved it holds the tenant's admin token."""
+    from chalicelib.observability import bind_tenant
+    from chalicelib.store import tenants
+
+    tenant = tenants.get_enabled(tenant_key)
+    require_admin(tenant, headers)
+    bind_tenant(tenant.tenant_key)
+    return tenant

@@ -18,8 +18,6 @@ from chalicelib import admin_auth, config, profile_links
 from chalicelib.errors import BadRequest
 from chalicelib.handlers import sqs
 from chalicelib.handlers.api import ApiBlueprint
-from chalicelib.observability import bind_tenant
-from chalicelib.store import tenants
 from chalicelib.store.queues import PROFILE_LINKS
 from chalicelib.store.tenants import Tenant
 
@@ -28,10 +26,7 @@ MAX_LIST = 500
 
 
 def _admin_tenant(tenant_key: str) -> Tenant:
-    tenant = tenants.get_enabled(tenant_key)
-    admin_auth.require_admin(tenant, bp.current_request.headers)
-    bind_tenant(tenant.tenant_key)
-    return tenant
+    return admin_auth.admin_tenant(tenant_key, bp.current_request.headers)
 
 
 def _limit(name: str, default: int) -> int:

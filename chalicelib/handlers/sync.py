@@ -15,8 +15,6 @@ from chalicelib import admin_auth, config, sync
 from chalicelib.errors import BadRequest
 from chalicelib.handlers import sqs
 from chalicelib.handlers.api import ApiBlueprint
-from chalicelib.observability import bind_tenant
-from chalicelib.store import tenants
 from chalicelib.store.queues import SYNC
 from chalicelib.store.tenants import Tenant
 
@@ -26,10 +24,7 @@ MAX_RUNS = 50
 
 
 def _admin_tenant(tenant_key: str) -> Tenant:
-    tenant = tenants.get_enabled(tenant_key)
-    admin_auth.require_admin(tenant, bp.current_request.headers)
-    bind_tenant(tenant.tenant_key)
-    return tenant
+    return admin_auth.admin_tenant(tenant_key, bp.current_request.headers)
 
 
 @bp.route("/api/admin/tenants/{tenantKey}/sync", methods=["POST"])

@@ -6,6 +6,8 @@ the one definition of every table's keys and indexes.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from chalicelib import config
 
 
@@ -32,3 +34,29 @@ def transaction_connection():
     from pynamodb.connection import Connection
 
     return Connection(region=config.region(), host=config.aws_endpoint())
+
+
+def conditional_update(item: Any, actions: list, condition: Any) -> bool:
+    """UpdateItem if `condition` holds; False (not an error) when another writer got there first or it fails."""
+    from pynamodb.exceptions import UpdateError
+
+    try:
+        item.update(actions=actions, condition=condition)
+    except UpdateError as err:
+        if err.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def conditional_save(item: Any, condition: Any) -> bool:
+    """PutItem if `condition` holds (typically: no such item yet); False when it does not."""
+    from pynamodb.exceptions import PutError
+
+    try:
+        item.save(condition=condition)
+    except PutError as err:
+        if err.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True

@@ -10,10 +10,9 @@ import time
 from datetime import timedelta
 
 from pynamodb.attributes import TTLAttribute, UnicodeAttribute
-from pynamodb.exceptions import PutError
 from pynamodb.models import Model
 
-from chalicelib.store.base import table_meta
+from chalicelib.store.base import conditional_save, table_meta
 
 KEEP_FOR = timedelta(days=3)
 
@@ -41,13 +40,7 @@ def record_once(scope: str, dedupe_key: str, kind: str) -> bool:
         received_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         expires_at=KEEP_FOR,
     )
-    try:
-        item.save(condition=CallbackEvent.pk.does_not_exist())
-    except PutError as err:
-        if err.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return conditional_save(item, CallbackEvent.pk.does_not_exist())
 
 
 def forget(scope: str, dedupe_key: str) -> None:

@@ -26,11 +26,11 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import size
 from pynamodb.models import Model
 
-from chalicelib.store.base import table_meta
+from chalicelib.store.base import conditional_save, conditional_update, table_meta
 
 SOURCE_WECOM_CUSTOMER = "wecom_customer"
 ACCOUNT_NONE = "none"
@@ -149,17 +149,6 @@ def _set_or_remove(attribute, value):
     return attribute.set(value) if value not in (None, "") else attribute.remove()
 
 
-def _conditional(contact: Contact, actions: list, condition) -> bool:
-    """Apply the update if the condition holds; False (not an error) when it does not."""
-    try:
-        contact.update(actions=actions, condition=condition)
-    except UpdateError as err:
-        if err.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
-
-
 def upsert_customer(
     tenant_key: str,
     fields: dict,
@@ -214,13 +203,9 @@ def _write_customer(tenant_key: str, write: CustomerWrite, security_level: int, 
     contact_id = customer_contact_id(fields["external_userid"])
     stamp = now()
     if existing is None:
-        try:
-            _new_customer(tenant_key, contact_id, write, security_level, run_id, stamp).save(
-                condition=Contact.contact_id.does_not_exist())
+        if conditional_save(_new_customer(tenant_key, contact_id, write, security_level, run_id, stamp),
+                            Contact.contact_id.does_not_exist()):
             return ADDED
-        except PutError as err:
-            if err.cause_response_code != "ConditionalCheckFailedException":
-                raise
         existing = get(tenant_key, contact_id)  # a callback created it meanwhile: merge into that
         known = follower_ids(existing)
         put_follows(tenant_key, [(u, fields["external_userid"]) for u in write.entries if u not in known])
@@ -229,7 +214,7 @@ def _write_customer(tenant_key: str, write: CustomerWrite, security_level: int, 
         actions = _field_actions(fields, write.content_hash, security_level, stamp) + [Contact.sync_run.set(run_id)]
     contact = Contact(tenant_key, contact_id)
     entry_actions = [Contact.follow_users[userid].set(entry) for userid, entry in write.entries.items()]
-    if not _conditional(contact, actions + entry_actions, Contact.follow_users.exists()):
+    if not conditional_update(contact, actions + entry_actions, Contact.follow_users.exists()):
         contact.update(actions=_field_actions(fields, write.content_hash, security_level, stamp)
                        + [Contact.sync_run.set(run_id), Contact.follow_users.set(write.entries)])
     return MERGED if existing is not None and existing.sync_run == run_id else UPDATED
@@ -273,7 +258,7 @@ def remove_follow(tenant_key: str, external_userid: str, userid: str, run_id: st
     contact_id = customer_contact_id(external_userid)
     existing = get(tenant_key, contact_id)
     outcome = None
-    if existing is not None and userid in follower_ids(existing) and _conditional(
+    if existing is not None and userid in follower_ids(existing) and conditional_update(
         Contact(tenant_key, contact_id),
         [Contact.follow_users[userid].remove(), Contact.sync_run.set(run_id), Contact.updated_at.set(now())],
         Contact.follow_users[userid].exists(),
@@ -300,7 +285,7 @@ def inactivate_unfollowed(tenant_key: str, contact_id: str) -> bool:
 
     Conditional on the map still being empty, so a member added meanwhile (a callback) wins."""
     stamp = now()
-    return _conditional(
+    return conditional_update(
         Contact(tenant_key, contact_id),
         [
             Contact.wecom_customer.set(False),
@@ -322,7 +307,7 @@ def mark_not_customer(tenant_key: str, external_userid: str) -> bool:
         return False
     stamp = now()
     contact = Contact(tenant_key, existing.contact_id)
-    if not _conditional(
+    if not conditional_update(
         contact,
         [
             Contact.wecom_customer.set(False),
@@ -341,7 +326,7 @@ def mark_not_customer(tenant_key: str, external_userid: str) -> bool:
 def record_transfer_failure(tenant_key: str, external_userid: str, userid: str, reason: str) -> bool:
     contact = Contact(tenant_key, customer_contact_id(external_userid))
     stamp = now()
-    return _conditional(
+    return conditional_update(
         contact,
         [
             Contact.transfer_failure.set({"userid": userid, "reason": reason, "at": stamp.isoformat()}),

@@ -24,10 +24,9 @@ from datetime import datetime, timezone
 from typing import Iterable, Iterator
 
 from pynamodb.attributes import BooleanAttribute, MapAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import UpdateError
 from pynamodb.models import Model
 
-from chalicelib.store.base import table_meta
+from chalicelib.store.base import conditional_update, table_meta
 
 DIMENSION, GROUP, ORGANISATION, DEPARTMENT = "dimension", "group", "organisation", "department"
 SOURCE_WECOM_CUSTOMER = "wecom_customer"
@@ -149,16 +148,11 @@ def upsert(tenant_key: str, spec: NodeSpec, existing: Node | None) -> str:
 def inactivate(tenant_key: str, node_id: str) -> bool:
     """Mark a node WeCom no longer lists; False when it is already inactive (or gone)."""
     stamp = now()
-    try:
-        Node(tenant_key, node_id).update(
-            actions=[Node.inactive_at.set(stamp), Node.updated_at.set(stamp)],
-            condition=Node.node_id.exists() & Node.inactive_at.does_not_exist(),
-        )
-    except UpdateError as err:
-        if err.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return conditional_update(
+        Node(tenant_key, node_id),
+        [Node.inactive_at.set(stamp), Node.updated_at.set(stamp)],
+        Node.node_id.exists() & Node.inactive_at.does_not_exist(),
+    )
 
 
 def active_ids_with_prefix(tenant_key: str, prefix: str) -> Iterator[str]:

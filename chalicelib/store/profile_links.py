@@ -23,11 +23,11 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
-from chalicelib.store.base import table_meta
+from chalicelib.store.base import conditional_save, conditional_update, table_meta
 
 LINKED = "linked"
 PENDING = "pending"
@@ -115,13 +115,7 @@ def create_run(tenant_key: str, run_id: str, trigger: str) -> bool:
     """Create the run, in the listing state, unless it exists (False): the message that lists a run's members may
     be delivered more than once."""
     pk, sk = _run_key(tenant_key, run_id)
-    try:
-        LinkRun(pk, sk, trigger=trigger, state=LISTING, ttl=RETENTION).save(condition=LinkRun.pk.does_not_exist())
-    except PutError as err:
-        if err.cause_response_code != "ConditionalCheckFailedException":
-            raise
-        return False
-    return True
+    return conditional_save(LinkRun(pk, sk, trigger=trigger, state=LISTING, ttl=RETENTION), LinkRun.pk.does_not_exist())
 
 
 def get_run(tenant_key: str, run_id: str) -> LinkRun | None:
@@ -141,14 +135,11 @@ def recent_runs(tenant_key: str, limit: int) -> list[LinkRun]:
 def count_queued(tenant_key: str, run_id: str, queued: int) -> None:
     """Progress of the listing: never lowers the figure (a retried listing counts again from 0)."""
     pk, sk = _run_key(tenant_key, run_id)
-    try:
-        LinkRun(pk, sk).update(
-            actions=[LinkRun.queued.set(queued), LinkRun.updated_at.set(now())],
-            condition=LinkRun.pk.exists() & (LinkRun.queued <= queued),
-        )
-    except UpdateError as err:
-        if err.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    conditional_update(
+        LinkRun(pk, sk),
+        [LinkRun.queued.set(queued), LinkRun.updated_at.set(now())],
+        LinkRun.pk.exists() & (LinkRun.queued <= queued),
+    )
 
 
 def finish_listing(tenant_key: str, run_id: str, queued: int) -> None:

@@ -28,10 +28,10 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
-from chalicelib.store.base import table_meta
+from chalicelib.store.base import conditional_save, conditional_update, table_meta
 
 LEASE_KEY = "lease"
 RUN_PREFIX = "run#"
@@ -72,16 +72,6 @@ class SyncItem(Model):
     expires_at = TTLAttribute(null=True, attr_name="expiresAt")
 
 
-def _conditional(item: SyncItem, actions: list, condition) -> bool:
-    try:
-        item.update(actions=actions, condition=condition)
-    except UpdateError as err:
-        if err.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
-
-
 def _get(tenant_key: str, item_key: str) -> SyncItem | None:
     try:
         return SyncItem.get(tenant_key, item_key, consistent_read=True)
@@ -117,7 +107,7 @@ def acquire(tenant_key: str, run_id: str, invocation: str, at: float, invocation
     )
     for _attempt in range(3):
         before = _get(tenant_key, LEASE_KEY)
-        if _conditional(
+        if conditional_update(
             SyncItem(tenant_key, LEASE_KEY),
             [
                 SyncItem.holder.set(run_id),
@@ -144,7 +134,7 @@ def request_rerun(tenant_key: str, requester: str, full: bool, chains: Iterable[
     chain_ids = set(chains)
     if chain_ids:
         actions.append(SyncItem.pending_chains.add(chain_ids))
-    return _conditional(
+    return conditional_update(
         SyncItem(tenant_key, LEASE_KEY),
         actions,
         SyncItem.holder.exists() & (SyncItem.holder != requester) & (SyncItem.run_expires_at >= at),
@@ -153,7 +143,7 @@ def request_rerun(tenant_key: str, requester: str, full: bool, chains: Iterable[
 
 def release_invocation(tenant_key: str, run_id: str, invocation: str, run_until: float) -> bool:
     """This invocation stops; the run keeps the tenant (until `run_until`) for its follow-up message."""
-    return _conditional(
+    return conditional_update(
         SyncItem(tenant_key, LEASE_KEY),
         [
             SyncItem.invocation.remove(),
@@ -174,7 +164,7 @@ def release(tenant_key: str, run_id: str, invocation: str) -> Pending | None:
         lease = _get(tenant_key, LEASE_KEY)
         if lease is None or lease.holder != run_id or lease.invocation != invocation:
             return None
-        if _conditional(
+        if conditional_update(
             SyncItem(tenant_key, LEASE_KEY),
             [
                 SyncItem.holder.remove(),
@@ -218,11 +208,7 @@ def start(tenant_key: str, run_id: str, trigger: str, scope: dict, checkpoint: s
         errors=[],
         expires_at=stamp + KEEP_RUNS_FOR,
     )
-    try:
-        item.save(condition=SyncItem.item_key.does_not_exist())
-    except PutError as err:
-        if err.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    if not conditional_save(item, SyncItem.item_key.does_not_exist()):
         return get_run(tenant_key, run_id)
     return item
 
@@ -234,7 +220,7 @@ def get_run(tenant_key: str, run_id: str) -> SyncItem | None:
 def begin_invocation(tenant_key: str, run_id: str) -> SyncItem | None:
     """Count the invocation and return the run as it stands (None if it is no longer running)."""
     item = SyncItem(tenant_key, run_key(run_id))
-    if not _conditional(item, [SyncItem.invocations.add(1), SyncItem.updated_at.set(now())],
+    if not conditional_update(item, [SyncItem.invocations.add(1), SyncItem.updated_at.set(now())],
                         SyncItem.status == RUNNING):
         return None
     return item
@@ -242,7 +228,7 @@ def begin_invocation(tenant_key: str, run_id: str) -> SyncItem | None:
 
 def save_checkpoint(tenant_key: str, run_id: str, seq: int, checkpoint: str, counts: dict, errors: list) -> bool:
     """Store progress; False when the run moved on without us (another invocation saved a newer checkpoint)."""
-    return _conditional(
+    return conditional_update(
         SyncItem(tenant_key, run_key(run_id)),
         [
             SyncItem.checkpoint.set(checkpoint),
@@ -257,7 +243,7 @@ def save_checkpoint(tenant_key: str, run_id: str, seq: int, checkpoint: str, cou
 
 def finish(tenant_key: str, run_id: str, seq: int, status: str, checkpoint: str, counts: dict, errors: list) -> bool:
     stamp = now()
-    return _conditional(
+    return conditional_update(
         SyncItem(tenant_key, run_key(run_id)),
         [
             SyncItem.status.set(status),
@@ -276,7 +262,7 @@ def finish(tenant_key: str, run_id: str, seq: int, status: str, checkpoint: str,
 def abandon(tenant_key: str, run_id: str, reason: str) -> bool:
     """A run whose lease expired without it finishing (its Lambda died, its message was dead-lettered)."""
     stamp = now()
-    return _conditional(
+    return conditional_update(
         SyncItem(tenant_key, run_key(run_id)),
         [
             SyncItem.status.set(ABANDONED),

@@ -16,12 +16,12 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.errors import Conflict, TenantNotFound
-from chalicelib.store.base import table_meta
+from chalicelib.store.base import conditional_save, table_meta
 
 SELF_BUILT = "self_built"
 SUITE = "suite"
@@ -104,12 +104,8 @@ def find_by_corp(corp_id: str) -> Tenant | None:
 
 def create(tenant: Tenant) -> Tenant:
     """Insert a new tenant; never overwrite one (two onboardings racing for one key: one wins, one gets 409)."""
-    try:
-        tenant.save(condition=Tenant.tenant_key.does_not_exist())
-    except PutError as err:
-        if err.cause_response_code == "ConditionalCheckFailedException":
-            raise Conflict(f"tenant {tenant.tenant_key!r} exists", code="tenant_exists") from None
-        raise
+    if not conditional_save(tenant, Tenant.tenant_key.does_not_exist()):
+        raise Conflict(f"tenant {tenant.tenant_key!r} exists", code="tenant_exists")
     return tenant
 
 

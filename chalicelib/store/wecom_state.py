@@ -12,10 +12,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
-from chalicelib.store.base import table_meta
+from chalicelib.store.base import conditional_update, table_meta
 from chalicelib.wecom.tokens import CacheEntry, Token
 
 TOKEN_GRACE = 3600  # keep an expired token's item an hour for diagnosis
@@ -41,17 +41,6 @@ def _at(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, tz=timezone.utc)
 
 
-def _conditional_update(item: WeComState, actions: list, condition) -> bool:
-    """Apply the update if the condition holds; False (not an error) when another instance got there first."""
-    try:
-        item.update(actions=actions, condition=condition)
-    except UpdateError as err:
-        if err.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
-
-
 class DynamoTokenCache:
     """`chalicelib.wecom.tokens.TokenCache` on this table."""
 
@@ -68,7 +57,7 @@ class DynamoTokenCache:
     def lease(self, key: str, holder: str, *, now: float, until: float, current: str | None) -> bool:
         free = WeComState.lease_until.does_not_exist() | (WeComState.lease_until <= now)
         unchanged = WeComState.token.does_not_exist() if current is None else WeComState.token == current
-        return _conditional_update(
+        return conditional_update(
             WeComState(f"token#{key}"),
             [
                 WeComState.lease_holder.set(holder),
@@ -79,7 +68,7 @@ class DynamoTokenCache:
         )
 
     def store(self, key: str, holder: str, token: Token) -> bool:
-        return _conditional_update(
+        return conditional_update(
             WeComState(f"token#{key}"),
             [
                 WeComState.token.set(token.value),
@@ -93,14 +82,14 @@ class DynamoTokenCache:
         )
 
     def release(self, key: str, holder: str) -> None:
-        _conditional_update(
+        conditional_update(
             WeComState(f"token#{key}"),
             [WeComState.lease_holder.remove(), WeComState.lease_until.remove()],
             WeComState.lease_holder == holder,
         )
 
     def drop(self, key: str, value: str) -> None:
-        _conditional_update(
+        conditional_update(
             WeComState(f"token#{key}"),
             [WeComState.token.remove(), WeComState.expires_at.remove(), WeComState.refresh_at.remove()],
             WeComState.token == value,
@@ -114,7 +103,7 @@ class DynamoPermitStore:
         item = WeComState(f"rate#{key}")
         want = min(count, limit)
         while want > 0:
-            if _conditional_update(
+            if conditional_update(
                 item,
                 [WeComState.used.add(want), WeComState.ttl.set(_at(expires_at))],
                 WeComState.used.does_not_exist() | (WeComState.used <= limit - want),
