@@ -109,6 +109,15 @@ def create(tenant: Tenant) -> Tenant:
     return tenant
 
 
+def set_corp_info(tenant: Tenant, corp_name: str, agent_id: str | None) -> None:
+    """What WeCom says of the corp now (a suite's change_auth); the team's display name follows the corp's."""
+    actions = [Tenant.corp_name.set(corp_name), Tenant.name.set(corp_name), Tenant.enabled.set(True),
+               Tenant.updated_at.set(_now())]
+    if agent_id:
+        actions.append(Tenant.agent_id.set(agent_id))
+    tenant.update(actions=actions)
+
+
 def set_enabled(tenant: Tenant, enabled: bool) -> None:
     tenant.update(actions=[Tenant.enabled.set(enabled), Tenant.updated_at.set(_now())])
 

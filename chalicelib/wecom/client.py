@@ -240,6 +240,18 @@ class SuiteClient:
             ),
         )
 
+    def auth_info(self, auth_corpid: str, permanent_code: str) -> dict:
+        """An authorising corp's current `auth_corp_info` and `auth_info` (what change_auth asks us to re-read)."""
+        return call_with_token(
+            self.tokens,
+            lambda token: self._transport.cgi(
+                "POST",
+                "service/get_auth_info",
+                params={"suite_access_token": token},
+                body={"auth_corpid": auth_corpid, "permanent_code": permanent_code},
+            ),
+        )
+
     def corp_token_source(self, auth_corpid: str, permanent_code: str) -> TokenSource:
         """The token source for a corp that authorised the suite; give it as every purpose of a `WeComClient`."""
         return suite_corp_token_source(

@@ -113,10 +113,24 @@ def get_permanent_code(sim: "Simulator", call: Call) -> dict:
         raise WeComError(40078)
     auth = suite.authorizations[entry[0]]
     auth.active = True
+    return {"permanent_code": auth.permanent_code, **_auth_info(sim, suite, auth),
+            "auth_user_info": auth.auth_user_info, "state": auth.state}
+
+
+def get_auth_info(sim: "Simulator", call: Call) -> dict:
+    """The authorising corp's current details: what a change_auth tells the suite to read again."""
+    suite = sim.state.suites[call.token.corpid]
+    body = call.json()
+    auth = suite.authorizations.get(body.get("auth_corpid", ""))
+    if auth is None or not auth.active or auth.permanent_code != body.get("permanent_code"):
+        raise WeComError(40084)
+    return _auth_info(sim, suite, auth)
+
+
+def _auth_info(sim: "Simulator", suite, auth) -> dict:
     corp = sim.state.corps.get(auth.corpid)
     corp_name = corp.corp_name if corp else auth.corpid
     return {
-        "permanent_code": auth.permanent_code,
         "auth_corp_info": {
             "corpid": auth.corpid, "corp_name": corp_name, "corp_type": "verified",
             "corp_square_logo_url": "", "corp_user_max": 200,
@@ -126,8 +140,6 @@ def get_permanent_code(sim: "Simulator", call: Call) -> dict:
         "auth_info": {"agent": [{"agentid": 1, "name": suite.suite_id, "auth_mode": 0,
                                  "privilege": {"level": 1, "allow_party": [1], "allow_user": [], "allow_tag": [],
                                                "extra_party": [], "extra_user": [], "extra_tag": []}}]},
-        "auth_user_info": auth.auth_user_info,
-        "state": auth.state,
     }
 
 
@@ -466,6 +478,7 @@ ROUTES: dict[str, Route] = {
     "service/get_suite_token": Route(get_suite_token, "none"),
     "service/v2/get_permanent_code": Route(get_permanent_code, "suite"),
     "service/get_corp_token": Route(get_corp_token, "suite"),
+    "service/get_auth_info": Route(get_auth_info, "suite"),
     "user/list_id": Route(user_list_id, "corp"),
     "user/get": Route(user_get, "corp"),
     "user/update": Route(user_update, "corp"),

@@ -132,6 +132,15 @@ def put_member(sim: "Simulator", query: dict, body: dict) -> dict:
         return corp.public_member(corp.put_member(body["member"])["userid"])
 
 
+def put_corp(sim: "Simulator", query: dict, body: dict) -> dict:
+    """Rename a corp (what an admin does in WeCom's console; a suite learns it from change_auth)."""
+    with sim.lock:
+        corp = sim.state.corp(body.get("corpid"))
+        corp.corp_name = body.get("corp_name", corp.corp_name)
+        corp.corp_full_name = body.get("corp_full_name", corp.corp_full_name)
+        return {"corpid": corp.corpid, "corp_name": corp.corp_name, "corp_full_name": corp.corp_full_name}
+
+
 def delete_member(sim: "Simulator", query: dict, body: dict) -> dict:
     with sim.lock:
         if not sim.state.corp(query.get("corpid")).remove_member(query["userid"]):
@@ -251,6 +260,7 @@ ROUTES: dict[tuple[str, str], ControlHandler] = {
     ("GET", "clock"): get_clock,
     ("POST", "clock/advance"): advance_clock,
     ("GET", "member"): get_member,
+    ("POST", "corp"): put_corp,
     ("POST", "members"): put_member,
     ("DELETE", "members"): delete_member,
     ("GET", "customer"): get_customer,

@@ -90,6 +90,10 @@ class ControlClient:
     def member(self, userid: str, corpid: str | None = None) -> dict:
         return self._call("GET", "member", params={"userid": userid, "corpid": corpid})
 
+    def rename_corp(self, corpid: str, corp_name: str, corp_full_name: str | None = None) -> dict:
+        return self._call("POST", "corp", json_body={"corpid": corpid, "corp_name": corp_name,
+                                                     "corp_full_name": corp_full_name or corp_name})
+
     def add_member(self, member: dict, corpid: str | None = None) -> dict:
         return self._call("POST", "members", json_body={"member": member, "corpid": corpid})
 

@@ -69,6 +69,12 @@ def test_create_auth_onboards_the_corp_then_cancel_auth_disables_it(simulator, s
     [message] = [m for m in callbacks_queue.messages() if m["body"].get("tenantKey") == tenant.tenant_key]
     assert message["body"]["event"]["ExternalUserID"] == "wmx"
 
+    simulator.control.rename_corp(AUTHORISING_CORP, "新名字科技", "新名字科技有限公司")
+    simulator.control.push("change_auth", suite_url, suite_id=SUITE_ID, corpid=AUTHORISING_CORP)
+    pump.drain(QUEUE)
+    changed = tenant_store.get(tenant.tenant_key)
+    assert (changed.corp_name, changed.name, changed.enabled) == ("新名字科技有限公司", "新名字科技有限公司", True)
+
     simulator.control.push("cancel_auth", suite_url, suite_id=SUITE_ID, corpid=AUTHORISING_CORP)
     pump.drain(QUEUE)
     assert tenant_store.get(tenant.tenant_key).enabled is False

@@ -78,3 +78,18 @@ def test_create_auth_then_cancel_auth(sim, wecom, sink):
     sim.control.push("cancel_auth", sink.url, corpid=CORPID2)
     assert wecom.get("user/get", access_token=corp_token, userid="admin2")["errcode"] == 40001
     assert wecom.post("service/get_corp_token", grant, suite_access_token=suite_token)["errcode"] == 40084
+
+
+
+def test_get_auth_info_reads_the_corps_current_name_and_refuses_a_wrong_permanent_code(sim, wecom):
+    suite_token = wecom.suite_token()
+    wecom.post("service/v2/get_permanent_code", {"auth_code": AUTH_CODE}, suite_access_token=suite_token)
+    sim.control.rename_corp(CORPID2, "改名后", "改名后有限公司")
+    info = wecom.post("service/get_auth_info", {"auth_corpid": CORPID2, "permanent_code": PERMANENT_CODE},
+                      suite_access_token=suite_token)
+    assert info["errcode"] == 0
+    assert (info["auth_corp_info"]["corp_name"], info["auth_corp_info"]["corp_full_name"]) == ("改名后", "改名后有限公司")
+    assert "permanent_code" not in info and info["auth_info"]["agent"]
+    wrong = wecom.post("service/get_auth_info", {"auth_corpid": CORPID2, "permanent_code": "nope"},
+                       suite_access_token=suite_token)
+    assert wrong["errcode"] == 40084
