@@ -2,7 +2,7 @@
 
 Prints requests/s of our route (verify, decrypt, dedupe put, queue send) against a baseline route that does only the
 unavoidable I/O — one DynamoDB PutItem and one SQS SendMessage — in the same app and run, and counts the AWS calls
-one callback costs (target: one conditional put and one send).
+one callback costs (target: one conditional put and one send; the tenant record is read once a minute per process).
 
     .venv/bin/python bench/bench_callbacks.py [--callbacks 300] [--rounds 7]
 """
@@ -118,8 +118,11 @@ def main() -> None:
         print(f"AWS calls per callback: {per_callback}")
         print(f"POST callback median {statistics.median(ours):.0f} req/s; put+send baseline {statistics.median(base):.0f} req/s;"
               f" ratio {statistics.median(ours) / statistics.median(base):.2f}")
-        writes_ok = per_callback == {"PutItem": 1.0, "SendMessage": 1.0}
-        print(f"target one conditional put and one send per callback: {'met' if writes_ok else 'NOT met'}")
+        writes = {op: n for op, n in per_callback.items() if op != "GetItem"}
+        print(f"tenant reads per callback: {per_callback.get('GetItem', 0):.3f} (the per-process tenant cache, "
+              "refreshed once a minute)")
+        print(f"target one conditional put and one send per callback: "
+              f"{'met' if writes == {'PutItem': 1.0, 'SendMessage': 1.0} else 'NOT met'} ({writes})")
     finally:
         emulator.terminate()
 

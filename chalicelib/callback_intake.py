@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timezone
 from typing import Mapping
 
@@ -119,12 +120,18 @@ def _tenant(tenant_key: str) -> Tenant:
         raise _refused(err) from None
 
 
+@lru_cache(maxsize=256)
+def _crypto(token: str, aes_key: str, receive_id: str | None) -> WeComCrypto:
+    """One instance per key set and receiver, kept for the life of the process (it holds its prepared cipher)."""
+    return WeComCrypto(token, aes_key, receive_id)
+
+
 def _tenant_crypto(tenant: Tenant) -> WeComCrypto:
     if tenant.mode == SUITE:
         suite = _suite(config.suite_id() or "")
-        return WeComCrypto(suite["callback_token"], suite["callback_aes_key"], tenant.corp_id)
+        return _crypto(suite["callback_token"], suite["callback_aes_key"], tenant.corp_id)
     keys = secrets.get(tenant.secret_id)
-    return WeComCrypto(keys["callback_token"], keys["callback_aes_key"], tenant.corp_id)
+    return _crypto(keys["callback_token"], keys["callback_aes_key"], tenant.corp_id)
 
 
 def _suite(suite_id: str) -> dict:
@@ -134,7 +141,7 @@ def _suite(suite_id: str) -> dict:
 
 
 def _suite_crypto(suite: dict) -> WeComCrypto:
-    return WeComCrypto(suite["callback_token"], suite["callback_aes_key"])
+    return _crypto(suite["callback_token"], suite["callback_aes_key"], None)
 
 
 def _suite_data_tenant(corp_id: str) -> Tenant:
