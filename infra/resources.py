@@ -144,8 +144,25 @@ def data_resources(stage: str) -> dict:
     return {"Resources": resources}
 
 
+def _gateway_error_responses() -> dict:
+    """API Gateway's own refusals (no such route, throttled, too large) in our error shape, not its `{"message"}`."""
+    body = '{"error": {"code": "$context.error.responseType", "message": $context.error.messageString}}'
+    return {
+        f"Gateway{kind.title().replace('_', '')}Response": {
+            "Type": "AWS::ApiGateway::GatewayResponse",
+            "Properties": {
+                "RestApiId": {"Ref": "RestAPI"},
+                "ResponseType": kind,
+                "ResponseTemplates": {"application/json": body},
+            },
+        }
+        for kind in ("DEFAULT_4XX", "DEFAULT_5XX")
+    }
+
+
 def merge_template(stage: str, app: Any) -> dict:
     """The template `chalice package --merge-template` merges into Chalice's own."""
     template = data_resources(stage)
     template["Resources"].update(_function_patches(app))
+    template["Resources"].update(_gateway_error_responses())
     return template

@@ -100,3 +100,11 @@ def test_roles_grant_only_the_stages_resources_and_never_scan(template):
 @pytest.mark.parametrize("stage", build.STAGES)
 def test_committed_policy_files_are_the_generated_ones(stage):
     assert build.policy_path(stage).read_text() == build.render_policy(stage)
+
+
+def test_api_gateways_own_errors_answer_in_our_error_shape(template):
+    responses = resources_of(template, "AWS::ApiGateway::GatewayResponse")
+    assert {props["ResponseType"] for props in responses.values()} == {"DEFAULT_4XX", "DEFAULT_5XX"}
+    for props in responses.values():
+        assert props["RestApiId"] == {"Ref": "RestAPI"}
+        assert props["ResponseTemplates"]["application/json"].startswith('{"error": {"code": ')
