@@ -6,7 +6,7 @@ the one definition of every table's keys and indexes.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 from chalicelib import config
 
@@ -60,3 +60,17 @@ def conditional_save(item: Any, condition: Any) -> bool:
             return False
         raise
     return True
+
+
+BATCH_GET_KEYS = 100  # DynamoDB's BatchGetItem limit
+
+
+def batch_get_in_tenant(model: Any, tenant_key: str, range_keys: Iterable[str], range_attribute: str) -> dict[str, Any]:
+    """The existing items of one tenant among these range keys, by key: one request per 100 keys, not one per item."""
+    wanted = list(dict.fromkeys(range_keys))
+    found: dict[str, Any] = {}
+    for start in range(0, len(wanted), BATCH_GET_KEYS):
+        keys = [(tenant_key, key) for key in wanted[start : start + BATCH_GET_KEYS]]
+        for item in model.batch_get(keys, consistent_read=True):
+            found[getattr(item, range_attribute)] = item
+    return found

@@ -30,12 +30,11 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import size
 from pynamodb.models import Model
 
-from chalicelib.store.base import conditional_save, conditional_update, table_meta
+from chalicelib.store.base import batch_get_in_tenant, conditional_save, conditional_update, table_meta
 
 SOURCE_WECOM_CUSTOMER = "wecom_customer"
 ACCOUNT_NONE = "none"
 ADDED, UPDATED, MERGED = "added", "updated", "merged"
-BATCH_GET_KEYS = 100  # DynamoDB's BatchGetItem limit
 QUERY_PAGE = 500  # items per Query request: what a sync holds at once while walking a tenant's contacts or follows
 
 
@@ -106,14 +105,8 @@ def get(tenant_key: str, contact_id: str) -> Contact | None:
 
 
 def batch_get(tenant_key: str, contact_ids: Iterable[str]) -> dict[str, Contact]:
-    """The existing contacts among these ids, by id: one request per 100 ids instead of one per contact."""
-    wanted = list(dict.fromkeys(contact_ids))
-    found: dict[str, Contact] = {}
-    for start in range(0, len(wanted), BATCH_GET_KEYS):
-        keys = [(tenant_key, contact_id) for contact_id in wanted[start : start + BATCH_GET_KEYS]]
-        for contact in Contact.batch_get(keys, consistent_read=True):
-            found[contact.contact_id] = contact
-    return found
+    """The existing contacts among these ids, by id."""
+    return batch_get_in_tenant(Contact, tenant_key, contact_ids, "contact_id")
 
 
 def follower_ids(contact: Contact | None) -> set[str]:

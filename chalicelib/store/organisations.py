@@ -26,7 +26,7 @@ from typing import Iterable, Iterator
 from pynamodb.attributes import BooleanAttribute, MapAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.models import Model
 
-from chalicelib.store.base import conditional_update, table_meta
+from chalicelib.store.base import batch_get_in_tenant, conditional_update, table_meta
 
 DIMENSION, GROUP, ORGANISATION, DEPARTMENT = "dimension", "group", "organisation", "department"
 SOURCE_WECOM_CUSTOMER = "wecom_customer"
@@ -36,7 +36,6 @@ ADDED, UPDATED, UNCHANGED = "added", "updated", "unchanged"
 CUSTOMER_DIMENSION_ID = "dim#wecom-customers"
 CHAIN_DIMENSION_ID = "dim#wecom-chains"
 WECHAT_ORGANISATION_ID = "worg#wechat"
-BATCH_GET_KEYS = 100
 QUERY_PAGE = 500  # items per Query request: bounds what a sync holds while walking a chain's nodes
 
 
@@ -109,13 +108,8 @@ class NodeSpec:
 
 
 def batch_get(tenant_key: str, node_ids: Iterable[str]) -> dict[str, Node]:
-    wanted = list(dict.fromkeys(node_ids))
-    found: dict[str, Node] = {}
-    for start in range(0, len(wanted), BATCH_GET_KEYS):
-        keys = [(tenant_key, node_id) for node_id in wanted[start : start + BATCH_GET_KEYS]]
-        for node in Node.batch_get(keys, consistent_read=True):
-            found[node.node_id] = node
-    return found
+    """The existing nodes among these ids, by id."""
+    return batch_get_in_tenant(Node, tenant_key, node_ids, "node_id")
 
 
 def needs_write(spec: NodeSpec, existing: Node | None) -> bool:
