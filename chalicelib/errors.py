@@ -17,9 +17,6 @@ class AppError(Exception):
         if code:
             self.code = code
 
-    def to_body(self) -> dict:
-        return {"error": {"code": self.code, "message": self.message}}
-
 
 class BadRequest(AppError):
     status = 400

@@ -37,10 +37,6 @@ class LambdaContext:
     memory_limit_in_mb: int = 512
     _started: float = field(default_factory=time.monotonic)
 
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:{config.region()}:000000000000:function:{self.function_name}"
-
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self.timeout_seconds - (time.monotonic() - self._started)) * 1000))
 

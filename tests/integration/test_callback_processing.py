@@ -101,15 +101,15 @@ def test_auto_sync_off_creates_nothing(push, pump, demo_tenant):
 
 
 def test_a_customer_who_is_a_team_member_is_skipped(push, pump, demo_tenant, simulator):
-    unionid = simulator.control.customer(CUSTOMER)["external_contact"].get("unionid") or "union-of-zhangsan"
-    if not simulator.control.customer(CUSTOMER)["external_contact"].get("unionid"):
-        simulator.control.add_customer({"external_userid": CUSTOMER, "unionid": unionid,
-                                        "follow_users": [{"userid": "zhangsan"}]})
+    sunqi_on_wechat = "wmYQdemo4d3a21d8c684c09c19b93be9"  # the demo customer whose unionid is member 孙七's
+    unionid = simulator.control.customer(sunqi_on_wechat)["external_contact"]["unionid"]
     members.upsert(demo_tenant.tenant_key, "sunqi", "孙七", [1])
     members.set_unionid(demo_tenant.tenant_key, "sunqi", unionid)
+    push("add_external_contact", userid="zhangsan", external_userid=sunqi_on_wechat)
     push("add_external_contact", userid="zhangsan", external_userid=CUSTOMER)
-    pump.drain(QUEUE)
-    assert contact(demo_tenant, CUSTOMER) is None
+    assert pump.drain(QUEUE) == 2
+    assert contact(demo_tenant, sunqi_on_wechat) is None
+    assert contact(demo_tenant, CUSTOMER) is not None
 
 
 def test_transfer_failure_is_recorded_on_the_contact(push, pump, demo_tenant):

@@ -14,6 +14,21 @@ SUITE_ID = "wwsuitedemo0001"
 AUTHORISING_CORP = "wwdemo0002"
 
 
+def queued_for(tenant_key: str, queue: str) -> list[dict]:
+    """Take (receive and delete) the messages for this tenant from a queue, so no other test's pump meets them."""
+    from chalicelib.aws import client
+    from chalicelib.store import queues
+
+    sqs, url, taken = client("sqs"), queues.url(queue), []
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in batch:
+            body = json.loads(message["Body"])
+            if body.get("tenantKey") == tenant_key:
+                taken.append(body)
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return taken
+
+
 @pytest.fixture
 def suite_url(app_server, demo_tenant):
     """The suite's callback URL; demo_tenant seeds the suite's secret from the scenario."""
@@ -59,6 +74,7 @@ def test_create_auth_onboards_the_corp_then_cancel_auth_disables_it(simulator, s
     assert callbacks_queue.in_flight() == 0 and callbacks_queue.messages(dlq=True) == []
     tenant = tenant_store.find_by_corp(AUTHORISING_CORP)
     assert tenant is not None and tenant.mode == "suite" and tenant.enabled
+    assert queued_for(tenant.tenant_key, "sync") and queued_for(tenant.tenant_key, "profile-links")
     permanent = secrets.get(tenant.secret_id)["permanent_code"]
     assert permanent == "demo-permanent-code-0002"
     assert permanent not in json.dumps(tenant.attribute_values, default=str)
