@@ -1,9 +1,12 @@
-"""Admin authentication until internal-member sessions exist (the directory issue): a per-tenant admin token.
+"""Admin authentication for the `/api/admin/tenants/{tenantKey}/...` routes: an admin member's session, or the
+operators' per-tenant admin token.
 
-The `X-Yunqiao-Admin-Token` header must equal the `admin_token` field of the tenant's Secrets Manager secret. Both
+A request with `Authorization: Bearer` must carry a live member session of that very tenant whose member holds the
+admin role; otherwise the `X-Yunqiao-Admin-Token` header must equal the `admin_token` field of the tenant's Secrets Manager secret. Both
 sides are hashed before `hmac.compare_digest`, so the comparison takes the same time whatever the token's length or
 the position of the first wrong character. A tenant whose secret has no admin token refuses every admin call (403):
-admin access is something an operator sets up, never a default. This module is the one place to swap for sessions.
+admin access is something an operator sets up, never a default. The token is how an operator names a tenant's first
+admins; after that, admins use their own sessions.
 """
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import hashlib
 import hmac
 from typing import Mapping
 
+from chalicelib import sessions
 from chalicelib.errors import Forbidden, Unauthorized
 from chalicelib.store import secrets
 from chalicelib.store.tenants import Tenant
@@ -41,12 +45,26 @@ def require_admin(tenant: Tenant, headers: Mapping[str, str]) -> None:
         raise Unauthorized(f"missing or wrong {HEADER}", code="bad_admin_token")
 
 
+def _require_admin_session(tenant: Tenant, token: str) -> None:
+    from chalicelib import identity
+
+    session = sessions.resolve(token)
+    if session is None or session.tenant_key != tenant.tenant_key:
+        raise Unauthorized("sign in first: the session is missing, expired, revoked or of another team",
+                           code="invalid_session")
+    identity.require_admin(identity.member_caller(session))
+
+
 def admin_tenant(tenant_key: str, headers: Mapping[str, str]) -> Tenant:
     """The enabled tenant an admin request names, once the request has proved it holds the tenant's admin token."""
     from chalicelib.observability import bind_tenant
     from chalicelib.store import tenants
 
     tenant = tenants.get_enabled(tenant_key)
-    require_admin(tenant, headers)
+    token = sessions.bearer_token(headers)
+    if token:
+        _require_admin_session(tenant, token)
+    else:
+        require_admin(tenant, headers)
     bind_tenant(tenant.tenant_key)
     return tenant

@@ -76,3 +76,11 @@ def wecom_rate_per_minute(default: int) -> int:
 def wecom_rate_block(default: int) -> int:
     """Permits an instance takes from the shared bucket at once: one DynamoDB write per block, not per call."""
     return _int_setting("YQ_WECOM_RATE_BLOCK", default)
+
+
+SESSION_DEFAULTS = {"member": 8 * 3600, "contact": 12 * 3600}
+
+
+def session_seconds(kind: str) -> int:
+    """How long a session lasts: a working day for members, a little longer for external contacts on their phones."""
+    return _int_setting(f"YQ_{kind.upper()}_SESSION_SECONDS", SESSION_DEFAULTS[kind])

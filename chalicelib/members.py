@@ -28,3 +28,16 @@ def rename(tenant: Tenant, old_user_id: str, new_user_id: str) -> None:
 
 def remove(tenant: Tenant, user_id: str) -> None:
     member_store.mark_gone(tenant.tenant_key, user_id)
+
+
+def known_member(tenant: Tenant, user_id: str) -> member_store.Member | None:
+    """The active member with this userid, asking WeCom the first time Yunqiao hears of them (a member who never
+    signed in and joined before the app); None when WeCom does not know them either or they left."""
+    member = member_store.get(tenant.tenant_key, user_id)
+    if member is None or not member.name:
+        from chalicelib.wecom_clients import client_for_tenant
+
+        if not refresh(tenant, client_for_tenant(tenant), user_id):
+            return None
+        member = member_store.get(tenant.tenant_key, user_id)
+    return member if member.status == member_store.ACTIVE else None

@@ -27,7 +27,8 @@ class QueueSpec:
 CALLBACKS = QueueSpec("callbacks", consumer="process_callbacks")
 PROFILE_LINKS = QueueSpec("profile-links", consumer="process_profile_links", max_receive_count=8)
 SYNC = QueueSpec("sync", consumer="process_sync", max_receive_count=5, batch_size=1)
-QUEUES: tuple[QueueSpec, ...] = (CALLBACKS, PROFILE_LINKS, SYNC)
+NOTIFICATIONS = QueueSpec("notifications", consumer="process_notifications", max_receive_count=6)
+QUEUES: tuple[QueueSpec, ...] = (CALLBACKS, PROFILE_LINKS, SYNC, NOTIFICATIONS)
 
 
 @lru_cache(maxsize=None)

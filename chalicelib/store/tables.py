@@ -11,6 +11,8 @@ def all_models() -> list[type[Model]]:
         members,
         organisations,
         profile_links,
+        roles,
+        sessions,
         sync_runs,
         tenants,
         wecom_state,
@@ -26,4 +28,6 @@ def all_models() -> list[type[Model]]:
         contacts.CustomerFollow,
         organisations.Node,
         sync_runs.SyncItem,
+        sessions.Session,
+        roles.RoleGrant,
     ]

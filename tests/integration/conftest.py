@@ -153,3 +153,23 @@ def pump():
     from dev.pump import EventPump
 
     return EventPump(app)
+
+
+@pytest.fixture
+def sign_in(client, simulator):
+    """Sign a member of the simulated corp in through WeCom OAuth (a code minted by the simulator, exchanged by the
+    app's own route) and return the request headers carrying the session. `roles` are granted first."""
+    import json as _json
+
+    from chalicelib.store import roles as role_store
+
+    def sign(tenant, user_id: str, roles: tuple[str, ...] = ()) -> dict:
+        for role in roles:
+            role_store.grant(tenant.tenant_key, user_id, role, "test")
+        code = simulator.control.mint_oauth_code(corpid=tenant.corp_id, userid=user_id)
+        reply = client.http.post("/api/auth/wecom/session", headers={"Content-Type": "application/json"},
+                                 body=_json.dumps({"tenantKey": tenant.tenant_key, "code": code}))
+        assert reply.status_code == 201, reply.body
+        return {"Authorization": f"Bearer {_json.loads(reply.body)['token']}", "Content-Type": "application/json"}
+
+    return sign

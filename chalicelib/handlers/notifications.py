@@ -1,0 +1,14 @@
+"""The notifications queue's consumer (see `chalicelib.notifications`)."""
+from __future__ import annotations
+
+from chalicelib import config, notifications
+from chalicelib.handlers import sqs
+from chalicelib.handlers.api import ApiBlueprint
+from chalicelib.store.queues import NOTIFICATIONS
+
+bp = ApiBlueprint(__name__)
+
+
+@bp.on_sqs_message(queue=config.resource_name(NOTIFICATIONS.logical_name), batch_size=NOTIFICATIONS.batch_size)
+def process_notifications(event) -> dict:
+    return sqs.consume(event, NOTIFICATIONS.logical_name, notifications.process_message, NOTIFICATIONS.max_receive_count)

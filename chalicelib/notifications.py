@@ -1,0 +1,62 @@
+"""Telling people things, through a queue: an application to approve, a decision, a comment, a shared item.
+
+Whoever causes a notification only queues it (one SendMessage), so a WeCom or WeChat outage never blocks or fails
+the action itself; the consumer retries with backoff and dead-letters with the reason. Each message names a
+channel; `CHANNELS` maps it to the function that delivers it:
+- `wecom_app`: a text card to internal members through the tenant's WeCom app (message/send, duplicate check on, so
+  a redelivered message is not shown twice).
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+from chalicelib.errors import PermanentError, TenantNotFound
+from chalicelib.observability import logger
+from chalicelib.store import queues, tenants
+
+WECOM_APP = "wecom_app"
+# message/send refusals that no retry can fix: no valid recipient, no app, app not allowed to message them.
+PERMANENT_WECOM_ERRORS = {81013, 40056, 301002, 60020, 48002}
+
+
+def notify_members(tenant_key: str, user_ids: Iterable[str], *, title: str, description: str, url: str) -> None:
+    """Queue a text card to these members (no-op without recipients)."""
+    recipients = sorted(set(user_ids))
+    if not recipients:
+        return
+    queues.send(queues.NOTIFICATIONS.logical_name, {
+        "tenantKey": tenant_key,
+        "channel": WECOM_APP,
+        "touser": recipients,
+        "textcard": {"title": title[:128], "description": description[:512], "url": url, "btntxt": "详情"},
+    })
+
+
+def _send_wecom_app(tenant: tenants.Tenant, body: dict) -> None:
+    from chalicelib.wecom.errors import WeComApiError
+    from chalicelib.wecom_clients import client_for_tenant
+
+    try:
+        result = client_for_tenant(tenant).send_message(body["touser"], textcard=body["textcard"])
+    except WeComApiError as err:
+        if err.errcode in PERMANENT_WECOM_ERRORS:
+            raise PermanentError("wecom_refused", f"{err.errcode}: {err.errmsg}") from err
+        raise
+    refused = result["invaliduser"] + result["unlicenseduser"]
+    if refused:
+        logger.warning("notification not delivered to some members", extra={"refused": refused})
+
+
+CHANNELS: dict[str, Callable[[tenants.Tenant, dict], None]] = {WECOM_APP: _send_wecom_app}
+
+
+def process_message(body: dict) -> None:
+    """Deliver one queued notification; unknown tenants and channels can never succeed and are dead-lettered."""
+    send = CHANNELS.get(body.get("channel", ""))
+    if send is None:
+        raise PermanentError("unknown_channel", str(body.get("channel")))
+    try:
+        tenant = tenants.get_enabled(body.get("tenantKey") or "")
+    except TenantNotFound as err:
+        raise PermanentError("unknown_tenant", str(body.get("tenantKey"))) from err
+    send(tenant, body)
