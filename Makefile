@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench policies package clean
+.PHONY: run test bench policies package clean chromium
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@echo "== installing dependencies into $(VENV)"
@@ -18,8 +18,17 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP)
 	$(PY) -m dev.stack
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(PY) -m pytest -n 2 --dist loadfile -q
+
+# The browser tests (tests/browser) drive Debian's Chromium; installed once, as root or through sudo.
+chromium:
+	@if [ -x /usr/bin/chromium ]; then echo "== chromium: /usr/bin/chromium is installed"; else \
+	  echo "== installing chromium, chromium-driver and a CJK font for the browser tests (apt-get)"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -q && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver fonts-wqy-microhei; \
+	fi
 
 bench: $(STAMP)
 	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done

@@ -2,6 +2,12 @@
 from chalice import Chalice
 
 from chalicelib.handlers import api, auth, callbacks, health, notifications, profile_links, roles, sync, tenants
+from chalicelib.handlers import web
+from chalicelib.handlers import directory as directory_handlers
+from chalicelib.handlers import accounts as accounts_handlers
+from chalicelib.handlers import applications as applications_handlers
+from chalicelib.handlers import invitations as invitations_handlers
+from chalicelib.handlers import external_auth, home, sharing
 
 app = Chalice(app_name="yunqiao")
 app.register_middleware(api.json_errors, "http")
@@ -13,3 +19,11 @@ app.register_blueprint(sync.bp)
 app.register_blueprint(auth.bp)
 app.register_blueprint(roles.bp)
 app.register_blueprint(notifications.bp)
+app.register_blueprint(web.bp)
+app.register_blueprint(directory_handlers.bp)
+app.register_blueprint(accounts_handlers.bp)
+app.register_blueprint(applications_handlers.bp)
+app.register_blueprint(invitations_handlers.bp)
+app.register_blueprint(sharing.bp)
+app.register_blueprint(home.bp)
+app.register_blueprint(external_auth.bp)

@@ -84,3 +84,39 @@ SESSION_DEFAULTS = {"member": 8 * 3600, "contact": 12 * 3600}
 def session_seconds(kind: str) -> int:
     """How long a session lasts: a working day for members, a little longer for external contacts on their phones."""
     return _int_setting(f"YQ_{kind.upper()}_SESSION_SECONDS", SESSION_DEFAULTS[kind])
+
+
+SCRYPT_DEFAULT_N = 2**15
+SCRYPT_DEPLOYED_MIN_N = 2**15
+
+
+def scrypt_n() -> int:
+    """scrypt's cost N for new password hashes (a power of two; memory per hash is 128·N·8 bytes).
+
+    `YQ_SCRYPT_N` may lower it only in the local stage, so the test suite stays fast; deployed stages never go
+    below 2^15 whatever the environment says, and may raise it.
+    """
+    n = _int_setting("YQ_SCRYPT_N", SCRYPT_DEFAULT_N)
+    if n < 2 or n & (n - 1):
+        raise ValueError(f"YQ_SCRYPT_N must be a power of two, not {n}")
+    return n if stage() == "local" else max(n, SCRYPT_DEPLOYED_MIN_N)
+
+
+def activation_seconds() -> int:
+    """How long an external account's activation link stays usable (default 72 hours)."""
+    return _int_setting("YQ_ACTIVATION_SECONDS", 72 * 3600)
+
+
+def invitation_secret_id() -> str:
+    """Secrets Manager id of the key that signs invitation links and search candidates (created on first use)."""
+    return os.environ.get("YQ_INVITATION_SECRET_ID", f"{APP_NAME}/{stage()}/invitation-signing")
+
+
+def invitation_days() -> int:
+    """How long a WeChat-friend invitation link stays usable by default (7 days)."""
+    return _int_setting("YQ_INVITATION_DAYS", 7)
+
+
+def org_search_per_minute() -> int:
+    """Searches for a member of another organisation one member may make per minute."""
+    return _int_setting("YQ_ORG_SEARCH_PER_MINUTE", 10)

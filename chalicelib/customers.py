@@ -155,6 +155,7 @@ def upsert(tenant: Tenant, external_contact: dict, follow_users: Iterable[dict],
         digest,
         int(tenant.settings.default_security_level),
         previous_followers=contacts.follower_ids(existing),
+        existing=existing,
     )
     return ADDED if existing is None else UPDATED
 

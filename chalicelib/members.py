@@ -1,6 +1,7 @@
 """The team's members as WeCom's contact events describe them: joined, changed, renamed, gone."""
 from __future__ import annotations
 
+from chalicelib.invitations import lookup
 from chalicelib.store import members as member_store
 from chalicelib.store.tenants import Tenant
 from chalicelib.wecom.client import WeComClient
@@ -19,6 +20,7 @@ def refresh(tenant: Tenant, client: WeComClient, user_id: str) -> bool:
         member_store.mark_gone(tenant.tenant_key, user_id)
         return False
     member_store.upsert(tenant.tenant_key, user_id, member.get("name"), [int(d) for d in member.get("department", [])])
+    lookup.remember_member(tenant.tenant_key, user_id, member.get("name"))  # findable by exact name (invitations)
     return True
 
 

@@ -5,12 +5,14 @@ the action itself; the consumer retries with backoff and dead-letters with the r
 channel; `CHANNELS` maps it to the function that delivers it:
 - `wecom_app`: a text card to internal members through the tenant's WeCom app (message/send, duplicate check on, so
   a redelivered message is not shown twice).
+- `wechat_template`: a template message to an external contact through the tenant's WeChat official account, when
+  they follow it (queued by `chalicelib.sharing`).
 """
 from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from chalicelib.errors import PermanentError, TenantNotFound
+from chalicelib.errors import PermanentError, RetryLater, TenantNotFound
 from chalicelib.observability import logger
 from chalicelib.store import queues, tenants
 
@@ -33,11 +35,17 @@ def notify_members(tenant_key: str, user_ids: Iterable[str], *, title: str, desc
 
 
 def _send_wecom_app(tenant: tenants.Tenant, body: dict) -> None:
-    from chalicelib.wecom.errors import WeComApiError
+    """Send the card. A consumer never idles for rate-limit permits: it hands the message back (RetryLater)."""
+    from chalicelib.wecom.errors import RateLimited, WeComApiError
     from chalicelib.wecom_clients import client_for_tenant
 
+    if not body.get("touser") or not isinstance(body.get("textcard"), dict):
+        raise PermanentError("malformed_message", "a wecom_app message needs touser and textcard")
     try:
-        result = client_for_tenant(tenant).send_message(body["touser"], textcard=body["textcard"])
+        result = client_for_tenant(tenant, wait_for_permits=False).send_message(body["touser"],
+                                                                                textcard=body["textcard"])
+    except RateLimited as err:
+        raise RetryLater(max(1, int(err.retry_after)), "rate_limited") from None
     except WeComApiError as err:
         if err.errcode in PERMANENT_WECOM_ERRORS:
             raise PermanentError("wecom_refused", f"{err.errcode}: {err.errmsg}") from err
@@ -47,7 +55,21 @@ def _send_wecom_app(tenant: tenants.Tenant, body: dict) -> None:
         logger.warning("notification not delivered to some members", extra={"refused": refused})
 
 
-CHANNELS: dict[str, Callable[[tenants.Tenant, dict], None]] = {WECOM_APP: _send_wecom_app}
+WECHAT_TEMPLATE = "wechat_template"
+
+
+def _send_wechat_template(tenant: tenants.Tenant, body: dict) -> None:
+    """A template message through the tenant's WeChat official account to an external contact who follows it
+    (otherwise nothing); see `chalicelib.sharing.wechat.deliver_template`."""
+    from chalicelib.sharing.wechat import deliver_template
+
+    deliver_template(tenant, body)
+
+
+CHANNELS: dict[str, Callable[[tenants.Tenant, dict], None]] = {
+    WECOM_APP: _send_wecom_app,
+    WECHAT_TEMPLATE: _send_wechat_template,
+}
 
 
 def process_message(body: dict) -> None:

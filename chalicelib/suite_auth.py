@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from chalicelib import tenants
 from chalicelib.errors import PermanentError
+from chalicelib.invitations import lookup
 from chalicelib.observability import bind_tenant, logger
 from chalicelib.store import secrets, wecom_state
 from chalicelib.store import tenants as tenant_store
@@ -86,3 +87,4 @@ def _changed(corp_id: str) -> None:
     answer = suite_client().auth_info(corp_id, secrets.get(tenant.secret_id)["permanent_code"])
     _, corp_name, agent_id = _corp_info(answer)
     tenant_store.set_corp_info(tenant, corp_name, agent_id)
+    lookup.index_tenant(tenant)  # the renamed organisation is findable under its new name

@@ -9,6 +9,7 @@ import secrets as random
 
 from chalicelib import config
 from chalicelib.errors import BadRequest
+from chalicelib.invitations import lookup
 from chalicelib.store import secrets, tenants
 from chalicelib.store.tenants import SELF_BUILT, SUITE, Tenant, TenantSettings
 
@@ -81,7 +82,7 @@ def create_self_built(
     if wecom_secrets.get("admin_token"):
         stored["admin_token"] = wecom_secrets["admin_token"]
     secrets.put(secret_id, stored)
-    return tenants.create(tenant)
+    return lookup.index_tenant(tenants.create(tenant))  # findable by name from other organisations
 
 
 def create_suite_tenant(*, corp_id: str, corp_name: str, agent_id: str | None, permanent_code: str) -> Tenant:
@@ -100,7 +101,7 @@ def create_suite_tenant(*, corp_id: str, corp_name: str, agent_id: str | None, p
         secret_id=secret_id,
         settings=TenantSettings(auto_sync_customers=True),
     )
-    return tenants.create(tenant)
+    return lookup.index_tenant(tenants.create(tenant))  # findable by name from other organisations
 
 
 def describe(tenant: Tenant) -> dict:

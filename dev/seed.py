@@ -55,4 +55,20 @@ def seed(scenario_path: Path, tenant_key: str = DEMO_TENANT_KEY) -> tenant_store
                 "callback_aes_key": suite["callback"]["encoding_aes_key"],
             },
         )
+    if tenant_key == DEMO_TENANT_KEY:  # the local stack's demo data (tests build their own)
+        seed_demo_data(tenant, scenario)
     return tenant
+
+
+def seed_demo_data(tenant: tenant_store.Tenant, scenario: dict) -> None:
+    """The demo directory, then 陈先生's account, then the official account and the items shared with the contacts
+    that have accounts (so the order matters)."""
+    from dev.seed_accounts import seed_accounts
+    from dev.seed_directory import seed_directory
+    from dev.seed_sharing import DEMO_CUSTOMER, connect_official_account, seed_shared_items
+
+    seed_directory(tenant)
+    seed_accounts(tenant, DEMO_CUSTOMER)
+    for account in scenario.get("official_accounts", [])[:1]:
+        connect_official_account(tenant, account)
+    seed_shared_items(tenant)

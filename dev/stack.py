@@ -62,6 +62,8 @@ def main() -> None:
     )
     from dev.emulator import create_stage_resources, start_emulator, wait_for_http
     from dev.seed import DEMO_TENANT_KEY, LOCAL_ADMIN_TOKEN, seed
+    from dev.seed_accounts import ACCOUNT_NAME as DEMO_ACCOUNT
+    from dev.seed_accounts import INITIAL_PASSWORD as DEMO_INITIAL_PASSWORD
     from dev.wecom_sim.harness import ControlClient
 
     for port, what in ((EMULATOR_PORT, "emulator"), (SIMULATOR_PORT, "WeCom simulator"), (APP_PORT, "app")):
@@ -125,6 +127,11 @@ def main() -> None:
                     f"  demo tenant       {base}/api/tenants/{DEMO_TENANT_KEY}/public",
                     f"  admin API         {base}/api/admin/tenants/{DEMO_TENANT_KEY}/... "
                     f"with header X-Yunqiao-Admin-Token: {LOCAL_ADMIN_TOKEN}",
+                    f"  external home     {base}/mobile/wechat/external/home?tenantKey={DEMO_TENANT_KEY}",
+                    f"                    sign in as 陈先生: account {DEMO_ACCOUNT}, initial password "
+                    f"{DEMO_INITIAL_PASSWORD} (changed at the first sign-in)",
+                    f"  member API        {base}/api/directory/... with the header printed by "
+                    "`.venv/bin/python -m dev.sign_in zhangsan` (or lisi, wangwu, ...)",
                     f"  WeCom simulator   http://127.0.0.1:{SIMULATOR_PORT}/__sim__/calls",
                     "Press Ctrl-C to stop everything.",
                     "",

@@ -6,7 +6,7 @@ the one definition of every table's keys and indexes.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from chalicelib import config
 
@@ -34,6 +34,22 @@ def transaction_connection():
     from pynamodb.connection import Connection
 
     return Connection(region=config.region(), host=config.aws_endpoint())
+
+
+def transact(build: Callable[[Any], None]) -> bool:
+    """Run the writes `build(transaction)` adds as one TransactWriteItems; False when a condition cancelled it
+    (another writer got there first). Anything else — throttling beyond the SDK's retries, a bad request — raises."""
+    from pynamodb.exceptions import TransactWriteError
+    from pynamodb.transactions import TransactWrite
+
+    try:
+        with TransactWrite(connection=transaction_connection()) as transaction:
+            build(transaction)
+    except TransactWriteError as err:
+        if err.cause_response_code == "TransactionCanceledException":
+            return False
+        raise
+    return True
 
 
 def conditional_update(item: Any, actions: list, condition: Any) -> bool:

@@ -14,6 +14,11 @@ A chain and its groups are nodes of kind `group`, between the 上下游 dimensio
 directory issue's three kinds plus this one, so an organisation can sit "under its chain and group". The prefixes
 make each chain's groups and corps one Query (`begins_with`) when the sync looks for the ones WeCom stopped listing;
 those are marked inactive with a timestamp, never deleted, because people may have filed contacts under them.
+
+People add their own nodes in the back office (chalicelib/directory/tree.py: `dim-…`, `org-…`, `dep-…`). Every node
+carries `parentKey` (`<tenantKey>#<parentId>`, the sync's too) so a node's children are one Query on `byParent`, and
+the counts of what Yunqiao filed directly under it (`childCount`, `contactCount`), kept by the transactions that file
+things, so a delete conditional on both being zero cannot race a new child or contact.
 """
 from __future__ import annotations
 
@@ -23,10 +28,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterable, Iterator
 
-from pynamodb.attributes import BooleanAttribute, MapAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import BooleanAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from chalicelib.store.base import batch_get_in_tenant, conditional_update, table_meta
+from chalicelib.store.base import batch_get_in_tenant, conditional_update, table_meta, transact
 
 DIMENSION, GROUP, ORGANISATION, DEPARTMENT = "dimension", "group", "organisation", "department"
 SOURCE_WECOM_CUSTOMER = "wecom_customer"
@@ -70,6 +76,22 @@ def chain_corp_id(chain_id: str, corpid: str, pending: bool) -> str:
     return f"{chain_corps_prefix(chain_id)}{'pending:' if pending else ''}{corpid}"
 
 
+def parent_key(tenant_key: str, parent_id: str | None) -> str:
+    """Hash key of `byParent`: a node's siblings share it; the dimensions (no parent) share `<tenantKey>#`."""
+    return f"{tenant_key}#{parent_id or ''}"
+
+
+class ParentIndex(GlobalSecondaryIndex):
+    """A node's children (and the tenant's dimensions) in one Query."""
+
+    class Meta:
+        index_name = "byParent"
+        projection = AllProjection()
+
+    parent_key = UnicodeAttribute(hash_key=True, attr_name="parentKey")
+    node_id = UnicodeAttribute(range_key=True, attr_name="nodeId")
+
+
 class Node(Model):
     Meta = table_meta("organisations")
 
@@ -87,6 +109,15 @@ class Node(Model):
     content_hash = UnicodeAttribute(null=True, attr_name="contentHash")
     created_at = UTCDateTimeAttribute(default=now, attr_name="createdAt")
     updated_at = UTCDateTimeAttribute(default=now, attr_name="updatedAt")
+    parent_key = UnicodeAttribute(null=True, attr_name="parentKey")
+    # A department's organisation (departments may nest); None on other kinds.
+    organisation_id = UnicodeAttribute(null=True, attr_name="organisationId")
+    # Children and contacts filed directly under the node by Yunqiao's own writers (transactions keep them exact):
+    # a node is deleted with a condition that both are zero, so nothing can be filed under it meanwhile.
+    child_count = NumberAttribute(null=True, attr_name="childCount")
+    contact_count = NumberAttribute(null=True, attr_name="contactCount")
+
+    by_parent = ParentIndex()
 
 
 @dataclass(frozen=True)
@@ -107,13 +138,28 @@ class NodeSpec:
         return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+def get(tenant_key: str, node_id: str) -> Node | None:
+    from pynamodb.exceptions import DoesNotExist
+
+    try:
+        return Node.get(tenant_key, node_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
 def batch_get(tenant_key: str, node_ids: Iterable[str]) -> dict[str, Node]:
     """The existing nodes among these ids, by id."""
     return batch_get_in_tenant(Node, tenant_key, node_ids, "node_id")
 
 
 def needs_write(spec: NodeSpec, existing: Node | None) -> bool:
-    return existing is None or existing.content_hash != spec.digest() or existing.inactive_at is not None
+    """Also when the stored node predates the `byParent` index (no parentKey): the next sync files it there."""
+    return (
+        existing is None
+        or existing.content_hash != spec.digest()
+        or existing.inactive_at is not None
+        or existing.parent_key != parent_key(existing.tenant_key, spec.parent_id)
+    )
 
 
 def upsert(tenant_key: str, spec: NodeSpec, existing: Node | None) -> str:
@@ -126,6 +172,7 @@ def upsert(tenant_key: str, spec: NodeSpec, existing: Node | None) -> str:
             Node.kind.set(spec.kind),
             Node.name.set(spec.name),
             Node.parent_id.set(spec.parent_id) if spec.parent_id else Node.parent_id.remove(),
+            Node.parent_key.set(parent_key(tenant_key, spec.parent_id)),
             Node.dimension_id.set(spec.dimension_id),
             Node.source.set(spec.source),
             Node.wecom.set(spec.wecom),
@@ -187,3 +234,79 @@ class NodeWriter:
                 self._current.clear()
             self._current[node_id] = spec.digest()
         return outcomes
+
+
+# --- nodes people maintain (the directory's back office) ------------------------------------------------------------
+SOURCE_MANUAL = "manual"
+SYNCED_SOURCES = frozenset({SOURCE_WECOM_CUSTOMER, SOURCE_WECOM_CHAIN})
+
+
+def _count_child(transaction, tenant_key: str, parent_id: str | None, delta: int) -> None:
+    if parent_id:
+        transaction.update(Node(tenant_key, parent_id), actions=[Node.child_count.add(delta)],
+                           condition=Node.node_id.exists())
+
+
+def _is_empty():
+    return ((Node.child_count.does_not_exist() | (Node.child_count == 0))
+            & (Node.contact_count.does_not_exist() | (Node.contact_count == 0)))
+
+
+def create_manual(node: Node) -> bool:
+    """Put a new node and count it on its parent (which must still exist), in one transaction."""
+    node.parent_key = parent_key(node.tenant_key, node.parent_id)
+    return transact(lambda tx: (
+        tx.save(node, condition=Node.node_id.does_not_exist()),
+        _count_child(tx, node.tenant_key, node.parent_id, 1),
+    ))
+
+
+def rename(tenant_key: str, node_id: str, name: str) -> bool:
+    return conditional_update(Node(tenant_key, node_id), [Node.name.set(name), Node.updated_at.set(now())],
+                              Node.node_id.exists())
+
+
+def move(tenant_key: str, node: Node, new_parent_id: str, dimension_id: str, organisation_id: str | None) -> bool:
+    """Re-parent a node (its dimension and, for a department, its organisation follow the new parent), moving the
+    child count from the old parent to the new one; conditional on the node not having moved meanwhile."""
+    actions = [
+        Node.parent_id.set(new_parent_id),
+        Node.parent_key.set(parent_key(tenant_key, new_parent_id)),
+        Node.dimension_id.set(dimension_id),
+        Node.organisation_id.set(organisation_id) if organisation_id else Node.organisation_id.remove(),
+        Node.updated_at.set(now()),
+    ]
+    return transact(lambda tx: (
+        tx.update(Node(tenant_key, node.node_id), actions=actions,
+                  condition=Node.node_id.exists() & (Node.parent_id == node.parent_id)),
+        _count_child(tx, tenant_key, node.parent_id, -1),
+        _count_child(tx, tenant_key, new_parent_id, 1),
+    ))
+
+
+def set_dimension(tenant_key: str, node_id: str, dimension_id: str) -> None:
+    """A descendant of a node moved to another dimension follows it."""
+    conditional_update(Node(tenant_key, node_id), [Node.dimension_id.set(dimension_id), Node.updated_at.set(now())],
+                       Node.node_id.exists())
+
+
+def delete_if_empty(node: Node) -> bool:
+    """Delete the node if nothing is filed under it (no children, no contacts), uncounting it from its parent;
+    False when something is (or the node is gone)."""
+    return transact(lambda tx: (
+        tx.delete(Node(node.tenant_key, node.node_id), condition=Node.node_id.exists() & _is_empty()),
+        _count_child(tx, node.tenant_key, node.parent_id, -1),
+    ))
+
+
+def children_page(tenant_key: str, parent_id: str | None, start_key: dict | None, limit: int
+                  ) -> tuple[list[Node], dict | None]:
+    """One Query on `byParent`: up to `limit` children of a node (the dimensions when `parent_id` is None)."""
+    results = Node.by_parent.query(parent_key(tenant_key, parent_id), page_size=limit, last_evaluated_key=start_key)
+    raw = next(results.page_iter)
+    return [Node.from_raw_data(item) for item in raw.get("Items", [])], results.page_iter.last_evaluated_key
+
+
+def children(tenant_key: str, parent_id: str) -> Iterator[Node]:
+    """Every child of a node (paged Queries on `byParent`)."""
+    return Node.by_parent.query(parent_key(tenant_key, parent_id), page_size=QUERY_PAGE)

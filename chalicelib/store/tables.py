@@ -6,13 +6,20 @@ from pynamodb.models import Model
 
 def all_models() -> list[type[Model]]:
     from chalicelib.store import (
+        accounts,
+        applications,
+        audit,
         callback_events,
+        contact_access,
         contacts,
+        invitations,
+        login_throttle,
         members,
         organisations,
         profile_links,
         roles,
         sessions,
+        shares,
         sync_runs,
         tenants,
         wecom_state,
@@ -30,4 +37,11 @@ def all_models() -> list[type[Model]]:
         sync_runs.SyncItem,
         sessions.Session,
         roles.RoleGrant,
+        accounts.AccountItem,
+        login_throttle.Counter,
+        contact_access.AccessEntry,
+        audit.AuditEntry,
+        applications.Application,
+        invitations.InvitationItem,
+        shares.ShareRow,
     ]

@@ -39,6 +39,9 @@ class TenantSettings(MapAttribute):
     chain_dimension_name = UnicodeAttribute(default="上下游")
     wechat_default_org_name = UnicodeAttribute(default="微信客户")
     profile_link_title = UnicodeAttribute(default="与我协作")
+    # The WeChat official account (its secret is `wechat_oa_secret` in the tenant secret) and its template.
+    official_account_app_id = UnicodeAttribute(null=True, attr_name="officialAccountAppId")
+    official_account_template_id = UnicodeAttribute(null=True, attr_name="officialAccountTemplateId")
 
 
 class CorpIndex(GlobalSecondaryIndex):

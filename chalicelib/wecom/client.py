@@ -68,6 +68,16 @@ class WeComClient:
     def get_member(self, userid: str) -> dict:
         return self._call(self._contacts, "GET", "user/get", params={"userid": userid})
 
+    def userid_by_mobile(self, mobile: str) -> str:
+        """The member with this mobile (user/getuserid); WeComApiError 46004 when there is none."""
+        return self._call(self._contacts, "POST", "user/getuserid", body={"mobile": mobile})["userid"]
+
+    def userid_by_email(self, email: str, email_type: int = 1) -> str:
+        """The member with this email (user/get_userid_by_email): type 1 the corp mailbox, 2 the member's own
+        address; WeComApiError 46004 when there is none."""
+        body = {"email": email, "email_type": email_type}
+        return self._call(self._contacts, "POST", "user/get_userid_by_email", body=body)["userid"]
+
     def update_member(self, userid: str, fields: dict[str, Any]) -> None:
         """Write the given fields; `external_profile.external_attr` replaces the whole list, so read it first."""
         self._call(self._contacts, "POST", "user/update", body={**fields, "userid": userid})

@@ -200,6 +200,36 @@ def user_get(sim: "Simulator", call: Call) -> dict:
     return corp.public_member(member["userid"])
 
 
+def user_getuserid(sim: "Simulator", call: Call) -> dict:
+    """user/getuserid {mobile}: the member with this mobile. A mobile of 5-32 bytes is required (60103 otherwise);
+    no such member is 46004."""
+    mobile = call.json().get("mobile")
+    if not isinstance(mobile, str) or not 5 <= len(mobile.encode("utf-8")) <= 32:
+        raise WeComError(60103)
+    corp = _corp(sim, call)
+    found = next((u for u in corp.member_ids if corp.members[u].get("mobile") == mobile), None)
+    if found is None:
+        raise WeComError(46004)
+    return {"userid": found}
+
+
+def user_get_userid_by_email(sim: "Simulator", call: Call) -> dict:
+    """user/get_userid_by_email {email, email_type}: email_type 1 (the default) looks at the corp mailbox
+    (`biz_mail`), 2 at the member's own `email`. A malformed email is 60105, an unknown type 40058, none 46004."""
+    body = call.json()
+    email, email_type = body.get("email"), body.get("email_type", 1)
+    if email_type not in (1, 2):
+        raise WeComError(40058, "email_type")
+    if not isinstance(email, str) or "@" not in email or len(email) > 64:
+        raise WeComError(60105)
+    field = "biz_mail" if email_type == 1 else "email"
+    corp = _corp(sim, call)
+    found = next((u for u in corp.member_ids if str(corp.members[u].get(field, "")).lower() == email.lower()), None)
+    if found is None:
+        raise WeComError(46004)
+    return {"userid": found}
+
+
 def _check_attr(attr: Any) -> None:
     """Reject an external_attr entry WeCom would reject (title length, url scheme, missing parts)."""
     if not isinstance(attr, dict) or attr.get("type") not in (0, 1, 2) or not attr.get("name"):
@@ -473,6 +503,100 @@ def sns_oauth2_access_token(sim: "Simulator", call: Call) -> dict:
     return out
 
 
+
+# --- WeChat official account (api.weixin.qq.com/cgi-bin/...) ----------------------------------------------------
+# Like the OAuth exchange these answer with WeChat's bodies: no errcode on a successful token or user/info, errors
+# with an rid. The account's own access_token (cgi-bin/token) is checked like WeChat checks it: missing 41001,
+# unknown or superseded 40001, expired 42001.
+OA_TEMPLATE_DATA_MAX = 20
+
+
+def oa_token(sim: "Simulator", call: Call) -> dict:
+    q = call.query
+    if q.get("grant_type") != "client_credential":
+        raise WeComError(40002)
+    account = sim.state.official_accounts.get(q.get("appid", ""))
+    if account is None:
+        raise WeComError(40013)
+    if q.get("secret") != account["secret"]:
+        raise WeComError(40125)
+    settings, now = sim.state.settings, sim.now()
+    token = sim.tokens.issue(key=("oa", account["appid"], account["secret"]), corpid=account["appid"], kind="oa",
+                             apis=None, agentid=None, now=now, ttl=settings.token_ttl,
+                             rotate=settings.token_mode == "rotate")
+    return {"access_token": token.token, "expires_in": _expires_in(token.expires_at, now)}
+
+
+def _oa_account(sim: "Simulator", call: Call) -> dict:
+    """The official account whose access_token the call carries."""
+    value = call.query.get("access_token")
+    if not value:
+        raise WeComError(41001)
+    token = sim.tokens.lookup(value)
+    if token is None or token.kind != "oa" or token.invalidated:
+        raise WeComError(40001)
+    call.corpid = token.corpid
+    if token.expires_at <= sim.now():
+        raise WeComError(42001)
+    call.token = token
+    return sim.state.official_accounts[token.corpid]
+
+
+def _oa_user(sim: "Simulator", appid: str, openid: str) -> dict | None:
+    """user/info's view of an openid of this account: a (former) follower, someone who went through its OAuth, or a
+    scenario customer (whose openid is under the scenario's account); None when the account never met them."""
+    state = sim.state
+    user = state.oa_users.get(appid, {}).get(openid)
+    if user is not None:
+        return user
+    for entry in state.oauth_codes.values():
+        if entry.get("kind") == "oa" and entry["appid"] == appid and entry["openid"] == openid:
+            return {"openid": openid, "subscribe": 0, **({"unionid": entry["unionid"]} if entry.get("unionid") else {})}
+    for corp in state.corps.values():
+        for customer in corp.customers.values():
+            if customer.get("openid") == openid:
+                unionid = customer.get("unionid")
+                return {"openid": openid, "subscribe": 0, **({"unionid": unionid} if unionid else {})}
+    return None
+
+
+def oa_user_info(sim: "Simulator", call: Call) -> dict:
+    account = _oa_account(sim, call)
+    openid = call.query.get("openid")
+    if not openid:
+        raise WeComError(41009)
+    user = _oa_user(sim, account["appid"], openid)
+    if user is None:
+        raise WeComError(40003)
+    if not user["subscribe"]:
+        return dict(user)
+    return {"language": "zh_CN", "remark": "", "groupid": 0, "tagid_list": [], "subscribe_scene": "ADD_SCENE_QR_CODE",
+            "qr_scene": 0, "qr_scene_str": "", **user}
+
+
+def oa_template_send(sim: "Simulator", call: Call) -> dict:
+    account = _oa_account(sim, call)
+    body = call.json()
+    templates = {t["template_id"] for t in account.get("templates", [])}
+    if not body.get("template_id") or body["template_id"] not in templates:
+        raise WeComError(40037)
+    user = _oa_user(sim, account["appid"], str(body.get("touser") or ""))
+    if user is None:
+        raise WeComError(40003)
+    if not user["subscribe"]:
+        raise WeComError(43004)
+    data = body.get("data")
+    if not isinstance(data, dict) or len(data) > OA_TEMPLATE_DATA_MAX \
+            or not all(isinstance(v, dict) and "value" in v for v in data.values()):
+        raise WeComError(47001)
+    msgid = 200000000 + len(sim.state.template_messages) + 1
+    sim.state.template_messages.append({"msgid": msgid, "appid": account["appid"], "touser": body["touser"],
+                                        "template_id": body["template_id"], "url": body.get("url", ""),
+                                        "data": data, "client_msg_id": body.get("client_msg_id"),
+                                        "time": sim.now()})
+    return {"errcode": 0, "errmsg": "ok", "msgid": msgid}
+
+
 ROUTES: dict[str, Route] = {
     "gettoken": Route(gettoken, "none"),
     "service/get_suite_token": Route(get_suite_token, "none"),
@@ -481,6 +605,8 @@ ROUTES: dict[str, Route] = {
     "service/get_auth_info": Route(get_auth_info, "suite"),
     "user/list_id": Route(user_list_id, "corp"),
     "user/get": Route(user_get, "corp"),
+    "user/getuserid": Route(user_getuserid, "corp"),
+    "user/get_userid_by_email": Route(user_get_userid_by_email, "corp"),
     "user/update": Route(user_update, "corp"),
     "externalcontact/get_follow_user_list": Route(get_follow_user_list, "corp"),
     "externalcontact/list": Route(externalcontact_list, "corp"),
@@ -496,4 +622,7 @@ ROUTES: dict[str, Route] = {
 
 SNS_ROUTES: dict[str, Route] = {
     "/sns/oauth2/access_token": Route(sns_oauth2_access_token, "none"),
+    "/cgi-bin/token": Route(oa_token, "none"),
+    "/cgi-bin/user/info": Route(oa_user_info, "none"),
+    "/cgi-bin/message/template/send": Route(oa_template_send, "none"),
 }

@@ -243,6 +243,36 @@ def verify(sim: "Simulator", query: dict, body: dict) -> dict:
     return callbacks.verify_url(out, body["target_url"], timestamp, body.get("nonce"))
 
 
+
+def _official_account(sim: "Simulator", appid: str | None) -> dict:
+    accounts = sim.state.official_accounts
+    if not accounts:
+        raise KeyError("the scenario has no official account")
+    account = accounts.get(appid or next(iter(accounts)))
+    if account is None:
+        raise KeyError(f"unknown official account {appid!r}")
+    return account
+
+
+def put_oa_follower(sim: "Simulator", query: dict, body: dict) -> dict:
+    """Someone follows (subscribe 1) or unfollows (0) an official account: what `user/info` and template sends see."""
+    from .state import oa_user
+
+    with sim.lock:
+        account = _official_account(sim, body.get("appid"))
+        user = oa_user(body, sim.now())
+        sim.state.oa_users.setdefault(account["appid"], {})[user["openid"]] = user
+        return dict(user)
+
+
+def get_template_messages(sim: "Simulator", query: dict, body: dict) -> dict:
+    with sim.lock:
+        found = [m for m in sim.state.template_messages
+                 if (not query.get("appid") or m["appid"] == query["appid"])
+                 and (not query.get("touser") or m["touser"] == query["touser"])]
+        return {"messages": copy.deepcopy(found)}
+
+
 ROUTES: dict[tuple[str, str], ControlHandler] = {
     ("POST", "scenario"): load_scenario,
     ("POST", "reset"): reset,
@@ -272,6 +302,8 @@ ROUTES: dict[tuple[str, str], ControlHandler] = {
     ("GET", "messages"): get_messages,
     ("POST", "push"): push,
     ("POST", "verify"): verify,
+    ("POST", "oa/followers"): put_oa_follower,
+    ("GET", "oa/messages"): get_template_messages,
 }
 
 

@@ -132,6 +132,15 @@ class ControlClient:
     def verify_url(self, target_url: str, **params: Any) -> dict:
         return self._call("POST", "verify", json_body={"target_url": target_url, **params})
 
+    # the official account (WeChat)
+    def set_oa_follower(self, openid: str, subscribe: bool = True, unionid: str | None = None,
+                        appid: str | None = None) -> dict:
+        return self._call("POST", "oa/followers", json_body={"openid": openid, "subscribe": 1 if subscribe else 0,
+                                                              "unionid": unionid, "appid": appid})
+
+    def template_messages(self, touser: str | None = None, appid: str | None = None) -> list[dict]:
+        return self._call("GET", "oa/messages", params={"touser": touser, "appid": appid})["messages"]
+
 
 class SimulatorControlError(Exception):
     """The control API refused a request (HTTP 400/404)."""

@@ -89,7 +89,7 @@ class Simulator:
         with self.lock:
             fault = self.faults.take(path)
         reply = Reply(latency=fault.latency_ms / 1000 if fault else 0.0)
-        route = ROUTES.get(api) if path.startswith(CGI_PREFIX) else SNS_ROUTES.get(path)
+        route = SNS_ROUTES.get(path) or (ROUTES.get(api) if path.startswith(CGI_PREFIX) else None)
         if fault and fault.drop:
             entry.update(fault="drop", http_status=None, corpid=self._guess_corp(call))
             reply.drop = True

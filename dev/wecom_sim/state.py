@@ -337,6 +337,17 @@ class Suite:
         return code
 
 
+def oa_user(data: dict, now: float) -> dict:
+    """An official account's user as `cgi-bin/user/info` knows them: following (subscribe 1) or not (0)."""
+    subscribe = 1 if data.get("subscribe", 1) else 0
+    user = {"openid": data["openid"], "subscribe": subscribe}
+    if data.get("unionid"):
+        user["unionid"] = data["unionid"]
+    if subscribe:
+        user["subscribe_time"] = int(data.get("subscribe_time", now))
+    return user
+
+
 class SimState:
     """The whole simulated world, built from a scenario dict."""
 
@@ -369,6 +380,12 @@ class SimState:
                     "expires_at": now + self.settings.oauth_code_ttl, "used": False,
                 }
         self.messages: list[dict] = []
+        # Official accounts' users (appid -> openid -> user/info fields) and the template messages they were sent.
+        self.oa_users: dict[str, dict[str, dict]] = {
+            appid: {u["openid"]: oa_user(u, now) for u in account.get("followers", [])}
+            for appid, account in self.official_accounts.items()
+        }
+        self.template_messages: list[dict] = []
         self.message_times: dict[tuple, Any] = {}  # (corpid, agentid, userid) -> deque of send times
         self.message_bodies: dict[tuple, float] = {}  # (corpid, request JSON) -> last send, for duplicate checks
 

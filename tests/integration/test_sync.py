@@ -183,14 +183,17 @@ def sync_queue(emulator):
 
     class Queue:
         def bodies(self) -> list[dict]:
+            """Every message on the queue, left on it: each received one is hidden until all are read (a receive
+            returns at most ten, and the same visible ten again), then made visible again."""
             seen: dict[str, dict] = {}
-            while True:
-                batch = sqs.receive_message(QueueUrl=queues.url("sync"), MaxNumberOfMessages=10,
-                                            VisibilityTimeout=0).get("Messages", [])
-                new = [m for m in batch if m["MessageId"] not in seen]
-                if not new:
-                    return list(seen.values())
-                seen.update((m["MessageId"], json.loads(m["Body"])) for m in new)
+            handles = []
+            while batch := sqs.receive_message(QueueUrl=queues.url("sync"), MaxNumberOfMessages=10,
+                                               VisibilityTimeout=30).get("Messages", []):
+                seen.update((m["MessageId"], json.loads(m["Body"])) for m in batch)
+                handles += [m["ReceiptHandle"] for m in batch]
+            for handle in handles:
+                sqs.change_message_visibility(QueueUrl=queues.url("sync"), ReceiptHandle=handle, VisibilityTimeout=0)
+            return list(seen.values())
 
         def keep_only(self, tenant_key: str) -> None:
             """Delete every message but this tenant's (other tests' tenants are in the same emulator)."""

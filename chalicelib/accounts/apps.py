@@ -1,0 +1,55 @@
+"""The apps a tenant opens to its external users (外部用户可用应用).
+
+The catalogue is fixed here, in the order the external page shows it; by default every app in it is open. An admin
+may close or re-open any of them per tenant. Only the tenant's choice is stored (one item), so a tenant that never
+chose follows the default.
+"""
+from __future__ import annotations
+
+from chalicelib.errors import BadRequest
+from chalicelib.store import accounts as store
+
+CATALOGUE: dict[str, str] = {
+    "todos": "待办",
+    "tasks": "任务",
+    "projects": "项目",
+    "schedules": "日程",
+    "workflows": "流程",
+    "forms": "业务表单",
+    "documents": "文档",
+    "crm_customers": "客户",
+    "crm_contacts": "联系人",
+    "crm_opportunities": "商机",
+    "crm_products": "产品",
+    "crm_marketing": "市场活动",
+    "crm_quotes": "报价",
+    "crm_orders": "订单",
+    "crm_contracts": "合同",
+    "crm_prices": "价格",
+    "crm_funds": "资金",
+}
+DEFAULT_OPEN = tuple(CATALOGUE)
+
+
+def open_apps(tenant_key: str) -> list[dict]:
+    """The apps open to the tenant's external users, in catalogue order: [{key, label}]."""
+    chosen = store.apps(tenant_key)
+    keys = set(DEFAULT_OPEN if chosen is None else chosen)
+    return [{"key": key, "label": label} for key, label in CATALOGUE.items() if key in keys]
+
+
+def catalogue(tenant_key: str) -> list[dict]:
+    """Every app of the catalogue and whether it is open for this tenant: [{key, label, open}]."""
+    keys = {app["key"] for app in open_apps(tenant_key)}
+    return [{"key": key, "label": label, "open": key in keys} for key, label in CATALOGUE.items()]
+
+
+def set_open_apps(tenant_key: str, app_keys: object, updated_by: str) -> list[dict]:
+    """Open exactly these apps (any others close); every key must be in the catalogue."""
+    if not isinstance(app_keys, list) or not all(isinstance(key, str) for key in app_keys):
+        raise BadRequest("apps must be a list of app keys", code="invalid_apps")
+    unknown = sorted(set(app_keys) - set(CATALOGUE))
+    if unknown:
+        raise BadRequest(f"unknown apps: {', '.join(unknown)}; known: {', '.join(CATALOGUE)}", code="unknown_app")
+    store.set_apps(tenant_key, [key for key in CATALOGUE if key in set(app_keys)], updated_by)
+    return catalogue(tenant_key)

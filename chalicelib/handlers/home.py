@@ -1,0 +1,58 @@
+"""The external contact's home API (与我协作; contact sessions):
+
+    GET  /api/external/home                                          counts and newest items per kind and section
+    GET  /api/external/items?kind=|section=&cursor=&limit=           a list, newest shared first
+    GET  /api/external/items/{kind}/{itemId}                         one item with the conversation about it
+    POST /api/external/items/{kind}/{itemId}/comments   {text}       write to the company (201)
+    POST /api/external/items/{kind}/{itemId}/submissions {values}    fill in a shared form (201)
+Anything not shared with the caller answers 404 `item_not_found`. The home authenticates through
+`chalicelib.home.feed.home_caller` (the same checks as `current_contact`, read in one request with the summary);
+the other routes use the accounts helper's `current_contact`.
+"""
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from chalice import Response
+
+from chalicelib import sessions
+from chalicelib.handlers.accounts import current_contact
+from chalicelib.handlers.api import ApiBlueprint
+from chalicelib.handlers.auth import current_session, json_body
+from chalicelib.home import feed
+
+bp = ApiBlueprint(__name__)
+
+
+@bp.route("/api/external/home", methods=["GET"])
+def home() -> dict:
+    caller, summary = feed.home_caller(current_session(bp.current_request, sessions.CONTACT))
+    return feed.home(caller, summary)
+
+
+@bp.route("/api/external/items", methods=["GET"])
+def list_items() -> dict:
+    request = bp.current_request
+    caller = current_contact(request)
+    params = request.query_params or {}
+    wanted = feed.requested_kinds(params.get("kind"), params.get("section"))
+    return feed.list_items(caller, wanted, params.get("cursor"), feed.page_size(params.get("limit")))
+
+
+@bp.route("/api/external/items/{kind}/{itemId}", methods=["GET"])
+def item_detail(kind: str, itemId: str) -> dict:
+    return feed.detail(current_contact(bp.current_request), unquote(kind), unquote(itemId))
+
+
+@bp.route("/api/external/items/{kind}/{itemId}/comments", methods=["POST"])
+def comment(kind: str, itemId: str) -> Response:
+    request = bp.current_request
+    caller = current_contact(request)
+    return Response(body=feed.comment(caller, unquote(kind), unquote(itemId), json_body(request)), status_code=201)
+
+
+@bp.route("/api/external/items/{kind}/{itemId}/submissions", methods=["POST"])
+def submit(kind: str, itemId: str) -> Response:
+    request = bp.current_request
+    caller = current_contact(request)
+    return Response(body=feed.submit(caller, unquote(kind), unquote(itemId), json_body(request)), status_code=201)

@@ -1,0 +1,104 @@
+"""Sharing, for internal members (the eteams modules and the WeCom chat toolbar; member sessions):
+
+    PUT    /api/sharing/items/{kind}/{itemId}                          register or update an item (201 new, 200)
+    GET    /api/sharing/items/{kind}/{itemId}                          the item (its owner and members)
+    POST   /api/sharing/items/{kind}/{itemId}/shares   {contactId}     make a contact a sharer (201 new, 200 again)
+    GET    /api/sharing/items/{kind}/{itemId}/shares                   its sharers
+    DELETE /api/sharing/items/{kind}/{itemId}/shares/{contactId}       unshare (204)
+    POST   /api/sharing/items/{kind}/{itemId}/comments {contactId, text}  reply to a contact (201)
+    GET    /api/sharing/items/{kind}/{itemId}/comments?contactId=      the conversation with one contact
+    GET    /api/sharing/items/form/{itemId}/submissions?cursor=&limit= a form's submissions
+    POST   /api/sharing/send  {externalUserId, kind, itemId, mode?, recordId?}   send to the chat's customer (201)
+    PUT    /api/sharing/bindings/{externalUserId}  {projectIds, crmCustomerId}   bind the chat's customer
+    GET    /api/sharing/bindings/{externalUserId}                       the binding
+    GET    /api/sharing/bindings/{externalUserId}/projects              bound and shared projects
+The rules are in `chalicelib.sharing.items`.
+"""
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from chalice import Response
+
+from chalicelib.handlers.api import ApiBlueprint
+from chalicelib.handlers.auth import current_member, json_body
+from chalicelib.sharing import items
+
+bp = ApiBlueprint(__name__)
+
+
+@bp.route("/api/sharing/items/{kind}/{itemId}", methods=["PUT"])
+def register_item(kind: str, itemId: str) -> Response:
+    request = bp.current_request
+    item, created = items.register(current_member(request), unquote(kind), unquote(itemId), json_body(request))
+    return Response(body=item, status_code=201 if created else 200)
+
+
+@bp.route("/api/sharing/items/{kind}/{itemId}", methods=["GET"])
+def get_item(kind: str, itemId: str) -> dict:
+    return items.open_item(current_member(bp.current_request), unquote(kind), unquote(itemId))
+
+
+@bp.route("/api/sharing/items/{kind}/{itemId}/shares", methods=["POST"])
+def share_item(kind: str, itemId: str) -> Response:
+    request = bp.current_request
+    body = json_body(request)
+    share, created = items.share_with(current_member(request), unquote(kind), unquote(itemId),
+                                      str(body.get("contactId") or ""))
+    return Response(body=share, status_code=201 if created else 200)
+
+
+@bp.route("/api/sharing/items/{kind}/{itemId}/shares", methods=["GET"])
+def list_shares(kind: str, itemId: str) -> dict:
+    return {"shares": items.list_shares(current_member(bp.current_request), unquote(kind), unquote(itemId))}
+
+
+@bp.route("/api/sharing/items/{kind}/{itemId}/shares/{contactId}", methods=["DELETE"])
+def unshare_item(kind: str, itemId: str, contactId: str) -> Response:
+    items.unshare(current_member(bp.current_request), unquote(kind), unquote(itemId), unquote(contactId))
+    return Response(body="", status_code=204)
+
+
+@bp.route("/api/sharing/items/{kind}/{itemId}/comments", methods=["POST"])
+def reply(kind: str, itemId: str) -> Response:
+    request = bp.current_request
+    return Response(body=items.reply(current_member(request), unquote(kind), unquote(itemId), json_body(request)),
+                    status_code=201)
+
+
+@bp.route("/api/sharing/items/{kind}/{itemId}/comments", methods=["GET"])
+def conversation(kind: str, itemId: str) -> dict:
+    request = bp.current_request
+    contact_id = (request.query_params or {}).get("contactId") or ""
+    return items.conversation(current_member(request), unquote(kind), unquote(itemId), contact_id)
+
+
+@bp.route("/api/sharing/items/form/{itemId}/submissions", methods=["GET"])
+def submissions(itemId: str) -> dict:
+    request = bp.current_request
+    params = request.query_params or {}
+    limit = params.get("limit") or ""
+    return items.submissions(current_member(request), unquote(itemId), params.get("cursor"),
+                             int(limit) if limit.isdigit() else items.SUBMISSIONS_PAGE)
+
+
+@bp.route("/api/sharing/send", methods=["POST"])
+def send() -> Response:
+    request = bp.current_request
+    return Response(body=items.send_to_contact(current_member(request), json_body(request)), status_code=201)
+
+
+@bp.route("/api/sharing/bindings/{externalUserId}", methods=["PUT"])
+def bind(externalUserId: str) -> dict:
+    request = bp.current_request
+    return items.bind(current_member(request), unquote(externalUserId), json_body(request))
+
+
+@bp.route("/api/sharing/bindings/{externalUserId}", methods=["GET"])
+def binding(externalUserId: str) -> dict:
+    return items.binding(current_member(bp.current_request), unquote(externalUserId))
+
+
+@bp.route("/api/sharing/bindings/{externalUserId}/projects", methods=["GET"])
+def bound_projects(externalUserId: str) -> dict:
+    return items.bound_projects(current_member(bp.current_request), unquote(externalUserId))

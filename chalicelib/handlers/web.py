@@ -1,0 +1,111 @@
+"""The mobile pages external contacts open (与我协作 and the invitation page), served by the app itself.
+
+    GET /mobile/wechat/external/home?tenantKey=           the external home page (HTML)
+    GET /mobile/wechat/external/invite?tenantKey=&token=  the invitation accept page (HTML)
+    GET /mobile/wechat/external/assets/{name}             their CSS and JavaScript
+
+The pages are static: no tenant lookup, no DynamoDB request, the same bytes for every visitor, so a missing or unknown
+tenantKey still gets the page, which asks the API and shows the API's answer (for example "未找到这个团队").
+Each page names its assets with `?v=<content hash>`: an asset asked for under its current hash is cached for a year,
+the page itself is revalidated on every load (ETag → 304), so a deployment is seen at once and a repeat visit on a
+phone network costs one small conditional request.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from chalice import Response
+
+from chalicelib.errors import NotFound
+from chalicelib.handlers.api import ApiBlueprint
+
+bp = ApiBlueprint(__name__)
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+}
+ASSET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*\.(?:css|js)$")
+ASSET_REFERENCE = re.compile(r"\{\{([a-z0-9-]+\.(?:css|js))\}\}")
+# Both pages are one shell (page.html) that loads app.css, common.js and the page's own script.
+PAGES = {
+    "home": {"title": "与我协作", "script": "{{home.js}}", "noscript": "这个页面需要 JavaScript 才能显示共享给您的内容。"},
+    "invite": {"title": "接受邀请", "script": "{{invite.js}}", "noscript": "这个页面需要 JavaScript 才能接受邀请。"},
+}
+IMMUTABLE = "public, max-age=31536000, immutable"
+SHORT = "public, max-age=300"
+REVALIDATE = "no-cache"
+# The pages load only their own assets and talk only to their own origin; nothing from the API is ever HTML.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+@dataclass(frozen=True)
+class StaticFile:
+    body: str
+    content_type: str
+    version: str
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.version}"'
+
+
+def _version(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=None)
+def asset(name: str) -> StaticFile:
+    """A CSS or JavaScript file of chalicelib/web, read once per Lambda instance; NotFound for anything else."""
+    path = WEB_DIR / name
+    if not ASSET_NAME.match(name) or not path.is_file():
+        raise NotFound(f"no asset {name!r}", code="asset_not_found")
+    text = path.read_text(encoding="utf-8")
+    return StaticFile(text, CONTENT_TYPES[path.suffix], _version(text))
+
+
+@functools.lru_cache(maxsize=None)
+def page(name: str) -> StaticFile:
+    """A page of PAGES: the shell filled in, each `{{asset}}` becoming `asset?v=<its content hash>`."""
+    text = (WEB_DIR / "page.html").read_text(encoding="utf-8")
+    for key, value in PAGES[name].items():
+        text = text.replace("{{%s}}" % key, value)
+    text = ASSET_REFERENCE.sub(lambda match: f"{match.group(1)}?v={asset(match.group(1)).version}", text)
+    return StaticFile(text, CONTENT_TYPES[".html"], _version(text))
+
+
+def _serve(static: StaticFile, cache_control: str) -> Response:
+    headers = {"Content-Type": static.content_type, "Cache-Control": cache_control, "ETag": static.etag,
+               **SECURITY_HEADERS}
+    known = (bp.current_request.headers or {}).get("if-none-match") or ""
+    if static.etag in {tag.strip().removeprefix("W/") for tag in known.split(",")}:
+        return Response(body="", status_code=304, headers=headers)
+    return Response(body=static.body, status_code=200, headers=headers)
+
+
+@bp.route("/mobile/wechat/external/home", methods=["GET"])
+def external_home() -> Response:
+    return _serve(page("home"), REVALIDATE)
+
+
+@bp.route("/mobile/wechat/external/invite", methods=["GET"])
+def invitation_page() -> Response:
+    return _serve(page("invite"), REVALIDATE)
+
+
+@bp.route("/mobile/wechat/external/assets/{name}", methods=["GET"])
+def web_asset(name: str) -> Response:
+    static = asset(name)
+    requested = (bp.current_request.query_params or {}).get("v")
+    return _serve(static, IMMUTABLE if requested == static.version else SHORT)

@@ -1,0 +1,177 @@
+"""What an external contact sees and does on their home (与我协作): counts and newest items per kind, per-kind lists,
+an item's detail with their conversation about it, comments, and filling a shared form.
+
+Every read is confined to the caller's own partition or checked against their sharer row, so an item not shared with
+them answers 404 `item_not_found` by whatever id it is asked for. Costs: the home is 2 DynamoDB requests (the session,
+then the contact, its account and its home summary in one BatchGetItem), a list page one Query per kind it merges,
+a detail one BatchGetItem (item + sharer row) and one Query (the conversation).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib import sessions
+from chalicelib.accounts.service import PASSWORD_METHODS, ContactCaller
+from chalicelib.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from chalicelib.home import cursors
+from chalicelib.sharing import kinds, items
+from chalicelib.sharing.kinds import public, render
+from chalicelib.store import accounts as account_store
+from chalicelib.store import shares
+from chalicelib.store import tenants as tenant_store
+from chalicelib.store.contacts import Contact
+from chalicelib.store.shares import ItemRow, SharerRow
+
+PAGE_DEFAULT, PAGE_MAX = 20, 50
+THREAD_SHOWN = 50
+NOTICES_SHOWN = 10
+
+
+def item_not_found() -> NotFound:
+    return NotFound("该内容未共享给您，或已不再共享", code="item_not_found")
+
+
+# --- the home -----------------------------------------------------------------------------------------------------
+def home_caller(session: sessions.SessionInfo) -> tuple[ContactCaller, shares.HomeRow | None]:
+    """The contact behind a session and their home summary, read together in one BatchGetItem.
+
+    The checks are exactly those of `accounts.service.contact_caller` (which reads the contact and the account one
+    GetItem each): the contact still exists, its account is not disabled, and a password session whose initial
+    password is unchanged may not pass. Reading the three items in one request is what keeps the home at two."""
+    if session.kind != sessions.CONTACT:
+        raise Unauthorized("this route needs an external contact's session", code="contact_session_required")
+    contact, account, home = shares.get_many([
+        (Contact, session.tenant_key, session.subject),
+        (account_store.AccountItem, session.tenant_key, account_store.contact_key(session.subject)),
+        (shares.ShareRow, shares.contact_pk(session.tenant_key, session.subject), shares.HOME_SK),
+    ])
+    if contact is None or (account is None and session.method in PASSWORD_METHODS):
+        raise Unauthorized("sign in first: the session is missing, expired or revoked", code="invalid_session")
+    must_change = False
+    if account is not None:
+        if account.status == account_store.DISABLED:
+            raise Forbidden("this account is disabled", code="account_disabled")
+        must_change = session.method in PASSWORD_METHODS and bool(account.must_change_password)
+        if must_change:
+            raise Forbidden("change the initial password first", code="password_change_required")
+    caller = ContactCaller(session.tenant_key, session.subject, session.session_id, session.method, contact,
+                           account.account_name if account is not None else None, must_change)
+    return caller, home if isinstance(home, shares.HomeRow) else None
+
+
+def _sorted(cards: list[dict]) -> list[dict]:
+    return sorted(cards, key=lambda card: card.get("sharedAt") or "", reverse=True)
+
+
+def home(caller: ContactCaller, summary: shares.HomeRow | None) -> dict[str, Any]:
+    """Counts and the newest items per kind and per page section, and replies not read yet — all from the summary."""
+    tenant = tenant_store.get_enabled_recent(caller.tenant_key)
+    counts = shares.plain(summary.counts) if summary is not None else {}
+    latest = shares.plain(summary.latest) if summary is not None else {}
+    notices = shares.plain(summary.notices) if summary is not None else {}
+    per_kind = {kind: max(0, int(counts.get(kind) or 0)) for kind in kinds.KINDS}
+    newest = {kind: list(latest.get(kind) or [])[:shares.LATEST_PER_KIND] for kind in kinds.KINDS}
+    sections = [
+        {"key": key, "label": label, "kinds": list(section_kinds),
+         "count": sum(per_kind[kind] for kind in section_kinds),
+         "latest": _sorted([card for kind in section_kinds for card in newest[kind]])[:shares.LATEST_PER_KIND]}
+        for key, label, section_kinds in kinds.SECTIONS
+    ]
+    return {
+        "contact": {"contactId": caller.contact_id, "name": caller.contact.name},
+        "tenant": {"tenantKey": tenant.tenant_key, "name": tenant.name},
+        "sections": sections,
+        "counts": per_kind,
+        "latest": newest,
+        "notices": sorted(notices.values(), key=lambda n: n.get("at") or "", reverse=True)[:NOTICES_SHOWN],
+    }
+
+
+# --- lists --------------------------------------------------------------------------------------------------------
+def requested_kinds(kind: str | None, section: str | None) -> tuple[str, ...]:
+    """`kind=task`, `kind=project,task` or `section=tasks`."""
+    if section:
+        if kind:
+            raise BadRequest("give kind or section, not both", code="invalid_kind")
+        return kinds.section_kinds(section)
+    wanted = tuple(dict.fromkeys(part.strip() for part in (kind or "").split(",") if part.strip()))
+    if not wanted:
+        raise BadRequest(f"kind is required: one or more of {', '.join(kinds.KINDS)}", code="invalid_kind")
+    unknown = [k for k in wanted if k not in kinds.KINDS]
+    if unknown:
+        raise BadRequest(f"unknown kind {unknown[0]!r}: one of {', '.join(kinds.KINDS)}", code="invalid_kind")
+    return wanted
+
+
+def page_size(limit: str | None) -> int:
+    if limit in (None, ""):
+        return PAGE_DEFAULT
+    if not str(limit).isdigit() or not 1 <= int(limit) <= PAGE_MAX:
+        raise BadRequest(f"limit must be 1-{PAGE_MAX}", code="invalid_limit")
+    return int(limit)
+
+
+def list_items(caller: ContactCaller, wanted: tuple[str, ...], cursor: str | None, limit: int) -> dict[str, Any]:
+    """Items of these kinds shared with the caller, newest shared first. One Query per kind; a list of several kinds
+    (a page section) merges them by share time, and its cursor remembers where each kind's stream stands."""
+    prefixes = {kind: shares.feed_prefix(kind) for kind in wanted}
+    positions = cursors.decode_many(cursor, prefixes)
+    fetched: list[shares.FeedRow] = []
+    more = False
+    for kind in wanted:
+        rows, kind_more = shares.feed_page(caller.tenant_key, caller.contact_id, kind, limit, positions.get(kind))
+        fetched.extend(rows)
+        more = more or kind_more
+    fetched.sort(key=lambda row: (row.shared_at, row.sk), reverse=True)
+    page = fetched[:limit]
+    more = more or len(fetched) > limit
+    for row in page:
+        positions[row.kind] = row.sk
+    return {
+        "items": [public(row.item, row.shared_at) for row in page],
+        "nextCursor": cursors.encode_many(positions) if more else None,
+    }
+
+
+# --- one item -----------------------------------------------------------------------------------------------------
+def _shared(caller: ContactCaller, kind: str, item_id: str) -> tuple[ItemRow, SharerRow]:
+    if kind not in kinds.KINDS or not kinds.ITEM_ID.match(item_id or ""):
+        raise item_not_found()
+    item, sharer = shares.item_and_sharer(caller.tenant_key, kind, item_id, caller.contact_id)
+    if item is None or sharer is None:
+        raise item_not_found()
+    return item, sharer
+
+
+def detail(caller: ContactCaller, kind: str, item_id: str) -> dict[str, Any]:
+    """The item as it is now, with the caller's conversation about it; opening it marks replies read."""
+    item, sharer = _shared(caller, kind, item_id)
+    rows, more = shares.thread(caller.tenant_key, kind, item_id, caller.contact_id, THREAD_SHOWN)
+    if sharer.unread:
+        shares.clear_notice(caller.tenant_key, caller.contact_id, kind, item_id)
+    return {"item": public(render(item), sharer.shared_at), "comments": [items.comment_json(r) for r in rows],
+            "moreComments": more}
+
+
+def comment(caller: ContactCaller, kind: str, item_id: str, body: dict) -> dict[str, Any]:
+    """The contact writes to the company about an item; its owner gets a WeCom app card."""
+    item, _sharer = _shared(caller, kind, item_id)
+    text = kinds.comment_text(body.get("text"))
+    name = caller.contact.name
+    row = shares.add_comment(caller.tenant_key, kind, item_id, caller.contact_id, author_kind="contact",
+                             author_id=caller.contact_id, author_name=name, text=text)
+    items.notify_owner(caller.tenant_key, item, title=f"{name}评论了「{item.title}」"[:128],
+                       description=f"{kinds.KIND_LABELS[kind]}「{item.title}」\n{name}：{text}"[:512])
+    return items.comment_json(row)
+
+
+def submit(caller: ContactCaller, kind: str, item_id: str, body: dict) -> dict[str, Any]:
+    """The contact fills in a shared form: checked against its fields, stored, and its owner told."""
+    item, _sharer = _shared(caller, kind, item_id)
+    if kind != "form" or item.form is None:
+        raise BadRequest("only a shared form can be filled in", code="not_a_form")
+    values = kinds.submission_values(shares.plain(item.form).get("fields") or [], body.get("values"))
+    row = shares.add_submission(caller.tenant_key, item_id, caller.contact_id, caller.contact.name, values)
+    items.notify_owner(caller.tenant_key, item, title=f"{caller.contact.name}提交了表单「{item.title}」"[:128],
+                       description=f"{len(values)} 项已填写"[:512])
+    return {"submissionId": row.sk.split("#", 1)[1], "submittedAt": row.created_at, "values": values}

@@ -1,0 +1,75 @@
+"""Exact-name lookups across tenants: which tenant is called X, which of its members is called Y.
+
+Both are indexes of hashes in the invitations table, written as names are seen — a tenant when it is created or
+renamed (`index_tenant`, called from `chalicelib.tenants` and the suite's change_auth), a member whenever WeCom
+reports them (`remember_member`, called from `chalicelib.members.refresh`: sign-in, contact callbacks, role grants).
+Matching is exact after normalisation (Unicode NFKC, case folded, runs of whitespace as one space), never partial:
+the index is keyed by the hash of the whole normalised name, so there is nothing to enumerate by prefix.
+Entries are never trusted alone: a renamed tenant or member leaves a stale entry behind, so every hit is checked
+against the current record before it counts.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+from chalicelib.errors import TenantNotFound
+from chalicelib.store import invitations as store
+from chalicelib.store import members as member_store
+from chalicelib.store import tenants as tenant_store
+
+MAX_TENANTS_PER_NAME = 5  # organisations sharing one exact name that a search looks into
+MAX_MEMBERS_PER_NAME = 5
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text or "")).strip().casefold()
+
+
+def name_hash(text: str) -> str:
+    return hashlib.sha256(normalise(text).encode("utf-8")).hexdigest()
+
+
+def organisation_names(tenant: tenant_store.Tenant) -> set[str]:
+    """The names a tenant may be found by: the team's name and the corp's name, normalised."""
+    return {normalise(name) for name in (tenant.name, tenant.corp_name) if name and normalise(name)}
+
+
+def index_tenant(tenant: tenant_store.Tenant) -> tenant_store.Tenant:
+    """Make the tenant findable by its current names; returns it, so a creation path can wrap its return value."""
+    for name in organisation_names(tenant):
+        store.remember_organisation(name_hash(name), tenant.tenant_key)
+    return tenant
+
+
+def remember_member(tenant_key: str, user_id: str, name: str | None) -> None:
+    if name and normalise(name):
+        store.remember_name(tenant_key, name_hash(name), user_id)
+
+
+def tenants_named(organisation: str, exclude: str) -> list[tenant_store.Tenant]:
+    """The enabled tenants currently called exactly `organisation` (team or corp name), other than `exclude`."""
+    wanted = normalise(organisation)
+    found = []
+    for tenant_key in store.organisations_named(name_hash(wanted), MAX_TENANTS_PER_NAME + 1):
+        if tenant_key == exclude:
+            continue
+        try:
+            tenant = tenant_store.get_enabled(tenant_key)
+        except TenantNotFound:
+            continue
+        if wanted in organisation_names(tenant):
+            found.append(tenant)
+    return found[:MAX_TENANTS_PER_NAME]
+
+
+def members_named(tenant_key: str, name: str) -> list[member_store.Member]:
+    """The active members of a tenant currently called exactly `name`."""
+    wanted = normalise(name)
+    found = []
+    for user_id in store.named(tenant_key, name_hash(wanted), MAX_MEMBERS_PER_NAME * 2):
+        member = member_store.get(tenant_key, user_id)
+        if member is not None and member.status == member_store.ACTIVE and normalise(member.name or "") == wanted:
+            found.append(member)
+    return found[:MAX_MEMBERS_PER_NAME]

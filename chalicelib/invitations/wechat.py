@@ -1,0 +1,284 @@
+"""Invite a WeChat friend (邀请微信好友): a member creates a link (and its QR code); whoever opens it in WeChat fills
+in their name and details, and becomes an external contact with the inviting member as adder.
+
+The link is `{base}/mobile/wechat/external/invite?tenantKey=<t>&token=<token>`; the token is signed and expiring
+(`tokens`), the invitation item holds its state. Use is single: accepting moves the item `open → accepting` with a
+conditional write (a short lease), creates the contact through the directory (`create_contact`, validated like any
+other contact), then `accepting → accepted`. The input is validated before the link is touched, and a contact that
+cannot be created hands the lease back (`accepting → open`), so bad input never burns a link; a second acceptance
+meets the state, not a race. An acceptor that crashes mid-way leaves a lease that lapses after `LEASE_SECONDS`.
+
+Refusals: a token that is malformed, forged, tampered with, for an unknown invitation or for another tenant → 404
+`invitation_invalid` (indistinguishable, so nothing leaks); genuine but expired → 410 `invitation_expired`;
+revoked → 410 `invitation_revoked`; already used → 409 `invitation_used`.
+"""
+from __future__ import annotations
+
+import io
+import secrets
+import time
+from datetime import datetime, timedelta, timezone
+from urllib.parse import quote, urlencode
+
+from chalicelib import config, notifications
+from chalicelib.directory import contacts as directory
+from chalicelib.directory import cursors, validation
+from chalicelib.errors import BadRequest, Conflict, NotFound, TenantNotFound
+from chalicelib.identity import Caller
+from chalicelib.invitations import tokens
+from chalicelib.invitations.errors import Gone
+from chalicelib.observability import logger
+from chalicelib.store import invitations as store
+from chalicelib.store import members as member_store
+from chalicelib.store import tenants
+from chalicelib.store.contacts import SOURCE_INVITATION
+from chalicelib.store.tenants import Tenant
+
+LEASE_SECONDS = 60
+MAX_NOTE = 200
+MAX_DAYS = 30
+PAGE_DEFAULT, PAGE_MAX = 20, 100
+CREATE_FIELDS = ("organisationId", "departmentId", "note", "expiresInDays")
+# What the person accepting may tell about themselves; the rest of the contact is the inviter's.
+ACCEPT_FIELDS = ("name", "mobile", "email", "position")
+INVITE_PATH = "/mobile/wechat/external/invite"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_invitation_id() -> str:
+    """Time-ordered (milliseconds, hex) so a member's list reads newest first, then unguessable."""
+    return f"wx{int(time.time() * 1000):012x}{secrets.token_hex(8)}"
+
+
+def base_url(tenant: Tenant) -> str:
+    return (tenant.settings.public_base_url or config.public_base_url()).rstrip("/")
+
+
+def link(tenant: Tenant, item: store.InvitationItem) -> str:
+    """The invitation link. The token is derived from the item (same key, same claims), so it is never stored."""
+    token = tokens.sign(tokens.WECHAT_LINK, {"t": tenant.tenant_key, "i": item.invitation_id},
+                        int(item.expires_at.timestamp()))
+    return f"{base_url(tenant)}{INVITE_PATH}?{urlencode({'tenantKey': tenant.tenant_key, 'token': token})}"
+
+
+def qr_code_png(text: str) -> bytes:
+    """A QR code of `text` as a PNG (error correction M, 8 pixels a module, the standard 4-module quiet zone)."""
+    import segno
+
+    buffer = io.BytesIO()
+    segno.make_qr(text, error="m").save(buffer, kind="png", scale=8, border=4)
+    return buffer.getvalue()
+
+
+def status_of(item: store.InvitationItem) -> str:
+    if item.status == store.OPEN and item.expires_at <= _now():
+        return "expired"
+    return item.status
+
+
+def describe(tenant: Tenant, item: store.InvitationItem) -> dict:
+    """The invitation as its inviter sees it; the link and QR code only while it can still be used."""
+    status = status_of(item)
+    data = {
+        "invitationId": item.invitation_id,
+        "status": status,
+        "inviterId": item.inviter_id,
+        "organisationId": item.organisation_id,
+        "departmentId": item.department_id,
+        "note": item.note,
+        "createdAt": item.created_at.isoformat(),
+        "expiresAt": item.expires_at.isoformat(),
+        "acceptedAt": item.decided_at.isoformat() if item.decided_at and item.status == store.ACCEPTED else None,
+        "contactId": item.contact_id,
+        "link": None,
+        "qrCodeUrl": None,
+    }
+    if status == store.OPEN:
+        data["link"] = link(tenant, item)
+        data["qrCodeUrl"] = f"/api/directory/invitations/{quote(item.invitation_id)}/qrcode.png"
+    return data
+
+
+# --- the inviting member -----------------------------------------------------------------------------------------
+def _days(value: object) -> int:
+    if value is None:
+        return config.invitation_days()
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_DAYS:
+        raise BadRequest(f"expiresInDays must be a whole number of days between 1 and {MAX_DAYS}",
+                         code="invalid_expiry")
+    return value
+
+
+def _note(value: object) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str) or len(value.strip()) > MAX_NOTE:
+        raise BadRequest(f"note must be text of at most {MAX_NOTE} characters", code="invalid_note")
+    return value.strip()
+
+
+def create(caller: Caller, body: dict) -> dict:
+    """A new invitation link for the caller, optionally filing the future contact under an organisation or
+    department of the directory (checked now, so the inviter hears about a wrong one at once)."""
+    unknown = sorted(set(body) - set(CREATE_FIELDS))
+    if unknown:
+        raise BadRequest(f"unknown fields: {', '.join(unknown)}", code="unknown_field")
+    tenant = tenants.get_enabled_recent(caller.tenant_key)
+    place = directory.placement(tenant.tenant_key, body.get("organisationId") or None,
+                                body.get("departmentId") or None)
+    stamp = _now()
+    expires = stamp + timedelta(days=_days(body.get("expiresInDays")))
+    invitation_id = new_invitation_id()
+    item = store.InvitationItem(
+        tenant.tenant_key,
+        store.item_key(store.WECHAT, invitation_id),
+        owner_key=store.owner_key(tenant.tenant_key, caller.user_id),
+        invitation_id=invitation_id,
+        kind=store.WECHAT,
+        status=store.OPEN,
+        tenant_key=tenant.tenant_key,
+        inviter_id=caller.user_id,
+        organisation_id=place.organisation_id,
+        department_id=place.department_id,
+        note=_note(body.get("note")),
+        expires_at=expires,
+        created_at=stamp,
+        ttl=expires + store.KEEP_AFTER_EXPIRY,
+    )
+    store.create_wechat(item)
+    return describe(tenant, item)
+
+
+def _mine(caller: Caller, invitation_id: str) -> store.InvitationItem:
+    """The caller's own invitation; anyone else's (or none) is 404 alike."""
+    item = store.get(caller.tenant_key, store.WECHAT, invitation_id) if 0 < len(invitation_id) <= 64 else None
+    if item is None or item.inviter_id != caller.user_id:
+        raise NotFound("no such invitation", code="invitation_not_found")
+    return item
+
+
+def get_mine(caller: Caller, invitation_id: str) -> dict:
+    return describe(tenants.get_enabled_recent(caller.tenant_key), _mine(caller, invitation_id))
+
+
+def list_mine(caller: Caller, cursor: str | None, limit: int = PAGE_DEFAULT) -> dict:
+    """The caller's invitation links, newest first (one Query on `byOwner`)."""
+    owner = store.owner_key(caller.tenant_key, caller.user_id)
+    start = cursors.decode(cursor, {"ownerKey": owner, "pk": caller.tenant_key}, ("sk",))
+    items, last = store.owned(caller.tenant_key, caller.user_id, store.WECHAT, max(1, min(limit, PAGE_MAX)), start)
+    tenant = tenants.get_enabled_recent(caller.tenant_key)
+    return {"invitations": [describe(tenant, item) for item in items], "nextCursor": cursors.encode(last)}
+
+
+def revoke(caller: Caller, invitation_id: str) -> dict:
+    """Withdraw an unused link: it stops working at once (410 `invitation_revoked`)."""
+    item = _mine(caller, invitation_id)
+    if not store.revoke_wechat(caller.tenant_key, item.invitation_id):
+        _refuse(store.get(caller.tenant_key, store.WECHAT, item.invitation_id))
+    return get_mine(caller, invitation_id)
+
+
+def qr_code(caller: Caller, invitation_id: str) -> bytes:
+    """The PNG QR code of the caller's invitation link, while the link can be used."""
+    item = _mine(caller, invitation_id)
+    _check_usable(item)
+    return qr_code_png(link(tenants.get_enabled_recent(caller.tenant_key), item))
+
+
+# --- the person invited (public: no session) ---------------------------------------------------------------------
+def _invalid() -> NotFound:
+    return NotFound("this invitation link is not valid", code="invitation_invalid")
+
+
+def _refuse(item: store.InvitationItem | None) -> None:
+    """Raise what an invitation that cannot be used (any more) answers."""
+    if item is None:
+        raise _invalid()
+    if item.status in (store.ACCEPTED, store.ACCEPTING):
+        raise Conflict("this invitation has already been used", code="invitation_used")
+    if item.status == store.REVOKED:
+        raise Gone("the member withdrew this invitation", code="invitation_revoked")
+    raise Gone("this invitation has expired: ask for a new one", code="invitation_expired")
+
+
+def _check_usable(item: store.InvitationItem) -> None:
+    if item.status != store.OPEN or item.expires_at <= _now():
+        _refuse(item)
+
+
+def _resolve(tenant_key: object, token: object) -> tuple[Tenant, store.InvitationItem]:
+    """The tenant and the open invitation a link names, or the refusal the module docstring lists."""
+    if not isinstance(tenant_key, str) or not isinstance(token, str) or not tenant_key or not token:
+        raise BadRequest("tenantKey and token are required", code="invalid_invitation_request")
+    try:
+        claims = tokens.verify(token, tokens.WECHAT_LINK)
+    except tokens.ExpiredToken as expired:
+        if expired.claims.get("t") != tenant_key:
+            raise _invalid() from None
+        raise Gone("this invitation has expired: ask for a new one", code="invitation_expired") from None
+    except tokens.InvalidToken:
+        raise _invalid() from None
+    if claims.get("t") != tenant_key or not isinstance(claims.get("i"), str):
+        raise _invalid()
+    try:
+        tenant = tenants.get_enabled(tenant_key)
+    except TenantNotFound:
+        raise _invalid() from None
+    item = store.get(tenant_key, store.WECHAT, claims["i"])
+    if item is None:
+        raise _invalid()
+    _check_usable(item)
+    return tenant, item
+
+
+def preview(tenant_key: object, token: object) -> dict:
+    """What the accept page shows: the inviting team's name and the inviter's name, nothing else."""
+    tenant, item = _resolve(tenant_key, token)
+    inviter = member_store.get(tenant.tenant_key, item.inviter_id)
+    return {"tenant": {"name": tenant.name}, "inviter": {"name": inviter.name if inviter else None},
+            "expiresAt": item.expires_at.isoformat()}
+
+
+def accept(body: dict) -> dict:
+    """Accept an invitation: `{tenantKey, token, name, mobile?, email?, position?}` becomes one external contact
+    of the inviting team, source `invitation`, added by the inviter (its first visible member), filed where the
+    inviter chose, with the invitation's note as its remark."""
+    unknown = sorted(set(body) - {"tenantKey", "token", *ACCEPT_FIELDS})
+    if unknown:
+        raise BadRequest(f"unknown fields: {', '.join(unknown)}", code="unknown_field")
+    tenant, item = _resolve(body.get("tenantKey"), body.get("token"))
+    fields = validation.contact_fields({key: body[key] for key in ACCEPT_FIELDS if key in body}, creating=True)
+    lease = secrets.token_hex(8)
+    if not store.lease_wechat(tenant.tenant_key, item.invitation_id, lease, LEASE_SECONDS):
+        _refuse(store.get(tenant.tenant_key, store.WECHAT, item.invitation_id))
+    try:
+        place = directory.placement(tenant.tenant_key, item.organisation_id, item.department_id)
+    except BadRequest:
+        place = directory.Placement(None, None)  # deleted since the link was made: the contact is filed nowhere
+    try:
+        contact = directory.create_contact(
+            tenant,
+            {**fields, "remark": item.note, "organisationId": place.organisation_id,
+             "departmentId": place.department_id},
+            source=SOURCE_INVITATION,
+            adder_id=item.inviter_id,
+            actor=f"invitation:{item.invitation_id}",
+        )
+    except BaseException:
+        store.release_wechat(tenant.tenant_key, item.invitation_id, lease)
+        raise
+    if not store.finish_wechat(tenant.tenant_key, item.invitation_id, lease, contact.contact_id):
+        logger.warning("invitation lease lapsed before the acceptance finished",
+                       extra={"invitationId": item.invitation_id, "contactId": contact.contact_id})
+    notifications.notify_members(
+        tenant.tenant_key, [item.inviter_id], title="微信好友已接受邀请",
+        description=f"{contact.name} 接受了你的邀请，已加入外部联系人",
+        url=f"{base_url(tenant)}/directory/contacts/{quote(contact.contact_id)}?tenantKey={quote(tenant.tenant_key)}",
+    )
+    inviter = member_store.get(tenant.tenant_key, item.inviter_id)
+    return {"status": store.ACCEPTED, "tenant": {"name": tenant.name},
+            "inviter": {"name": inviter.name if inviter else None}}
+

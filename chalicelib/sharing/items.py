@@ -1,0 +1,417 @@
+"""What internal members do with shared items: register and update them, share them with contacts (共享人), send
+them to the chat's customer, unshare, bind a chat's contact to projects, reply to contacts, read form submissions.
+
+Who may do what with an item (the eteams module that registers it knows its owner and internal members):
+- open it (see it in full in the toolbar, reply to a contact about it): its owner and the members it is shared
+  with internally (`members`, view or edit);
+- maintain it (update it, share and unshare it, see a form's submissions): its owner and members with `edit`.
+Being an admin grants nothing here: the item's module decides who works on it. A contact can be shared with only
+by a member who may see that contact (the directory's rules); unsharing needs no sight of the contact.
+"""
+from __future__ import annotations
+
+import re
+import time
+from typing import Any, Iterable
+
+from chalicelib import notifications
+from chalicelib.directory import audit
+from chalicelib.directory import contacts as directory
+from chalicelib.errors import BadRequest, Conflict, Forbidden, NotFound
+from chalicelib.identity import Caller
+from chalicelib.members import known_member
+from chalicelib.sharing import kinds
+from chalicelib.sharing.kinds import public, render
+from chalicelib.store import contacts as contact_store
+from chalicelib.store import queues, shares
+from chalicelib.store import tenants as tenant_store
+from chalicelib.store.contacts import Contact
+from chalicelib.store.shares import ItemRow, SharerRow
+
+WRITE_ATTEMPTS = 5
+EXTERNAL_USERID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+THREAD_PAGE = 50
+SUBMISSIONS_PAGE, SUBMISSIONS_MAX = 50, 100
+BOUND_PROJECTS_MAX = 50
+SHARED_PROJECTS_SHOWN = 200
+
+
+def item_not_found() -> NotFound:
+    return NotFound("no such item", code="item_not_found")
+
+
+def can_open(user_id: str, item: ItemRow) -> bool:
+    return user_id == item.owner_id or user_id in shares.plain(item.members)
+
+
+def can_maintain(user_id: str, item: ItemRow) -> bool:
+    return user_id == item.owner_id or shares.plain(item.members).get(user_id) == "edit"
+
+
+def _require_item(caller: Caller, kind: str, item_id: str) -> ItemRow:
+    item = shares.get_item(caller.tenant_key, kinds.check_kind(kind), kinds.check_item_id(item_id))
+    if item is None:
+        raise item_not_found()
+    return item
+
+
+def _require_maintainer(caller: Caller, item: ItemRow) -> None:
+    if not can_maintain(caller.user_id, item):
+        raise Forbidden("only the item's owner and members with edit permission may do this", code="not_item_editor")
+
+
+def describe(item: ItemRow, caller: Caller) -> dict[str, Any]:
+    """The item as members see it: what contacts see, plus its internal members, version and the caller's rights."""
+    rendered = render(item)
+    shown = {key: rendered.get(key) for key in kinds.SHOWN_KEYS if key != "sharedAt"}
+    shown.update({key: rendered[key] for key in ("form", "values") if key in rendered})
+    shown.update(members=shares.plain(item.members), version=int(item.version),
+                 canMaintain=can_maintain(caller.user_id, item))
+    return shown
+
+
+def open_item(caller: Caller, kind: str, item_id: str) -> dict[str, Any]:
+    """The item for its owner and internal members (403 for other members)."""
+    item = _require_item(caller, kind, item_id)
+    if not can_open(caller.user_id, item):
+        raise Forbidden("only the item's owner and members may open it", code="not_item_member")
+    return describe(item, caller)
+
+
+# --- registering and updating -------------------------------------------------------------------------------------
+def register(caller: Caller, kind: str, item_id: str, body: dict) -> tuple[dict, bool]:
+    """Create or update an item (PUT). A new item belongs to `ownerId` (an active member) or the caller; updating
+    needs maintainer rights, changing the owner is the owner's own decision. An update is re-rendered at once in the
+    feed and home of every sharer. Returns the item and whether it was created."""
+    kinds.check_kind(kind)
+    kinds.check_item_id(item_id)
+    fields = kinds.item_fields(kind, body)
+    owner_id = body.get("ownerId")
+    if owner_id is not None and (not isinstance(owner_id, str) or not kinds.USER_ID.match(owner_id)):
+        raise BadRequest("ownerId must be a member's userid", code="invalid_owner")
+    tenant = tenant_store.get_enabled_recent(caller.tenant_key)
+    for _ in range(WRITE_ATTEMPTS):
+        existing = shares.get_item(caller.tenant_key, kind, item_id)
+        if existing is None:
+            item = _create(tenant, caller, kind, item_id, fields, owner_id or caller.user_id)
+            if item is not None:
+                return describe(item, caller), True
+            continue
+        _require_maintainer(caller, existing)
+        changes: dict[str, Any] = dict(fields)
+        if owner_id is not None and owner_id != existing.owner_id:
+            if caller.user_id != existing.owner_id:
+                raise Forbidden("only the owner may hand the item to someone else", code="owner_only")
+            changes.update(owner_id=owner_id, owner_name=_member_name(tenant, owner_id))
+        if shares.update_item(caller.tenant_key, kind, item_id, changes, int(existing.version)):
+            item = shares.get_item(caller.tenant_key, kind, item_id)
+            fan_out(caller.tenant_key, item)
+            return describe(item, caller), False
+    raise Conflict("the item kept changing; try again", code="item_changed")
+
+
+def _member_name(tenant: tenant_store.Tenant, user_id: str) -> str:
+    member = known_member(tenant, user_id)
+    if member is None:
+        raise BadRequest(f"{user_id!r} is not an active member of this team", code="invalid_owner")
+    return member.name or user_id
+
+
+def _create(tenant: tenant_store.Tenant, caller: Caller, kind: str, item_id: str, fields: dict,
+            owner_id: str) -> ItemRow | None:
+    owner_name = _member_name(tenant, owner_id)
+    row = ItemRow(shares.item_pk(caller.tenant_key, kind, item_id), shares.ITEM_SK, kind=kind, item_id=item_id,
+                  owner_id=owner_id, owner_name=owner_name, version=1, registered_by=caller.user_id,
+                  registered_at=shares.stamp(), **{key: value for key, value in fields.items() if value is not None})
+    return row if shares.create_item(row) else None
+
+
+def fan_out(tenant_key: str, item: ItemRow) -> int:
+    """Re-render an updated item for every sharer: their feed row, then their home's newest items of the kind.
+
+    An item version is written before its sharers are read, and a share commits only if the item still has the
+    version it rendered, so every sharer either is listed here or rendered the new version itself."""
+    rendered = render(item)
+    touched = 0
+    for sharer in shares.sharers(tenant_key, item.kind, item.item_id):
+        if shares.rerender(tenant_key, sharer.contact_id, item.kind, sharer, rendered, int(item.version)):
+            shares.refresh_latest(tenant_key, sharer.contact_id, item.kind, _card)
+            touched += 1
+    return touched
+
+
+def _card(row: shares.FeedRow) -> dict:
+    return public(row.item, row.shared_at, card=True)
+
+
+# --- sharing ------------------------------------------------------------------------------------------------------
+def share(caller: Caller, kind: str, item_id: str, contact: Contact) -> tuple[dict, bool]:
+    """Make a contact the caller may see a sharer of the item (again: it moves to the top of their feed).
+    Returns the share and whether it is new."""
+    item = _require_item(caller, kind, item_id)
+    _require_maintainer(caller, item)
+    for _ in range(WRITE_ATTEMPTS):
+        item, previous, has_home = shares.share_state(caller.tenant_key, kind, item_id, contact.contact_id)
+        if item is None:
+            raise item_not_found()
+        if not has_home:
+            shares.ensure_home(caller.tenant_key, contact.contact_id)
+        sharer = shares.add_share(caller.tenant_key, contact.contact_id, item, render(item), caller.user_id, previous)
+        if sharer is not None:
+            shares.refresh_latest(caller.tenant_key, contact.contact_id, kind, _card)
+            if previous is None:
+                audit.record(caller.tenant_key, contact.contact_id, caller.user_id, "item_shared", {},
+                             {"item": f"{kind}/{item_id}"})
+            return _share_json(sharer, contact), previous is None
+    raise Conflict("the item or its sharing kept changing; try again", code="item_changed")
+
+
+def _share_json(sharer: SharerRow, contact: Contact | None) -> dict:
+    return {"contactId": sharer.contact_id, "name": contact.name if contact is not None else None,
+            "sharedAt": sharer.shared_at, "sharedBy": sharer.shared_by}
+
+
+def share_with(caller: Caller, kind: str, item_id: str, contact_id: str) -> tuple[dict, bool]:
+    """POST …/shares {contactId}: the contact must be one the caller can see (404 otherwise)."""
+    kinds.check_kind(kind)
+    contact = directory.visible_contact(caller, contact_id)
+    return share(caller, kind, item_id, contact)
+
+
+def unshare(caller: Caller, kind: str, item_id: str, contact_id: str) -> None:
+    """The item disappears from the contact's home and lists at once; 404 when it was not shared with them."""
+    item = _require_item(caller, kind, item_id)
+    _require_maintainer(caller, item)
+    for _ in range(WRITE_ATTEMPTS):
+        _item, current = shares.item_and_sharer(caller.tenant_key, kind, item_id, contact_id)
+        if current is None:
+            raise NotFound("the item is not shared with this contact", code="share_not_found")
+        if shares.remove_share(caller.tenant_key, contact_id, kind, item_id, current):
+            shares.refresh_latest(caller.tenant_key, contact_id, kind, _card)
+            audit.record(caller.tenant_key, contact_id, caller.user_id, "item_unshared",
+                         {"item": f"{kind}/{item_id}"}, {})
+            return
+    raise Conflict("the sharing kept changing; try again", code="item_changed")
+
+
+def list_shares(caller: Caller, kind: str, item_id: str) -> list[dict]:
+    """The item's sharers; a contact the caller may not see is listed by id only (name null)."""
+    from chalicelib.directory import permissions
+
+    item = _require_item(caller, kind, item_id)
+    if not can_open(caller.user_id, item):
+        raise Forbidden("only the item's owner and members may see its sharers", code="not_item_member")
+    rows = list(shares.sharers(caller.tenant_key, kind, item_id))
+    found = contact_store.batch_get(caller.tenant_key, [row.contact_id for row in rows])
+    shown = []
+    for row in sorted(rows, key=lambda r: r.shared_at, reverse=True):
+        contact = found.get(row.contact_id)
+        visible = contact is not None and permissions.can_see(caller, contact)
+        shown.append(_share_json(row, contact if visible else None))
+    return shown
+
+
+# --- the chat toolbar: send to the current contact, bindings ------------------------------------------------------
+def chat_contact(caller: Caller, external_userid: str) -> Contact:
+    """The synced contact of the chat's external_userid: 409 `contact_not_synced` (saying why) when Yunqiao does not
+    have it yet, 404 when the caller may not see it."""
+    if not isinstance(external_userid, str) or not EXTERNAL_USERID.match(external_userid):
+        raise BadRequest("externalUserId must be the chat's WeCom external_userid", code="invalid_external_userid")
+    contact_id = contact_store.customer_contact_id(external_userid)
+    if contact_store.get(caller.tenant_key, contact_id) is None:
+        tenant = tenant_store.get_enabled_recent(caller.tenant_key)
+        why = ("automatic customer sync is switched off for this team (settings.autoSyncCustomers), so customers "
+               "arrive only when an admin runs a sync"
+               if not tenant.settings.auto_sync_customers else
+               "WeCom's notice of the new customer has not been processed yet, or the customer was added before the "
+               "last scheduled sync ran; customers who are members of the team are never synced")
+        raise Conflict(f"this customer is not in the team's external directory yet ({external_userid}): {why}. "
+                       "Try again in a minute, or ask an admin to run the customer sync.", code="contact_not_synced")
+    return directory.visible_contact(caller, contact_id)
+
+
+def send_to_contact(caller: Caller, body: dict) -> dict:
+    """"Send to current contact": resolve the chat's customer, share the item (for a form: the form to fill, or one
+    record to view) and notify the contact through the official account when they follow it."""
+    kind = str(body.get("kind") or "")
+    kinds.check_kind(kind)
+    item_id = kinds.check_item_id(str(body.get("itemId") or ""))
+    mode = body.get("mode")
+    if kind == "form":
+        mode = mode or "fill"
+        if mode == "view":
+            kind, item_id = "form_record", kinds.check_item_id(str(body.get("recordId") or ""))
+        elif mode != "fill":
+            raise BadRequest('mode must be "fill" (the form) or "view" (one record, recordId)', code="invalid_mode")
+    elif mode is not None:
+        raise BadRequest("mode applies to forms only", code="invalid_mode")
+    contact = chat_contact(caller, str(body.get("externalUserId") or ""))
+    shared, created = share(caller, kind, item_id, contact)
+    item = shares.get_item(caller.tenant_key, kind, item_id)
+    notification = queue_wechat(caller.tenant_key, contact, item, first="您有新的共享内容",
+                                what=f"{_member_name_or_id(caller)}共享了{kinds.KIND_LABELS[kind]}")
+    return {"contact": {"contactId": contact.contact_id, "name": contact.name}, "kind": kind, "itemId": item_id,
+            "sharedAt": shared["sharedAt"], "created": created, "notification": notification}
+
+
+def _member_name_or_id(caller: Caller) -> str:
+    from chalicelib.store import members
+
+    member = members.get(caller.tenant_key, caller.user_id)
+    return (member.name if member is not None and member.name else caller.user_id)
+
+
+def home_url(tenant: tenant_store.Tenant, kind: str | None = None, item_id: str | None = None) -> str:
+    """The contact's home page, opened at an item (`#item=<kind>/<itemId>`) when given."""
+    from chalicelib.profile_links import link_url
+
+    url = link_url(tenant)
+    return f"{url}#item={kind}/{item_id}" if kind and item_id else url
+
+
+def queue_wechat(tenant_key: str, contact: Contact, item: ItemRow, *, first: str, what: str,
+                 remark: str | None = None) -> dict:
+    """Queue a template message for the contact when the tenant has an official account and the contact's openid
+    under it is known; whether they follow it is checked when it is delivered. Says what happened."""
+    tenant = tenant_store.get_enabled_recent(tenant_key)
+    if not tenant.settings.official_account_app_id or not tenant.settings.official_account_template_id:
+        return {"channel": None, "queued": False, "reason": "no_official_account"}
+    home = shares.get_home(tenant_key, contact.contact_id)
+    openid = contact.openid or (home.openid if home is not None else None)
+    if not openid:
+        return {"channel": None, "queued": False, "reason": "openid_unknown"}
+    at = time.time()
+    queues.send(queues.NOTIFICATIONS.logical_name, {
+        "tenantKey": tenant_key, "channel": notifications.WECHAT_TEMPLATE, "openid": openid,
+        "first": first, "title": item.title, "what": what, "remark": remark, "at": at,
+        "url": home_url(tenant, item.kind, item.item_id),
+        "clientMsgId": f"{item.kind}:{item.item_id}:{contact.contact_id}:{int(at * 1000)}",
+    })
+    return {"channel": notifications.WECHAT_TEMPLATE, "queued": True}
+
+
+def bind(caller: Caller, external_userid: str, body: dict) -> dict:
+    """Bind the chat's contact to projects and a CRM customer (the toolbar's first use in a chat). One binding per
+    contact, shared by the members who chat with them; the last write wins and says who made it."""
+    contact = chat_contact(caller, external_userid)
+    project_ids = body.get("projectIds") or []
+    if not isinstance(project_ids, list) or len(project_ids) > BOUND_PROJECTS_MAX or not all(
+            isinstance(p, str) and kinds.ITEM_ID.match(p) for p in project_ids):
+        raise BadRequest(f"projectIds must be a list of at most {BOUND_PROJECTS_MAX} item ids",
+                         code="invalid_project_ids")
+    crm = body.get("crmCustomerId")
+    if crm is not None and (not isinstance(crm, str) or not kinds.ITEM_ID.match(crm)):
+        raise BadRequest("crmCustomerId must be an item id", code="invalid_crm_customer")
+    row = shares.put_binding(caller.tenant_key, contact.contact_id, list(dict.fromkeys(project_ids)), crm,
+                             caller.user_id)
+    return _binding_json(row, contact)
+
+
+def _binding_json(row: shares.BindingRow | None, contact: Contact) -> dict:
+    return {
+        "contactId": contact.contact_id,
+        "projectIds": list(row.project_ids) if row else [],
+        "crmCustomerId": row.crm_customer_id if row else None,
+        "boundBy": row.bound_by if row else None,
+        "boundAt": row.bound_at if row else None,
+    }
+
+
+def binding(caller: Caller, external_userid: str) -> dict:
+    contact = chat_contact(caller, external_userid)
+    return _binding_json(shares.get_binding(caller.tenant_key, contact.contact_id), contact)
+
+
+def bound_projects(caller: Caller, external_userid: str) -> dict:
+    """The toolbar's project view: projects bound to the chat's contact and projects shared with them. A project the
+    caller may open (owner or internal member) is shown in full; any other only by its title."""
+    contact = chat_contact(caller, external_userid)
+    row = shares.get_binding(caller.tenant_key, contact.contact_id)
+    bound = list(row.project_ids) if row else []
+    shared_rows, _more = shares.feed_page(caller.tenant_key, contact.contact_id, "project", SHARED_PROJECTS_SHOWN, None)
+    shared = {r.item_id: r.shared_at for r in shared_rows}
+    order = list(dict.fromkeys(bound + list(shared)))
+    found = shares.items(caller.tenant_key, [("project", project_id) for project_id in order])
+    projects = []
+    for project_id in order:
+        item = found.get(("project", project_id))
+        entry: dict[str, Any] = {"itemId": project_id, "kind": "project", "bound": project_id in bound,
+                                 "shared": project_id in shared, "sharedAt": shared.get(project_id)}
+        if item is None:
+            entry.update(title=None, registered=False, canOpen=False)
+        elif can_open(caller.user_id, item):
+            entry.update(describe(item, caller), registered=True, canOpen=True)
+            entry.pop("members", None)
+        else:
+            entry.update(title=item.title, registered=True, canOpen=False)
+        projects.append(entry)
+    return {"binding": _binding_json(row, contact), "projects": projects}
+
+
+# --- conversations and submissions --------------------------------------------------------------------------------
+def comment_json(row: shares.CommentRow) -> dict:
+    return {"commentId": row.sk[len(shares.thread_prefix(row.contact_id)):], "text": row.text,
+            "createdAt": row.created_at,
+            "author": {"kind": row.author_kind, "id": row.author_id, "name": row.author_name}}
+
+
+def _thread_contact(caller: Caller, item: ItemRow, contact_id: str) -> SharerRow:
+    if not can_open(caller.user_id, item):
+        raise Forbidden("only the item's owner and members may talk to its sharers about it", code="not_item_member")
+    _item, sharer = shares.item_and_sharer(caller.tenant_key, item.kind, item.item_id, contact_id)
+    if sharer is None:
+        raise NotFound("the item is not shared with this contact", code="share_not_found")
+    return sharer
+
+
+def reply(caller: Caller, kind: str, item_id: str, body: dict) -> dict:
+    """A member answers one contact about an item: the message joins that contact's thread, shows on their home until
+    they open the item, and reaches them as a template message when they follow the official account."""
+    item = _require_item(caller, kind, item_id)
+    contact_id = str(body.get("contactId") or "")
+    text = kinds.comment_text(body.get("text"))
+    _thread_contact(caller, item, contact_id)
+    name = _member_name_or_id(caller)
+    row = shares.add_comment(caller.tenant_key, kind, item_id, contact_id, author_kind="member",
+                             author_id=caller.user_id, author_name=name, text=text)
+    shares.add_notice(caller.tenant_key, contact_id, kind, item_id,
+                      {"kind": kind, "itemId": item_id, "title": item.title, "text": text[:140], "by": name,
+                       "at": row.created_at})
+    contact = contact_store.get(caller.tenant_key, contact_id)
+    notification = {"channel": None, "queued": False, "reason": "contact_gone"}
+    if contact is not None:
+        notification = queue_wechat(caller.tenant_key, contact, item, first=f"{name}回复了您", what="新回复",
+                                    remark=text[:100])
+    return {**comment_json(row), "notification": notification}
+
+
+def conversation(caller: Caller, kind: str, item_id: str, contact_id: str) -> dict:
+    """The newest messages between the company and one sharer about the item (oldest first)."""
+    item = _require_item(caller, kind, item_id)
+    _thread_contact(caller, item, contact_id)
+    rows, more = shares.thread(caller.tenant_key, kind, item_id, contact_id, THREAD_PAGE)
+    return {"comments": [comment_json(r) for r in rows], "moreComments": more}
+
+
+def submissions(caller: Caller, item_id: str, cursor: str | None, limit: int) -> dict:
+    """A form's submissions, newest first, for its owner and members with edit permission."""
+    from chalicelib.home.cursors import decode_one, encode_one
+
+    item = _require_item(caller, "form", item_id)
+    _require_maintainer(caller, item)
+    after = decode_one(cursor, "submission#")
+    rows, more = shares.submissions_page(caller.tenant_key, item_id, max(1, min(limit, SUBMISSIONS_MAX)), after)
+    return {
+        "submissions": [{"submissionId": r.sk.split("#", 1)[1], "contactId": r.contact_id,
+                         "contactName": r.contact_name, "values": shares.plain(r.values),
+                         "submittedAt": r.created_at} for r in rows],
+        "nextCursor": encode_one(rows[-1].sk) if more and rows else None,
+    }
+
+
+def notify_owner(tenant_key: str, item: ItemRow, *, title: str, description: str,
+                 extra: Iterable[str] = ()) -> None:
+    """Tell the item's owner (and `extra` members) about something a contact did, by WeCom app text card."""
+    tenant = tenant_store.get_enabled_recent(tenant_key)
+    notifications.notify_members(tenant_key, [item.owner_id, *extra], title=title, description=description,
+                                 url=item.url or home_url(tenant))

@@ -1,0 +1,259 @@
+"""External contacts' login accounts, their activation links, and each tenant's apps opened to external users.
+
+One table, partitioned by tenantKey, with three kinds of item told apart by the range key `itemKey`:
+- `contact#<contactId>` — the account itself (one per contact, so the key makes "one account per contact" a
+  conditional put): its name, status (`awaiting_activation`, `active`, `disabled`), the password hash, whether the
+  password must be changed at the next sign-in, and the hash of the one activation link that is live.
+- `name#<accountName>` — the name's claim, pointing at the contact: account names are unique per tenant because
+  this item is put with `attribute_not_exists` in the same transaction as the account.
+- `activation#<sha256(token)>` — an activation link (TTL `ttl`): which contact it is for, when it expires, when it
+  was used. Only the token's hash is stored.
+- `apps` — the apps this tenant opens to external users (absent: the default set).
+
+Sign-in reads `name#` then `contact#` (two GetItems); a signed-in contact's requests read `contact#` (one GetItem).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.exceptions import DoesNotExist
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.store.base import conditional_update, table_meta, transact
+
+AWAITING_ACTIVATION, ACTIVE, DISABLED = "awaiting_activation", "active", "disabled"
+APPS_KEY = "apps"
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def contact_key(contact_id: str) -> str:
+    return f"contact#{contact_id}"
+
+
+def name_key(account_name: str) -> str:
+    return f"name#{account_name}"
+
+
+def activation_key(token_hash: str) -> str:
+    return f"activation#{token_hash}"
+
+
+class AccountItem(Model):
+    Meta = table_meta("accounts")
+
+    tenant_key = UnicodeAttribute(hash_key=True, attr_name="tenantKey")
+    item_key = UnicodeAttribute(range_key=True, attr_name="itemKey")
+    contact_id = UnicodeAttribute(null=True, attr_name="contactId")
+    account_name = UnicodeAttribute(null=True, attr_name="accountName")
+    status = UnicodeAttribute(null=True)
+    password_hash = UnicodeAttribute(null=True, attr_name="passwordHash")
+    must_change_password = BooleanAttribute(null=True, attr_name="mustChangePassword")
+    activation_hash = UnicodeAttribute(null=True, attr_name="activationHash")
+    expires_at = NumberAttribute(null=True, attr_name="expiresAt")
+    used_at = NumberAttribute(null=True, attr_name="usedAt")
+    apps = ListAttribute(of=UnicodeAttribute, null=True)
+    created_by = UnicodeAttribute(null=True, attr_name="createdBy")
+    created_at = UTCDateTimeAttribute(null=True, attr_name="createdAt")
+    activated_at = UTCDateTimeAttribute(null=True, attr_name="activatedAt")
+    password_changed_at = UTCDateTimeAttribute(null=True, attr_name="passwordChangedAt")
+    disabled_at = UTCDateTimeAttribute(null=True, attr_name="disabledAt")
+    updated_at = UTCDateTimeAttribute(null=True, attr_name="updatedAt")
+    updated_by = UnicodeAttribute(null=True, attr_name="updatedBy")
+    ttl = TTLAttribute(null=True)
+
+
+def _get(tenant_key: str, item_key: str) -> AccountItem | None:
+    try:
+        return AccountItem.get(tenant_key, item_key, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def account_of(tenant_key: str, contact_id: str) -> AccountItem | None:
+    return _get(tenant_key, contact_key(contact_id))
+
+
+def contact_id_of_name(tenant_key: str, account_name: str) -> str | None:
+    claim = _get(tenant_key, name_key(account_name))
+    return claim.contact_id if claim is not None else None
+
+
+def activation(tenant_key: str, token_hash: str) -> AccountItem | None:
+    return _get(tenant_key, activation_key(token_hash))
+
+
+def _activation_item(tenant_key: str, contact_id: str, account_name: str, token_hash: str, expires_at: int,
+                     retention_seconds: int) -> AccountItem:
+    return AccountItem(tenant_key, activation_key(token_hash), contact_id=contact_id, account_name=account_name,
+                       expires_at=expires_at, created_at=now(),
+                       ttl=datetime.fromtimestamp(expires_at + retention_seconds, tz=timezone.utc))
+
+
+def _contact_status(transaction: TransactWrite, tenant_key: str, contact_id: str, new_status: str,
+                    expected: tuple[str, ...], account_name: str | None = None) -> None:
+    """The contact's accountStatus move, as one action of a transaction.
+
+    The same update and condition as `store.contacts.set_account_status` (which cannot join a transaction): the
+    account and the directory's view of it change together or not at all.
+    """
+    from chalicelib.store.contacts import ACCOUNT_NONE, Contact
+
+    condition = Contact.account_status.is_in(*expected)
+    if ACCOUNT_NONE in expected:
+        condition = condition | Contact.account_status.does_not_exist()
+    actions = [Contact.account_status.set(new_status), Contact.updated_at.set(now())]
+    if account_name is not None:
+        actions.append(Contact.account_name.set(account_name))
+    transaction.update(Contact(tenant_key, contact_id), actions=actions,
+                       condition=Contact.contact_id.exists() & condition)
+
+
+def create(tenant_key: str, contact_id: str, account_name: str, *, created_by: str, password_hash: str | None,
+           activation: tuple[str, int] | None, retention_seconds: int, contact_expected: tuple[str, ...],
+           contact_status: str) -> bool:
+    """Claim the name, create the contact's account (and its activation link) and mark the contact's account
+    `contact_status` with the name, in one transaction.
+
+    False when the name is taken, the contact has an account already, or the contact is gone or no longer in one
+    of `contact_expected` (nothing is written then).
+    """
+    stamp = now()
+    account = AccountItem(
+        tenant_key,
+        contact_key(contact_id),
+        contact_id=contact_id,
+        account_name=account_name,
+        status=ACTIVE if password_hash else AWAITING_ACTIVATION,
+        password_hash=password_hash,
+        must_change_password=bool(password_hash),
+        activation_hash=activation[0] if activation else None,
+        created_by=created_by,
+        created_at=stamp,
+        updated_at=stamp,
+    )
+    claim = AccountItem(tenant_key, name_key(account_name), contact_id=contact_id, account_name=account_name,
+                        created_at=stamp)
+
+    def build(transaction: TransactWrite) -> None:
+        transaction.save(claim, condition=AccountItem.item_key.does_not_exist())
+        transaction.save(account, condition=AccountItem.item_key.does_not_exist())
+        if activation:
+            transaction.save(_activation_item(tenant_key, contact_id, account_name, activation[0], activation[1],
+                                              retention_seconds),
+                             condition=AccountItem.item_key.does_not_exist())
+        _contact_status(transaction, tenant_key, contact_id, contact_status, contact_expected, account_name)
+
+    return transact(build)
+
+
+def change_status(tenant_key: str, contact_id: str, new_status: str, expected: tuple[str, ...], *,
+                  contact_status: str, contact_expected: tuple[str, ...]) -> bool:
+    """Move the account between statuses together with the contact's accountStatus (one transaction); False when
+    the account's status was not one of `expected`, or the contact's not one of `contact_expected`."""
+    stamp = now()
+    actions = [AccountItem.status.set(new_status), AccountItem.updated_at.set(stamp)]
+    actions.append(AccountItem.disabled_at.set(stamp) if new_status == DISABLED else AccountItem.disabled_at.remove())
+
+    def build(transaction: TransactWrite) -> None:
+        transaction.update(AccountItem(tenant_key, contact_key(contact_id)), actions=actions,
+                           condition=AccountItem.status.is_in(*expected))
+        _contact_status(transaction, tenant_key, contact_id, contact_status, contact_expected)
+
+    return transact(build)
+
+
+def replace_activation(tenant_key: str, contact_id: str, account_name: str, token_hash: str, expires_at: int,
+                       retention_seconds: int) -> bool:
+    """Issue a new activation link for an account that is not disabled; any earlier link stops working at once.
+
+    False when the account is disabled or gone.
+    """
+    def build(transaction: TransactWrite) -> None:
+        transaction.update(
+            AccountItem(tenant_key, contact_key(contact_id)),
+            actions=[AccountItem.activation_hash.set(token_hash), AccountItem.updated_at.set(now())],
+            condition=AccountItem.item_key.exists() & (AccountItem.status != DISABLED)
+            & (AccountItem.account_name == account_name),
+        )
+        transaction.save(_activation_item(tenant_key, contact_id, account_name, token_hash, expires_at,
+                                          retention_seconds),
+                         condition=AccountItem.item_key.does_not_exist())
+
+    return transact(build)
+
+
+def use_activation(tenant_key: str, contact_id: str, token_hash: str, password_hash: str, at: float) -> bool:
+    """Set the password through an activation link, once: the link must still be the account's live one, unused and
+    unexpired, and the account not disabled. Both the account and the link change in one transaction, so two uses
+    racing each other cannot both succeed. False when any of that does not hold."""
+    stamp = now()
+
+    def build(transaction: TransactWrite) -> None:
+        transaction.update(
+            AccountItem(tenant_key, contact_key(contact_id)),
+            actions=[
+                AccountItem.password_hash.set(password_hash),
+                AccountItem.status.set(ACTIVE),
+                AccountItem.must_change_password.set(False),
+                AccountItem.activation_hash.remove(),
+                AccountItem.activated_at.set(stamp),
+                AccountItem.password_changed_at.set(stamp),
+                AccountItem.updated_at.set(stamp),
+            ],
+            condition=(AccountItem.activation_hash == token_hash) & (AccountItem.status != DISABLED),
+        )
+        transaction.update(
+            AccountItem(tenant_key, activation_key(token_hash)),
+            actions=[AccountItem.used_at.set(int(at))],
+            condition=AccountItem.used_at.does_not_exist() & (AccountItem.expires_at > int(at)),
+        )
+
+    return transact(build)
+
+
+def set_password(tenant_key: str, contact_id: str, password_hash: str, *, expected_hash: str,
+                 must_change: bool = False) -> bool:
+    """Replace the password hash, conditional on the hash the caller verified still being the current one (a
+    concurrent change wins once) and on the account being active."""
+    stamp = now()
+    return conditional_update(
+        AccountItem(tenant_key, contact_key(contact_id)),
+        [
+            AccountItem.password_hash.set(password_hash),
+            AccountItem.must_change_password.set(must_change),
+            AccountItem.password_changed_at.set(stamp),
+            AccountItem.updated_at.set(stamp),
+        ],
+        (AccountItem.password_hash == expected_hash) & (AccountItem.status == ACTIVE),
+    )
+
+
+def rehash(tenant_key: str, contact_id: str, password_hash: str, *, expected_hash: str) -> bool:
+    """Store the same password under today's cost (after a sign-in verified it against an older hash)."""
+    return conditional_update(
+        AccountItem(tenant_key, contact_key(contact_id)),
+        [AccountItem.password_hash.set(password_hash)],
+        AccountItem.password_hash == expected_hash,
+    )
+
+
+def apps(tenant_key: str) -> list[str] | None:
+    """The apps this tenant opened to external users, or None when it never chose (the default set)."""
+    item = _get(tenant_key, APPS_KEY)
+    return list(item.apps or []) if item is not None else None
+
+
+def set_apps(tenant_key: str, app_keys: list[str], updated_by: str) -> None:
+    AccountItem(tenant_key, APPS_KEY, apps=app_keys, updated_by=updated_by, updated_at=now()).save()

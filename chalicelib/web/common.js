@@ -1,0 +1,185 @@
+/* Yunqiao mobile pages: what the home page and the invitation page share.
+ * Plain ES2017, no framework, no build step. Every piece of data reaches the page through textContent or an
+ * attribute set by h(): nothing from the API is ever parsed as HTML. */
+(function () {
+  'use strict';
+
+  /* The API lives beside the page: strip the page's own path to find the prefix (a stage name on API Gateway). */
+  var base = location.pathname.replace(/\/mobile\/wechat\/external\/[^/]*$/, '');
+  var query = new URLSearchParams(location.search);
+
+  /* h('p', {className: 'x', onclick: f}, 'text', node, [more]) builds an element. */
+  function h(tag, props) {
+    var el = document.createElement(tag);
+    var key;
+    for (key in props || {}) {
+      var value = props[key];
+      if (value === undefined || value === null || value === false) continue;
+      if (key.slice(0, 2) === 'on') el.addEventListener(key.slice(2), value);
+      else if (key === 'className') el.className = value;
+      else if (key === 'text') el.textContent = String(value);
+      else if (key === 'value') el.value = value;
+      else el.setAttribute(key, value === true ? '' : String(value));
+    }
+    append(el, Array.prototype.slice.call(arguments, 2));
+    return el;
+  }
+
+  function append(el, children) {
+    children.forEach(function (child) {
+      if (child === undefined || child === null || child === false) return;
+      if (Array.isArray(child)) append(el, child);
+      else el.appendChild(typeof child === 'object' ? child : document.createTextNode(String(child)));
+    });
+  }
+
+  /* Replace what the page shows and bring it to the top. */
+  function show() {
+    var root = document.getElementById('app');
+    root.textContent = '';
+    append(root, Array.prototype.slice.call(arguments));
+    root.removeAttribute('aria-busy');
+    window.scrollTo(0, 0);
+  }
+
+  function ApiError(status, code, message) {
+    this.status = status;
+    this.code = code;
+    this.message = message;
+  }
+
+  /* One API call. Resolves with the JSON body; rejects with an ApiError (status 0 and code 'network' when the
+   * request never got an answer). */
+  function api(method, path, options) {
+    options = options || {};
+    var headers = { Accept: 'application/json' };
+    if (options.token) headers.Authorization = 'Bearer ' + options.token;
+    var init = { method: method, headers: headers, credentials: 'omit', cache: 'no-store' };
+    if (options.body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(options.body);
+    }
+    var url = base + path;
+    if (options.query) {
+      var params = new URLSearchParams();
+      Object.keys(options.query).forEach(function (name) {
+        var value = options.query[name];
+        if (value !== undefined && value !== null && value !== '') params.set(name, value);
+      });
+      if (params.toString()) url += '?' + params.toString();
+    }
+    return fetch(url, init).then(function (response) {
+      if (response.status === 204) return {};
+      return response.text().then(function (text) {
+        var body = null;
+        try { body = text ? JSON.parse(text) : {}; } catch (e) { body = null; }
+        if (response.ok && body) return body;
+        var error = (body && body.error) || {};
+        throw new ApiError(response.status, error.code || 'http_' + response.status,
+                           error.message || '服务返回了无法识别的内容');
+      });
+    }, function () {
+      throw new ApiError(0, 'network', '');
+    });
+  }
+
+  var MESSAGES = {
+    network: '网络连接失败，请检查网络后重试。',
+    tenant_not_found: '未找到这个团队：链接中的团队识别码无效，或该团队已停用。请从对接人的企业微信名片重新打开。',
+    invalid_credentials: '账号或密码不正确。',
+    account_locked: '密码错误次数过多，账号已暂时锁定，请 15 分钟后再试。',
+    too_many_attempts: '尝试次数过多，请稍后再试。',
+    account_disabled: '您的账号已停用，请联系对接人。',
+    invalid_session: '登录已过期，请重新登录。',
+    item_not_found: '该内容已不再共享给您。',
+    no_contact: '没有找到与您的微信身份对应的外部联系人，请使用账号密码登录。',
+    oauth_failed: '微信授权未完成或已过期，请使用账号密码登录。',
+    password_change_required: '请先修改初始密码。',
+    invitation_used: '这个邀请已经被接受过了。',
+    invitation_expired: '这个邀请已过期，请联系邀请人重新发送。',
+    invitation_invalid: '邀请链接无效，请确认链接完整。',
+    invitation_revoked: '邀请人已撤回这个邀请。',
+    invitation_decided: '这个邀请正在处理或已处理过了。',
+    activation_invalid: '激活链接无效，请联系对接人重新发送。',
+    activation_expired: '激活链接已过期，请联系对接人重新发送。',
+    activation_used: '这个激活链接已经用过了，请直接用账号和密码登录。',
+    invalid_current_password: '当前密码不正确。',
+    password_unchanged: '新密码不能与当前密码相同。',
+    weak_password: '密码不符合要求：至少 10 位，包含大写字母、小写字母、数字、符号中的至少三种，不能包含账号名，也不能是常见密码。',
+    invalid_text: '评论不能为空，最多 2000 字。'
+  };
+
+  /* What to tell a person about a failed call: our own words for the codes we know, the API's message otherwise. */
+  function describe(error) {
+    if (!(error instanceof ApiError)) return '页面出错了，请刷新后重试。';
+    if (MESSAGES[error.code]) return MESSAGES[error.code];
+    if (error.status >= 500) return '服务暂时不可用（' + error.status + '），请稍后重试。';
+    if (error.status === 429) return '操作太频繁，请稍后再试。';
+    return error.message || '请求未成功（' + error.status + '）。';
+  }
+
+  function loading(label) {
+    return h('div', { className: 'state loading', role: 'status', 'data-state': 'loading' },
+      h('span', { className: 'spinner', 'aria-hidden': 'true' }), label || '加载中…');
+  }
+
+  /* An error or empty state: a title, what happened, and optionally one action. */
+  function notice(kind, title, detail, action) {
+    return h('div', { className: 'state ' + kind, role: kind === 'error' ? 'alert' : 'status', 'data-state': kind },
+      h('p', { className: 'state-title', text: title }),
+      detail ? h('p', { className: 'state-detail', text: detail }) : null,
+      action ? h('button', { type: 'button', className: 'btn ghost', onclick: action.run, text: action.label }) : null);
+  }
+
+  /* A labelled input. */
+  function field(label, input, hint) {
+    return h('label', { className: 'field' },
+      h('span', { className: 'field-label', text: label }), input,
+      hint ? h('span', { className: 'field-hint', text: hint }) : null);
+  }
+
+  /* Wire a form: disable it while `submit` runs, show its error in the form's message line. `submit` returns a
+   * promise; a rejected ApiError is described, and `onError` may handle it instead (return true). */
+  function bindForm(form, submit, onError) {
+    var message = h('p', { className: 'form-message', role: 'alert' });
+    form.appendChild(message);
+    form.addEventListener('submit', function (event) {
+      event.preventDefault();
+      var buttons = form.querySelectorAll('button');
+      message.textContent = '';
+      message.className = 'form-message';
+      Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
+      Promise.resolve().then(submit).catch(function (error) {
+        if (onError && onError(error)) return;
+        message.textContent = describe(error);
+        message.className = 'form-message error';
+      }).then(function () {
+        Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
+      });
+    });
+    return function say(text) {
+      message.textContent = text;
+      message.className = 'form-message ok';
+    };
+  }
+
+  /* "2026-03-05 14:07" from epoch seconds, epoch milliseconds or an ISO string. */
+  function when(value) {
+    if (value === undefined || value === null || value === '') return '';
+    var date = typeof value === 'number' ? new Date(value < 1e12 ? value * 1000 : value) : new Date(value);
+    if (isNaN(date.getTime())) return String(value);
+    function two(n) { return n < 10 ? '0' + n : String(n); }
+    return date.getFullYear() + '-' + two(date.getMonth() + 1) + '-' + two(date.getDate()) + ' ' +
+      two(date.getHours()) + ':' + two(date.getMinutes());
+  }
+
+  /* Only web links may become hrefs: never javascript: or data: from the API. */
+  function safeUrl(url) {
+    return typeof url === 'string' && /^https?:\/\//i.test(url) ? url : null;
+  }
+
+  window.YQ = {
+    h: h, show: show, api: api, ApiError: ApiError, describe: describe, loading: loading, notice: notice,
+    field: field, bindForm: bindForm, when: when, safeUrl: safeUrl, query: query
+  };
+})();

@@ -1,0 +1,96 @@
+"""What the sharing, home and OAuth tests share: demo customers as synced contacts, contact sessions, registering and
+sharing items through the members' routes, the tenant's official account, and counting DynamoDB requests."""
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from typing import Iterator
+
+CHEN = "wmYQdemoa9f7e97965d6cf799a529102"  # 陈先生: followed by zhangsan and lisi; follows the demo official account
+LIN = "wmYQdemo9ab62b5ef34a985438bfdf7e"  # 林女士: followed by zhangsan; known to the account but not following
+HUANG = "wmYQdemo0a3d72134fb3d6c024db4c51"  # 黄同学: followed by lisi only
+OA_APPID, OA_SECRET = "wxdemooa00000001", "demo-oa-secret-0001"
+OA_TEMPLATE = "yqDemoTplCollab0001-shared-item-notice"
+OPENIDS = {CHEN: "oDemoOpenid0001", LIN: "oDemoOpenid0002", HUANG: "oDemoOpenid0003"}
+UNIONIDS = {CHEN: "oz4Dq5demoUnion000000000001", LIN: "oz4Dq5demoUnion000000000002",
+            HUANG: "oz4Dq5demoUnion000000000003"}
+
+
+def body(reply) -> dict:
+    return json.loads(reply.body) if reply.body else {}
+
+
+def sync_customer(tenant, external_userid: str):
+    """The demo customer as a synced contact of the tenant (what a callback or the scheduled sync stores)."""
+    from chalicelib import customers
+    from chalicelib.store import contacts
+    from chalicelib.wecom_clients import client_for_tenant
+
+    customers.refresh(tenant, client_for_tenant(tenant), external_userid)
+    return contacts.get(tenant.tenant_key, contacts.customer_contact_id(external_userid))
+
+
+def contact_headers(tenant, contact_id: str, method: str = "wecom_oauth") -> dict:
+    """A live contact session (as the OAuth sign-in issues it)."""
+    from chalicelib import sessions
+
+    issued = sessions.issue(tenant.tenant_key, sessions.CONTACT, contact_id, method)
+    return {"Authorization": f"Bearer {issued.token}", "Content-Type": "application/json"}
+
+
+def register(client, headers: dict, kind: str, item_id: str, expect: int | None = None, **fields) -> dict:
+    fields.setdefault("title", f"{kind} {item_id}")
+    if kind == "form" and "form" not in fields:
+        fields["form"] = {"fields": [
+            {"name": "company", "label": "公司", "type": "text", "required": True},
+            {"name": "size", "label": "人数", "type": "number", "required": False},
+            {"name": "visit", "label": "拜访日期", "type": "date", "required": False},
+            {"name": "level", "label": "级别", "type": "select", "required": False, "options": ["A", "B"]},
+        ]}
+    reply = client.http.put(f"/api/sharing/items/{kind}/{item_id}", headers=headers, body=json.dumps(fields))
+    if expect is not None:
+        assert reply.status_code == expect, reply.body
+    else:
+        assert reply.status_code in (200, 201), reply.body
+    return body(reply)
+
+
+def share(client, headers: dict, kind: str, item_id: str, contact_id: str, expect: int = 201) -> dict:
+    reply = client.http.post(f"/api/sharing/items/{kind}/{item_id}/shares", headers=headers,
+                             body=json.dumps({"contactId": contact_id}))
+    assert reply.status_code == expect, reply.body
+    return body(reply)
+
+
+def connect_official_account(tenant, template_id: str | None = OA_TEMPLATE) -> None:
+    """What an admin sets up: the account's appid and template id in the settings, its secret in the tenant secret."""
+    from chalicelib.store import secrets
+    from chalicelib.store import tenants as tenant_store
+    from chalicelib.store.tenants import Tenant
+
+    tenant.update(actions=[Tenant.settings.official_account_app_id.set(OA_APPID),
+                           Tenant.settings.official_account_template_id.set(template_id)])
+    secrets.merge(tenant.secret_id, {"wechat_oa_secret": OA_SECRET})
+    tenant_store._recent.pop(tenant.tenant_key, None)
+
+
+@contextmanager
+def dynamodb_requests() -> Iterator[list[str]]:
+    """Every DynamoDB request the app makes meanwhile (operation names). Counted where every botocore client sends
+    its requests, `BaseClient._make_api_call`, so none escapes: PynamoDB's per-model connections, the connections
+    made per transaction, and boto3's clients alike (a hook on one client's events would miss the others)."""
+    import botocore.client
+
+    seen: list[str] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def counting(self, operation_name, api_params):
+        if self.meta.service_model.service_name == "dynamodb":
+            seen.append(operation_name)
+        return original(self, operation_name, api_params)
+
+    botocore.client.BaseClient._make_api_call = counting
+    try:
+        yield seen
+    finally:
+        botocore.client.BaseClient._make_api_call = original

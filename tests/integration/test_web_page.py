@@ -1,0 +1,103 @@
+"""The mobile pages as files on the wire: content types, caching, security headers, size, and what they may load."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+
+WEB = Path(__file__).resolve().parents[2] / "chalicelib" / "web"
+HOME = "/mobile/wechat/external/home"
+INVITE = "/mobile/wechat/external/invite"
+ASSETS = "/mobile/wechat/external/assets/"
+PAGE_BUDGET = 100 * 1024
+
+
+def referenced_assets(html: str) -> dict[str, str]:
+    """name → version for every asset a page links to (relative URLs under assets/)."""
+    return dict(re.findall(r'(?:src|href)="assets/([a-z0-9-]+\.(?:css|js))\?v=([0-9a-f]+)"', html))
+
+
+@pytest.mark.parametrize("path, title", [(f"{HOME}?tenantKey=tnabcd1234", "与我协作"), (HOME, "与我协作"),
+                                         (f"{HOME}?tenantKey=nosuchtenant", "与我协作"),
+                                         (f"{INVITE}?tenantKey=tnabcd1234&token=abc", "接受邀请")])
+def test_pages_are_served_as_html_for_any_tenant_key(client, path, title):
+    reply = client.http.get(path)
+    assert reply.status_code == 200
+    assert reply.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert reply.headers["Cache-Control"] == "no-cache"
+    assert "default-src 'none'" in reply.headers["Content-Security-Policy"]
+    assert reply.headers["X-Content-Type-Options"] == "nosniff"
+    assert reply.headers["Referrer-Policy"] == "no-referrer"
+    html = reply.body.decode("utf-8")
+    assert '<html lang="zh-CN">' in html and 'name="viewport"' in html
+    assert f"<title>{title}</title>" in html
+    assert "{{" not in html
+
+
+def test_every_asset_a_page_names_is_served_with_its_hash_and_type(client):
+    html = client.http.get(f"{HOME}?tenantKey=tnabcd1234").body.decode("utf-8")
+    linked = referenced_assets(html)
+    assert set(linked) == {"app.css", "common.js", "home.js"}
+    for name, version in linked.items():
+        reply = client.http.get(f"{ASSETS}{name}?v={version}")
+        assert reply.status_code == 200, name
+        assert reply.body == (WEB / name).read_bytes()
+        assert version == hashlib.sha256(reply.body).hexdigest()[:16]
+        expected = "text/css; charset=utf-8" if name.endswith(".css") else "text/javascript; charset=utf-8"
+        assert reply.headers["Content-Type"] == expected
+        assert reply.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert reply.headers["ETag"] == f'"{version}"'
+
+
+def test_an_asset_under_a_stale_or_missing_version_is_cached_briefly(client):
+    for query in ("", "?v=0000000000000000"):
+        reply = client.http.get(f"{ASSETS}home.js{query}")
+        assert reply.status_code == 200
+        assert reply.headers["Cache-Control"] == "public, max-age=300"
+
+
+def test_a_matching_etag_answers_304_without_a_body(client):
+    first = client.http.get(f"{HOME}?tenantKey=tnabcd1234")
+    again = client.http.get(f"{HOME}?tenantKey=tnabcd1234", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.body == b""
+    asset = client.http.get(f"{ASSETS}app.css")
+    weak = client.http.get(f"{ASSETS}app.css", headers={"If-None-Match": f'"x", W/{asset.headers["ETag"]}'})
+    assert weak.status_code == 304
+    changed = client.http.get(f"{ASSETS}app.css", headers={"If-None-Match": '"0000"'})
+    assert changed.status_code == 200 and changed.body == asset.body
+
+
+@pytest.mark.parametrize("name", ["page.html", "nope.js", "web.py", "..%2Fhandlers%2Fweb.py", "HOME.JS", ".js"])
+def test_only_the_pages_own_css_and_js_are_assets(client, name):
+    reply = client.http.get(f"{ASSETS}{name}")
+    assert reply.status_code == 404
+    assert reply.json_body["error"]["code"] in {"asset_not_found", "not_found"}
+
+
+def test_the_invitation_page_links_its_own_script():
+    from chalicelib.handlers.web import page
+
+    assert set(referenced_assets(page("invite").body)) == {"app.css", "common.js", "invite.js"}
+
+
+def test_the_home_page_weighs_under_100_kib_before_gzip():
+    from chalicelib.handlers.web import asset, page
+
+    html = page("home").body
+    files = [html] + [asset(name).body for name in referenced_assets(html)]
+    raw = sum(len(text.encode("utf-8")) for text in files)
+    assert raw < PAGE_BUDGET, raw
+    assert sum(len(gzip.compress(text.encode("utf-8"))) for text in files) < raw / 2
+
+
+def test_the_pages_load_nothing_from_elsewhere_and_never_parse_data_as_html():
+    for path in WEB.iterdir():
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r'(?:src|href)="(?:https?:)?//', text), path.name
+        assert "@import" not in text and "url(http" not in text, path.name
+        if path.suffix == ".js":
+            for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
+                assert sink not in text, (path.name, sink)

@@ -1,0 +1,72 @@
+"""Contact input validation and the page cursors: pure functions, checked value by value."""
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.directory import cursors, validation
+from chalicelib.errors import BadRequest
+
+
+@pytest.mark.parametrize("raw, clean", [
+    ("13800138000", "13800138000"), ("138 0013-8000", "13800138000"), ("+447911123456", "+447911123456"),
+    ("", None), (None, None), ("  ", None),
+])
+def test_valid_mobiles_are_normalised(raw, clean):
+    assert validation.mobile(raw) == clean
+
+
+@pytest.mark.parametrize("raw", ["12800138000", "1380013800", "138001380000", "+0123456789", "+12", "abc", 13800138000,
+                                 "1" * 40])
+def test_invalid_mobiles_are_refused(raw):
+    with pytest.raises(BadRequest) as refused:
+        validation.mobile(raw)
+    assert refused.value.code == "invalid_mobile"
+
+
+@pytest.mark.parametrize("raw, ok", [("A.B@Example.COM", True), ("a+tag@sub.example.cn", True), ("a@b", False),
+                                     ("no-at.example.com", False), ("a@@b.com", False), ("a b@c.com", False)])
+def test_emails(raw, ok):
+    if ok:
+        assert validation.email(raw) == raw.lower()
+    else:
+        with pytest.raises(BadRequest):
+            validation.email(raw)
+
+
+def test_contact_fields_validate_each_field_and_refuse_unknown_ones():
+    clean = validation.contact_fields({"name": " 张 ", "securityLevel": -999, "remark": None}, creating=True)
+    assert clean == {"name": "张", "securityLevel": -999, "remark": None}
+    for body, code in (({"securityLevel": -1000}, "invalid_security_level"), ({"securityLevel": 0.5},
+                       "invalid_security_level"), ({"remark": "x" * 501}, "invalid_remark"),
+                       ({"name": "x", "owner": "me"}, "unknown_field"), ({"position": 3}, "invalid_position")):
+        with pytest.raises(BadRequest) as refused:
+            validation.contact_fields({"name": "x", **body}, creating=True)
+        assert refused.value.code == code
+    with pytest.raises(BadRequest) as nameless:
+        validation.contact_fields({"mobile": "13800138000"}, creating=True)
+    assert nameless.value.code == "invalid_name"
+    assert validation.contact_fields({"mobile": "13800138000"}, creating=False) == {"mobile": "13800138000"}
+
+
+def test_share_lists_and_member_lists():
+    assert validation.share_list({"lisi": {"permission": "edit"}}) == {"lisi": {"permission": "edit"}}
+    for bad in ({"lisi": {"permission": "own"}}, {"lisi": "edit"}, ["lisi"], {"a#b": {"permission": "view"}}):
+        with pytest.raises(BadRequest):
+            validation.share_list(bad)
+    assert validation.user_ids(["a", "b", "a"], "visibleMembers") == ["a", "b"]
+    with pytest.raises(BadRequest):
+        validation.user_ids([str(i) for i in range(201)], "visibleMembers")
+
+
+def test_cursors_round_trip_and_are_bound_to_their_partition():
+    key = {"accessKey": {"S": "tn1#lisi"}, "entryKey": {"S": "org-1#ct-1"}}
+    cursor = cursors.encode(key)
+    assert cursors.decode(cursor, {"accessKey": "tn1#lisi"}, ("entryKey",)) == key
+    assert cursors.encode(None) is None and cursors.decode(None, {}, ()) is None
+    for forged in (cursors.encode({**key, "accessKey": {"S": "tn1#zhaoliu"}}),
+                   cursors.encode({**key, "extra": {"S": "x"}}),
+                   cursors.encode({"accessKey": {"S": "tn1#lisi"}, "entryKey": {"N": "1"}}),
+                   "not base64 !", "e30", "x" * 3000):
+        with pytest.raises(BadRequest) as refused:
+            cursors.decode(forged, {"accessKey": "tn1#lisi"}, ("entryKey",))
+        assert refused.value.code == "invalid_cursor"
