@@ -12,13 +12,11 @@ alternate between the tenants and the medians are compared within the run (the m
 are counted with a botocore hook on PynamoDB's sessions: per page, the session's GetItem, the caller's
 roles Query and the list's one Query on `contact-access` (plus, once a minute, the tenant's GetItem).
 
-The emulator: moto server, as in the tests, with one correction. moto answers a Query on a table by walking and
-sorting every item of the table (`Table.all_items`), so its Query cost grows with the table, unlike DynamoDB, which
-reads the one partition. The emulator process here serves a table Query from that partition alone (the same items
-in the same order; index Queries are left as they are) — the same kind of correction as `bench_profile_links.py`'s
-SQS double. `--moto-as-is` turns it off, to see moto's own cost: every page then costs a walk of the whole
-`contact-access` table (measured: ~2 s per page with 33,000 items in it, against ~0.2 s corrected with 300,000),
-for both tenants alike, since they share the table.
+The emulator: moto server, as in the tests, with `bench/support.py`'s one correction: a table Query reads the
+queried partition alone, as DynamoDB does, where moto walks and sorts the whole table — the same kind of correction
+as `bench_profile_links.py`'s SQS double. `--moto-as-is` turns it off, to see moto's own cost: every page then costs
+a walk of the whole `contact-access` table (measured: ~2 s per page with 33,000 items in it, against ~0.2 s
+corrected with 300,000), for both tenants alike, since they share the table.
 
 Setup writes the items directly with BatchWriteItem (25 per request), printing progress: 100,000 contacts and their
 200,000 front-list entries take a few minutes.
@@ -29,112 +27,35 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dev.emulator import LOCAL_CREDENTIALS, create_stage_resources, free_port, wait_for_http  # noqa: E402
+from bench.support import (  # noqa: E402
+    LATENCY_TARGET, RequestCounter, Writer, alternating, create_tenant, local_stage, print_latency_ratios, timed_get,
+    two_tenant_parser,
+)
 
 ME = "benchuser"
 ORGANISATIONS = 10
 OTHER_MEMBERS = 200
 PAGE = 50
-BENCH_SECRETS = {"contacts_secret": "bench", "customer_secret": "bench", "app_secret": "bench",
-                 "callback_token": "bench", "callback_aes_key": "A" * 43}
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--small", type=int, default=1000)
-    parser.add_argument("--large", type=int, default=100000)
+    parser = two_tenant_parser(__doc__.splitlines()[0], "contacts")
     parser.add_argument("--mine", type=int, default=500, help="contacts the measured member relates to")
-    parser.add_argument("--rounds", type=int, default=30)
-    parser.add_argument("--moto-as-is", action="store_true", help="no partition-local Query in the emulator")
-    parser.add_argument("--serve-emulator", type=int, help=argparse.SUPPRESS)
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.mine < 2 * PAGE:
+        parser.error(f"--mine must be at least {2 * PAGE}: the deep page is halfway through them, past the first")
+    return args
 
 
-# --- the emulator ---------------------------------------------------------------------------------------------------
-def serve_emulator(port: int) -> None:
-    """moto server whose table Query reads only the queried partition (see the docstring)."""
-    from moto.dynamodb.models.table import Table
-    from moto.server import main as moto_main
-
-    scope = threading.local()
-    all_items, query = Table.all_items, Table.query
-
-    def partition_items(self):
-        partition = getattr(scope, "partition", None)
-        if partition is None:
-            return all_items(self)
-        return sorted(partition.values(), key=lambda item: item.range_key) if self.range_key_attr else [partition]
-
-    def partition_query(self, hash_key, *args, **kwargs):
-        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
-        if index_name or hash_key not in self.items:
-            return query(self, hash_key, *args, **kwargs)
-        scope.partition = self.items[hash_key]
-        try:
-            return query(self, hash_key, *args, **kwargs)
-        finally:
-            scope.partition = None
-
-    Table.all_items, Table.query = partition_items, partition_query
-    moto_main(["-H", "127.0.0.1", "-p", str(port)])
-
-
-def start_emulator(port: int, as_is: bool) -> subprocess.Popen:
-    command = ([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)] if as_is
-               else [sys.executable, str(Path(__file__).resolve()), "--serve-emulator", str(port)])
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                               env={**os.environ, **LOCAL_CREDENTIALS})
-    wait_for_http(f"http://127.0.0.1:{port}/moto-api/", process=process)
-    return process
-
-
-# --- the data -------------------------------------------------------------------------------------------------------
 def s(value: str) -> dict:
+    """A DynamoDB string attribute value."""
     return {"S": value}
-
-
-class Writer:
-    """BatchWriteItem in requests of 25, with progress lines."""
-
-    def __init__(self, label: str, total: int) -> None:
-        from chalicelib.aws import client
-
-        self.ddb = client("dynamodb")
-        self.label, self.total, self.done = label, total, 0
-        self.pending: list[tuple[str, dict]] = []
-        self.started = self.last_report = time.monotonic()
-
-    def put(self, table: str, item: dict) -> None:
-        self.pending.append((table, item))
-        if len(self.pending) == 25:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.pending:
-            return
-        request: dict[str, list] = {}
-        for table, item in self.pending:
-            request.setdefault(table, []).append({"PutRequest": {"Item": item}})
-        while request:
-            unprocessed = self.ddb.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
-            request = unprocessed
-        self.done += len(self.pending)
-        self.pending = []
-        now = time.monotonic()
-        if now - self.last_report >= 5 or self.done == self.total:
-            self.last_report = now
-            print(f"    {self.label}: {self.done:,}/{self.total:,} items ({now - self.started:.0f}s)", flush=True)
 
 
 def fill_tenant(tenant_key: str, contacts: int, mine: int) -> None:
@@ -169,40 +90,17 @@ def fill_tenant(tenant_key: str, contacts: int, mine: int) -> None:
     writer.flush()
 
 
-# --- the measurement ------------------------------------------------------------------------------------------------
-class RequestCounter:
-    """DynamoDB requests made through PynamoDB, by operation and table: a botocore hook (`before-parameter-build`,
-    once per API call) on every session PynamoDB creates (one per thread; installed before the first request)."""
-
-    def __init__(self) -> None:
-        from pynamodb.connection import base
-
-        self.calls: list[tuple[str, str]] = []
-        make_session = base.get_session
-
-        def counted_session():
-            session = make_session()
-            session.register("before-parameter-build.dynamodb", self._seen)
-            return session
-
-        base.get_session = counted_session
-
-    def _seen(self, model, params, **_kwargs) -> None:
-        self.calls.append((model.name, params.get("TableName", "")))
-
-
 def measure(args: argparse.Namespace) -> int:
     from chalice.test import Client
 
     from app import app
-    from chalicelib import config, sessions, tenants
+    from chalicelib import config, sessions
 
     counter = RequestCounter()
     sizes = {"small": args.small, "large": args.large}
     keys = {}
     for label, size in sizes.items():
-        tenant = tenants.create_self_built(name=f"bench {label}", corp_id=f"wwbench{label}", agent_id="1000002",
-                                           wecom_secrets=BENCH_SECRETS)
+        tenant = create_tenant(label, f"wwbench{label}")
         keys[label] = tenant.tenant_key
         print(f"  filling {label} tenant {tenant.tenant_key}", flush=True)
         fill_tenant(tenant.tenant_key, size, args.mine)
@@ -228,18 +126,11 @@ def measure(args: argparse.Namespace) -> int:
             "deep": lambda label: f"/api/directory/contacts?limit={PAGE}&cursor={deep_cursor[label]}",
             "search": lambda label: f"/api/directory/contacts?limit={PAGE}&q=example1",
         }
-        for round_number in range(args.rounds):
-            order = list(sizes) if round_number % 2 == 0 else list(reversed(sizes))
-            for label in order:
-                for kind, path in paths.items():
-                    counter.calls.clear()
-                    started = time.perf_counter()
-                    reply = client.http.get(path(label), headers=headers[label])
-                    elapsed = time.perf_counter() - started
-                    assert reply.status_code == 200, reply.body
-                    timings[label][kind].append(elapsed)
-                    requests[label][kind].append(len(counter.calls))
-                    list_queries[label][kind].append(sum(1 for op, table in counter.calls if table == access_table))
+        for label in alternating(sizes, args.rounds):
+            for kind, path in paths.items():
+                timings[label][kind].append(timed_get(client, path(label), headers[label], counter))
+                requests[label][kind].append(len(counter.calls))
+                list_queries[label][kind].append(sum(1 for _op, table in counter.calls if table == access_table))
         sample = json.loads(client.http.get(paths["first"]("large"), headers=headers["large"]).body)
         assert sum(len(g["contacts"]) for g in sample["groups"]) == PAGE
 
@@ -252,43 +143,19 @@ def measure(args: argparse.Namespace) -> int:
             print(f"{kind:8} {size:>9,} {statistics.median(timings[label][kind]) * 1000:>11.1f} "
                   f"{statistics.median(requests[label][kind]):>18.0f} {statistics.median(list_queries[label][kind]):>13.0f}")
     print()
-    worst = 0.0
-    for kind in paths:
-        ratio = statistics.median(timings["large"][kind]) / statistics.median(timings["small"][kind])
-        worst = max(worst, ratio)
-        print(f"latency ratio {args.large:,} / {args.small:,} contacts, {kind} page: {ratio:.2f} (target ≤ 1.2)")
+    worst = print_latency_ratios(timings, sizes, "contacts")
     # Medians: once a minute the tenant's record is read again (`get_enabled_recent`'s cache), whichever the size.
     same_requests = all(statistics.median(requests["large"][k]) == statistics.median(requests["small"][k])
                         for k in paths)
     one_query = all(q == 1 for label in sizes for kind in paths for q in list_queries[label][kind])
     print(f"requests per page identical at both sizes: {same_requests}; exactly one list Query per page: {one_query}")
-    return 0 if worst <= 1.2 and same_requests and one_query else 1
+    return 0 if worst <= LATENCY_TARGET and same_requests and one_query else 1
 
 
 def main() -> int:
     args = parse_args()
-    if args.serve_emulator:
-        serve_emulator(args.serve_emulator)
-        return 0
-    port = free_port()
-    os.environ.update(LOCAL_CREDENTIALS)
-    os.environ.update({
-        "YQ_STAGE": "local",
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-        "YQ_PUBLIC_BASE_URL": "https://yq.bench",
-        "POWERTOOLS_LOG_LEVEL": "CRITICAL",
-    })
-    emulator = start_emulator(port, args.moto_as_is)
-    try:
-        create_stage_resources("local")
+    with local_stage(args.moto_as_is):
         return measure(args)
-    finally:
-        emulator.terminate()
-        try:
-            emulator.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # a large heap can keep moto's server from stopping promptly
-            emulator.kill()
-            emulator.wait()
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
 from chalicelib import accounts, config, notifications
-from chalicelib.directory import audit, permissions
+from chalicelib.directory import audit, permissions, validation
 from chalicelib.directory.contacts import visible_contact
 from chalicelib.errors import AppError, BadRequest, Conflict, Forbidden, NotFound
 from chalicelib.identity import Caller
@@ -82,19 +82,6 @@ def is_approver(caller: Caller, dimension_id: str | None) -> bool:
     return bool(dimension_id) and roles.dimension_role(dimension_id) in caller.roles
 
 
-def _text(value: object, field: str, limit: int, *, required: bool) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise BadRequest(f"{field} is required", code=f"invalid_{field}")
-        return None
-    if not isinstance(value, str):
-        raise BadRequest(f"{field} must be a string", code=f"invalid_{field}")
-    value = value.strip()
-    if len(value) > limit:
-        raise BadRequest(f"{field} is longer than {limit} characters", code=f"invalid_{field}")
-    return value
-
-
 def _member_name(tenant_key: str, user_id: str) -> str | None:
     member = member_store.get(tenant_key, user_id)
     return member.name if member else None
@@ -110,7 +97,7 @@ def _refuse_unless_none(contact: contact_store.Contact) -> None:
 
 def apply(tenant: Tenant, caller: Caller, contact_id: str, remark: object) -> dict:
     """Apply for the contact's account (申请开通 → 审批中) and notify its approvers."""
-    remark = _text(remark, "remark", REMARK_MAX, required=False)
+    remark = validation.text("remark", remark, limit=REMARK_MAX)
     contact = visible_contact(caller, contact_id)
     _refuse_unless_none(contact)
     tenant_key = caller.tenant_key
@@ -246,7 +233,7 @@ def _existing_account(contact: contact_store.Contact) -> tuple[dict, str]:
 
 def reject(tenant: Tenant, caller: Caller, application_id: str, reason: object) -> dict:
     """Reject with a reason; the contact goes back to 申请开通 and may be applied for again."""
-    reason = _text(reason, "reason", REASON_MAX, required=True)
+    reason = validation.text("reason", reason, limit=REASON_MAX, required=True)
     tenant_key = caller.tenant_key
     application = _get(tenant_key, application_id)
     contact = contact_store.get(tenant_key, application.contact_id)

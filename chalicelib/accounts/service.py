@@ -5,7 +5,7 @@ directly by an admin or 外部互联维护 holder, with either
 - an activation link (single use, expiring after `config.activation_seconds()`, only its hash stored) through which
   the contact chooses a password, or
 - an initial password the admin hands over, which must be changed at the first sign-in: until then the contact's
-  password sessions may only read `me`, change the password and sign out (`contact_caller` enforces it).
+  password sessions may only read `me`, change the password and sign out (`check_contact_session` enforces it).
 
 Sign-in answers the same 401 `invalid_credentials` for an unknown name and a wrong password, after the same work
 (the unknown path verifies against a dummy hash), behind per-name and per-source throttles (`throttle`). Only after
@@ -315,13 +315,25 @@ class ContactCaller:
 
 
 def contact_caller(session: sessions.SessionInfo, *, password_change_allowed: bool = False) -> ContactCaller:
-    """The contact behind a contact session, checked on every request: the contact still exists (401 otherwise),
-    its account is not disabled (403 `account_disabled`), and a password session whose password must still be
-    changed may only do that (403 `password_change_required`) unless `password_change_allowed`."""
-    if session.kind != sessions.CONTACT:
-        raise Unauthorized("this route needs an external contact's session", code="contact_session_required")
+    """The contact behind a contact session, its contact and account read one GetItem each and held to
+    `check_contact_session` on every request."""
     account = store.account_of(session.tenant_key, session.subject)
     contact = contact_store.get(session.tenant_key, session.subject)
+    return check_contact_session(session, contact, account, password_change_allowed=password_change_allowed)
+
+
+def check_contact_session(session: sessions.SessionInfo, contact: Contact | None, account: store.AccountItem | None,
+                          *, password_change_allowed: bool = False) -> ContactCaller:
+    """Who may act as a contact, given the session and the contact and account rows already read: the session is a
+    contact's (401 `contact_session_required`), the contact still exists and a password session still has its
+    account (401 `invalid_session`), the account is not disabled (403 `account_disabled`), and a password session
+    whose initial password must still be changed may only do that (403 `password_change_required`) unless
+    `password_change_allowed`.
+
+    It reads nothing, so each route reads the rows however its request budget allows (the home reads them in the
+    same BatchGetItem as its summary) and still passes exactly these rules."""
+    if session.kind != sessions.CONTACT:
+        raise Unauthorized("this route needs an external contact's session", code="contact_session_required")
     if contact is None or (account is None and session.method in PASSWORD_METHODS):
         raise Unauthorized("sign in first: the session is missing, expired or revoked", code="invalid_session")
     must_change = False
@@ -385,7 +397,5 @@ def update_me(caller: ContactCaller, body: dict) -> dict:
     from chalicelib.directory import validation
 
     changes = validation.contact_fields(body, creating=False, allowed=SELF_EDITABLE)
-    if "name" in changes and not changes["name"]:
-        raise BadRequest("name is required", code="invalid_name")
     contact = directory.apply_edit(caller.contact, changes, actor=f"contact:{caller.contact_id}")
     return me(replace(caller, contact=contact))

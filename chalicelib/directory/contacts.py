@@ -311,8 +311,6 @@ def apply_edit(contact: Contact, changes: dict, *, actor: str, action: str = aud
         if owned:
             raise Conflict(f"{', '.join(owned)} come from WeCom for this contact and are kept in step by the sync",
                            code="field_synced")
-    if "name" in changes and not changes["name"]:
-        raise BadRequest("name is required", code="invalid_name")
     after = dict(before)
     actions = []
     for key, attribute in _SIMPLE.items():

@@ -1,4 +1,5 @@
-"""The checks every contact write goes through, whichever door it came in by (routes, invitations, other tenants).
+"""The checks every contact write goes through, whichever door it came in by (routes, invitations, other tenants,
+the contact's own edits), and the free-text rule other forms share (`text`).
 
 Input uses the API's camelCase names. A bad value is a 400 with a code naming the problem, raised before anything
 is written.
@@ -22,7 +23,11 @@ IDENTITY = ("externalUserId", "unionid", "openid", "peerTenantKey", "peerUserId"
 MAX_MEMBERS = 200  # visible members or share-list entries of one contact
 
 
-def _text(field: str, value: object, required: bool) -> str | None:
+def text(field: str, value: object, *, limit: int, required: bool = False) -> str | None:
+    """A free-text field trimmed and at most `limit` characters; blank means absent (None), or 400 when required.
+
+    Contacts' text fields and account applications' remark and reason share it, so both forms trim, limit and refuse
+    (400 `invalid_<field>`) alike."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             raise BadRequest(f"{field} is required", code=f"invalid_{_snake(field)}")
@@ -30,8 +35,8 @@ def _text(field: str, value: object, required: bool) -> str | None:
     if not isinstance(value, str):
         raise BadRequest(f"{field} must be a string", code=f"invalid_{_snake(field)}")
     value = value.strip()
-    if len(value) > LIMITS[field]:
-        raise BadRequest(f"{field} is longer than {LIMITS[field]} characters", code=f"invalid_{_snake(field)}")
+    if len(value) > limit:
+        raise BadRequest(f"{field} is longer than {limit} characters", code=f"invalid_{_snake(field)}")
     return value
 
 
@@ -52,12 +57,12 @@ def mobile(value: object) -> str | None:
 
 
 def email(value: object) -> str | None:
-    text = _text("email", value, False)
-    if text is None:
+    address = text("email", value, limit=LIMITS["email"])
+    if address is None:
         return None
-    if not EMAIL.match(text):
+    if not EMAIL.match(address):
         raise BadRequest("email is not a valid address", code="invalid_email")
-    return text.lower()
+    return address.lower()
 
 
 def security_level(value: object) -> int:
@@ -88,7 +93,7 @@ def contact_fields(body: dict, *, creating: bool, allowed: tuple[str, ...] = EDI
         elif field == "securityLevel":
             clean[field] = security_level(value)
         else:
-            clean[field] = _text(field, value, required=field == "name")
+            clean[field] = text(field, value, limit=LIMITS[field], required=field == "name")
     if creating and not clean.get("name"):
         raise BadRequest("name is required", code="invalid_name")
     return clean

@@ -23,12 +23,17 @@ from urllib.parse import unquote
 
 from chalice import Response
 
-from chalicelib import identity, sessions
-from chalicelib.accounts import admin, apps, service
-from chalicelib.accounts.throttle import Throttled
 from chalicelib.handlers.api import ApiBlueprint, app_error_response
 from chalicelib.handlers.auth import current_member, current_session, json_body
+from chalicelib.lazy import lazy_module
 from chalicelib.observability import bind_tenant
+
+identity = lazy_module("chalicelib.identity")
+sessions = lazy_module("chalicelib.sessions")
+admin = lazy_module("chalicelib.accounts.admin")
+apps = lazy_module("chalicelib.accounts.apps")
+service = lazy_module("chalicelib.accounts.service")
+throttle = lazy_module("chalicelib.accounts.throttle")
 
 bp = ApiBlueprint(__name__)
 
@@ -50,7 +55,7 @@ def _throttled(call: Callable[[], Response]) -> Response:
     """A throttled attempt answers 429 with Retry-After."""
     try:
         return call()
-    except Throttled as err:
+    except throttle.Throttled as err:
         response = app_error_response(err)
         response.headers["Retry-After"] = str(err.retry_after)
         return response

@@ -12,10 +12,12 @@ from urllib.parse import unquote
 
 from chalice import Response
 
-from chalicelib import applications
 from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.handlers.auth import current_member, json_body
-from chalicelib.store import tenants
+from chalicelib.lazy import lazy_module
+
+applications = lazy_module("chalicelib.applications")
+tenants = lazy_module("chalicelib.store.tenants")
 
 bp = ApiBlueprint(__name__)
 

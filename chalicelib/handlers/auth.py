@@ -15,11 +15,14 @@ from urllib.parse import urlencode
 
 from chalice import Response
 
-from chalicelib import identity, sessions
 from chalicelib.errors import BadRequest, Unauthorized
 from chalicelib.handlers.api import ApiBlueprint
+from chalicelib.lazy import lazy_module
 from chalicelib.observability import bind_tenant
-from chalicelib.store import tenants
+
+identity = lazy_module("chalicelib.identity")
+sessions = lazy_module("chalicelib.sessions")
+tenants = lazy_module("chalicelib.store.tenants")
 
 bp = ApiBlueprint(__name__)
 OAUTH_AUTHORIZE = "https://open.weixin.qq.com/connect/oauth2/authorize"

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 from chalice import Response
 
-from chalicelib import callback_intake, callback_processing, config
+from chalicelib import config
 from chalicelib.errors import UnsupportedMediaType
 from chalicelib.handlers import sqs
 from chalicelib.handlers.api import ApiBlueprint
+from chalicelib.lazy import lazy_module
 from chalicelib.store.queues import CALLBACKS
+
+callback_intake = lazy_module("chalicelib.callback_intake")
+callback_processing = lazy_module("chalicelib.callback_processing")
 
 bp = ApiBlueprint(__name__)
 XML_TYPES = ("text/xml", "application/xml")

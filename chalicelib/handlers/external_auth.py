@@ -11,7 +11,9 @@ from chalice import Response
 
 from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.handlers.auth import json_body
-from chalicelib.home import identity
+from chalicelib.lazy import lazy_module
+
+identity = lazy_module("chalicelib.home.identity")
 
 bp = ApiBlueprint(__name__)
 

@@ -6,8 +6,9 @@
     POST /api/external/items/{kind}/{itemId}/comments   {text}       write to the company (201)
     POST /api/external/items/{kind}/{itemId}/submissions {values}    fill in a shared form (201)
 Anything not shared with the caller answers 404 `item_not_found`. The home authenticates through
-`chalicelib.home.feed.home_caller` (the same checks as `current_contact`, read in one request with the summary);
-the other routes use the accounts helper's `current_contact`.
+`chalicelib.home.feed.home_caller`, which reads the contact and account in one request with the summary and holds
+them to `accounts.service.check_contact_session`; the other routes use the accounts helper's `current_contact`,
+which reads them itself and holds them to the same rules.
 """
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ from urllib.parse import unquote
 
 from chalice import Response
 
-from chalicelib import sessions
 from chalicelib.handlers.accounts import current_contact
 from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.handlers.auth import current_session, json_body
-from chalicelib.home import feed
+from chalicelib.lazy import lazy_module
+
+sessions = lazy_module("chalicelib.sessions")
+feed = lazy_module("chalicelib.home.feed")
 
 bp = ApiBlueprint(__name__)
 

@@ -5,21 +5,28 @@
     GET  /api/admin/tenants/{tenantKey}/profile-links/runs/{runId}    a run's progress, its failed members with reasons
     GET  /api/admin/tenants/{tenantKey}/profile-links/manual-link     the link an admin pastes by hand
 
-Admin routes require the tenant's admin token (`chalicelib.admin_auth`).
+Admin routes take an admin member's session or the tenant's admin token (`chalicelib.admin_auth`).
 """
 from __future__ import annotations
 
 import os
 from functools import partial
+from typing import TYPE_CHECKING
 
 from chalice import Response
 
-from chalicelib import admin_auth, config, profile_links
+from chalicelib import config
 from chalicelib.errors import BadRequest
 from chalicelib.handlers import sqs
 from chalicelib.handlers.api import ApiBlueprint
+from chalicelib.lazy import lazy_module
 from chalicelib.store.queues import PROFILE_LINKS
-from chalicelib.store.tenants import Tenant
+
+admin_auth = lazy_module("chalicelib.admin_auth")
+profile_links = lazy_module("chalicelib.profile_links")
+
+if TYPE_CHECKING:
+    from chalicelib.store.tenants import Tenant
 
 bp = ApiBlueprint(__name__)
 MAX_LIST = 500

@@ -11,11 +11,15 @@ from urllib.parse import unquote
 
 from chalice import Response
 
-from chalicelib import admin_auth, identity
 from chalicelib.errors import Forbidden
 from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.handlers.auth import current_member
-from chalicelib.store import roles, tenants
+from chalicelib.lazy import lazy_module
+
+admin_auth = lazy_module("chalicelib.admin_auth")
+identity = lazy_module("chalicelib.identity")
+roles = lazy_module("chalicelib.store.roles")
+tenants = lazy_module("chalicelib.store.tenants")
 
 bp = ApiBlueprint(__name__)
 

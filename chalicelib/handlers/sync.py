@@ -3,20 +3,27 @@
     POST /api/admin/tenants/{tenantKey}/sync         the admin's 同步: queue a full run now → 202 {runId}
     GET  /api/admin/tenants/{tenantKey}/sync/runs    the latest runs (?limit=1..50, default 10) with their counts
 
-Admin routes require the tenant's admin token (`chalicelib.admin_auth`).
+Admin routes take an admin member's session or the tenant's admin token (`chalicelib.admin_auth`).
 """
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from chalice import Response
 
-from chalicelib import admin_auth, config, sync
+from chalicelib import config
 from chalicelib.errors import BadRequest
 from chalicelib.handlers import sqs
 from chalicelib.handlers.api import ApiBlueprint
+from chalicelib.lazy import lazy_module
 from chalicelib.store.queues import SYNC
-from chalicelib.store.tenants import Tenant
+
+admin_auth = lazy_module("chalicelib.admin_auth")
+sync = lazy_module("chalicelib.sync")
+
+if TYPE_CHECKING:
+    from chalicelib.store.tenants import Tenant
 
 bp = ApiBlueprint(__name__)
 DEFAULT_RUNS = 10

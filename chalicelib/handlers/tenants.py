@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from chalicelib.handlers.api import ApiBlueprint
-from chalicelib.store import tenants
+from chalicelib.lazy import lazy_module
+
+tenants = lazy_module("chalicelib.store.tenants")
 
 bp = ApiBlueprint(__name__)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import sessions
-from chalicelib.accounts.service import PASSWORD_METHODS, ContactCaller
-from chalicelib.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from chalicelib.accounts.service import ContactCaller, check_contact_session
+from chalicelib.errors import BadRequest, NotFound
 from chalicelib.home import cursors
 from chalicelib.sharing import kinds, items
 from chalicelib.sharing.kinds import public, render
@@ -33,29 +33,15 @@ def item_not_found() -> NotFound:
 
 # --- the home -----------------------------------------------------------------------------------------------------
 def home_caller(session: sessions.SessionInfo) -> tuple[ContactCaller, shares.HomeRow | None]:
-    """The contact behind a session and their home summary, read together in one BatchGetItem.
-
-    The checks are exactly those of `accounts.service.contact_caller` (which reads the contact and the account one
-    GetItem each): the contact still exists, its account is not disabled, and a password session whose initial
-    password is unchanged may not pass. Reading the three items in one request is what keeps the home at two."""
-    if session.kind != sessions.CONTACT:
-        raise Unauthorized("this route needs an external contact's session", code="contact_session_required")
+    """The contact behind a session and their home summary. The contact, its account and the summary are read in
+    one BatchGetItem — what keeps the home at two requests — and the session is then held to
+    `accounts.service.check_contact_session`, the same rules as every other contact route."""
     contact, account, home = shares.get_many([
         (Contact, session.tenant_key, session.subject),
         (account_store.AccountItem, session.tenant_key, account_store.contact_key(session.subject)),
         (shares.ShareRow, shares.contact_pk(session.tenant_key, session.subject), shares.HOME_SK),
     ])
-    if contact is None or (account is None and session.method in PASSWORD_METHODS):
-        raise Unauthorized("sign in first: the session is missing, expired or revoked", code="invalid_session")
-    must_change = False
-    if account is not None:
-        if account.status == account_store.DISABLED:
-            raise Forbidden("this account is disabled", code="account_disabled")
-        must_change = session.method in PASSWORD_METHODS and bool(account.must_change_password)
-        if must_change:
-            raise Forbidden("change the initial password first", code="password_change_required")
-    caller = ContactCaller(session.tenant_key, session.subject, session.session_id, session.method, contact,
-                           account.account_name if account is not None else None, must_change)
+    caller = check_contact_session(session, contact, account)
     return caller, home if isinstance(home, shares.HomeRow) else None
 
 

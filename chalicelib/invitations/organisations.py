@@ -32,7 +32,7 @@ from chalicelib.directory import cursors, validation
 from chalicelib.directory.tree import MAX_NAME as MAX_NODE_NAME
 from chalicelib.errors import BadRequest, Conflict, NotFound, TenantNotFound
 from chalicelib.identity import Caller
-from chalicelib.invitations import lookup, tokens
+from chalicelib.invitations import lookup, notes, tokens
 from chalicelib.invitations.errors import Gone, ServiceUnavailable, TooManyRequests
 from chalicelib.members import known_member
 from chalicelib.observability import logger
@@ -49,7 +49,6 @@ MAX_ORGANISATION_NAME = 100
 CANDIDATE_SECONDS = 30 * 60
 INVITATION_DAYS = 30
 LEASE_SECONDS = 60
-MAX_NOTE = 200
 PAGE_DEFAULT, PAGE_MAX = 20, 100
 DIRECTIONS = {"incoming": store.INCOMING, "outgoing": store.OUTGOING}
 # WeCom's answers meaning "no such member" to user/getuserid and get_userid_by_email: not found, malformed mobile or
@@ -70,14 +69,6 @@ def _not_found() -> NotFound:
 
 def _invitation_not_found() -> NotFound:
     return NotFound("no such invitation", code="invitation_not_found")
-
-
-def _note(value: object) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if not isinstance(value, str) or len(value.strip()) > MAX_NOTE:
-        raise BadRequest(f"note must be text of at most {MAX_NOTE} characters", code="invalid_note")
-    return value.strip()
 
 
 def _check_fields(body: dict, allowed: tuple[str, ...]) -> None:
@@ -239,7 +230,7 @@ def send(caller: Caller, body: dict) -> dict:
         raise BadRequest("candidate must be one a search of yours returned", code="invalid_candidate") from None
     if claims.get("t") != caller.tenant_key or claims.get("u") != caller.user_id:
         raise BadRequest("candidate must be one a search of yours returned", code="invalid_candidate")
-    note = _note(body.get("note"))
+    note = notes.note(body.get("note"))
     place = directory.placement(caller.tenant_key, body.get("organisationId") or None,
                                 body.get("departmentId") or None)
     tenant = tenants.get_enabled_recent(caller.tenant_key)

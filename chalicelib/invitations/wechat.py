@@ -25,7 +25,7 @@ from chalicelib.directory import contacts as directory
 from chalicelib.directory import cursors, validation
 from chalicelib.errors import BadRequest, Conflict, NotFound, TenantNotFound
 from chalicelib.identity import Caller
-from chalicelib.invitations import tokens
+from chalicelib.invitations import notes, tokens
 from chalicelib.invitations.errors import Gone
 from chalicelib.observability import logger
 from chalicelib.store import invitations as store
@@ -35,7 +35,6 @@ from chalicelib.store.contacts import SOURCE_INVITATION
 from chalicelib.store.tenants import Tenant
 
 LEASE_SECONDS = 60
-MAX_NOTE = 200
 MAX_DAYS = 30
 PAGE_DEFAULT, PAGE_MAX = 20, 100
 CREATE_FIELDS = ("organisationId", "departmentId", "note", "expiresInDays")
@@ -112,14 +111,6 @@ def _days(value: object) -> int:
     return value
 
 
-def _note(value: object) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if not isinstance(value, str) or len(value.strip()) > MAX_NOTE:
-        raise BadRequest(f"note must be text of at most {MAX_NOTE} characters", code="invalid_note")
-    return value.strip()
-
-
 def create(caller: Caller, body: dict) -> dict:
     """A new invitation link for the caller, optionally filing the future contact under an organisation or
     department of the directory (checked now, so the inviter hears about a wrong one at once)."""
@@ -143,7 +134,7 @@ def create(caller: Caller, body: dict) -> dict:
         inviter_id=caller.user_id,
         organisation_id=place.organisation_id,
         department_id=place.department_id,
-        note=_note(body.get("note")),
+        note=notes.note(body.get("note")),
         expires_at=expires,
         created_at=stamp,
         ttl=expires + store.KEEP_AFTER_EXPIRY,

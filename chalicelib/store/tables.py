@@ -1,7 +1,10 @@
 """The list of every table model: infra/ renders them, the local stack creates them, /healthz checks them."""
 from __future__ import annotations
 
-from pynamodb.models import Model
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pynamodb.models import Model
 
 
 def all_models() -> list[type[Model]]:

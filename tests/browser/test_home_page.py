@@ -41,12 +41,17 @@ def share_demo_items(client, member: dict, contact_id: str) -> None:
 
 
 def open_signed_in(page, app_server: str, tenant, contact_id: str, fragment: str = "") -> str:
-    """Open the page with a contact session already in its sessionStorage (as the OAuth sign-in leaves it)."""
+    """Open the page with a contact session already in its sessionStorage (as the OAuth sign-in leaves it).
+
+    The token is put there by a script that runs before the page's own, so the page starts signed in; setting it
+    after a first load and then changing only the fragment would race the login screen that first load is drawing."""
+    import json as _json
+
     from chalicelib import sessions
 
     issued = sessions.issue(tenant.tenant_key, sessions.CONTACT, contact_id, "wecom_oauth")
-    page.goto(home_url(app_server, tenant))
-    page.evaluate("([key, token]) => sessionStorage.setItem(key, token)", [f"yq.token.{tenant.tenant_key}", issued.token])
+    page.add_init_script(f"sessionStorage.setItem({_json.dumps(f'yq.token.{tenant.tenant_key}')}, "
+                         f"{_json.dumps(issued.token)})")
     page.goto(f"{home_url(app_server, tenant)}{fragment}")
     return issued.token
 

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import json
+import time
+
 import pytest
 
 
@@ -47,53 +50,110 @@ def make_tenant():
     return make
 
 
-@pytest.fixture
-def callbacks_queue():
-    """The callbacks queue, emptied, with a way to read what landed on it (and on its dead-letter queue)."""
-    import json as _json
-    import time
+class Queue:
+    """A queue of the local stage and its dead-letter queue (`<name>-dlq`), read without taking anything off them."""
 
-    from chalicelib.aws import client as aws_client
+    def __init__(self, name: str) -> None:
+        from chalicelib.aws import client as aws_client
+
+        self.name = name
+        self._sqs = aws_client("sqs")
+
+    def _url(self, dlq: bool = False) -> str:
+        from chalicelib.store import queues
+
+        return queues.url(f"{self.name}-dlq" if dlq else self.name)
+
+    def messages(self, dlq: bool = False) -> list[dict]:
+        """Every visible message, its body parsed, left visible: each is hidden while the others are read (so that no
+        receive returns it twice), then shown again."""
+        url = self._url(dlq)
+        found: list[dict] = []
+        while batch := self._sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60,
+                                                 MessageAttributeNames=["All"]).get("Messages", []):
+            found += batch
+        for start in range(0, len(found), 10):
+            self._sqs.change_message_visibility_batch(QueueUrl=url, Entries=[
+                {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                for n, m in enumerate(found[start:start + 10])])
+        return [dict(m, body=json.loads(m["Body"])) for m in found]
+
+    def wait_for_messages(self, seconds: float = 30) -> list[dict]:
+        """Messages once a backoff has passed (a failed message is hidden, by design, for a second or more)."""
+        deadline = time.monotonic() + seconds
+        while not (found := self.messages()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return found
+
+    def in_flight(self) -> int:
+        """Messages received but neither deleted nor visible again: a consumer failed on them."""
+        attributes = self._sqs.get_queue_attributes(QueueUrl=self._url(),
+                                                    AttributeNames=["ApproximateNumberOfMessagesNotVisible"])
+        return int(attributes["Attributes"]["ApproximateNumberOfMessagesNotVisible"])
+
+    def purge(self) -> None:
+        """Delete every message of both (PurgeQueue is allowed once a minute, too rarely for tests)."""
+        for url in (self._url(), self._url(dlq=True)):
+            while batch := self._sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+                self._sqs.delete_message_batch(QueueUrl=url, Entries=[
+                    {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(batch)])
+
+
+@pytest.fixture
+def queue():
+    """`queue(name)`: that queue and its dead-letter queue, emptied now and again after the test, so that a test
+    reads only its own messages and leaves none to the next."""
+    made: list[Queue] = []
+
+    def make(name: str) -> Queue:
+        made.append(Queue(name))
+        made[-1].purge()
+        return made[-1]
+
+    yield make
+    for each in made:
+        each.purge()
+
+
+@pytest.fixture
+def callbacks_queue(queue):
+    """The callbacks queue and its dead-letter queue, emptied."""
+    return queue("callbacks")
+
+
+@pytest.fixture
+def backoffs(monkeypatch):
+    """The visibility delays consumers ask for, granted at once: time travel instead of waiting out a backoff."""
     from chalicelib.store import queues
 
-    sqs = aws_client("sqs")
+    requested: list[int] = []
+    hide = queues.set_visibility
 
-    class Queue:
-        def messages(self, dlq: bool = False) -> list[dict]:
-            url = queues.url("callbacks-dlq" if dlq else "callbacks")
-            found = []
-            while True:
-                batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0,
-                                            MessageAttributeNames=["All"], AttributeNames=["All"]).get("Messages", [])
-                new = [m for m in batch if m["MessageId"] not in {f["MessageId"] for f in found}]
-                if not new:
-                    return [dict(m, body=_json.loads(m["Body"])) for m in found]
-                found += new
+    def instant(logical_name: str, receipt_handle: str, seconds: int) -> None:
+        requested.append(seconds)
+        hide(logical_name, receipt_handle, 0)
 
-        def wait_for_messages(self, seconds: float = 30) -> list[dict]:
-            """Messages once a backoff has passed (a failed message is hidden, by design, for a second or more)."""
-            deadline = time.monotonic() + seconds
-            while not (found := self.messages()) and time.monotonic() < deadline:
-                time.sleep(0.2)
-            return found
+    monkeypatch.setattr(queues, "set_visibility", instant)
+    return requested
 
-        def in_flight(self) -> int:
-            """Messages received but neither deleted nor visible again: a consumer failed on them."""
-            attributes = sqs.get_queue_attributes(QueueUrl=queues.url("callbacks"),
-                                                  AttributeNames=["ApproximateNumberOfMessagesNotVisible"])
-            return int(attributes["Attributes"]["ApproximateNumberOfMessagesNotVisible"])
 
-        def purge(self) -> None:
-            """Delete every message (PurgeQueue is allowed once a minute, too rarely for tests)."""
-            for name in ("callbacks", "callbacks-dlq"):
-                url = queues.url(name)
-                while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-                    sqs.delete_message_batch(QueueUrl=url, Entries=[
-                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)])
+@pytest.fixture
+def fast_wecom(monkeypatch, emulator):
+    """`fast_wecom(attempts)`: WeCom calls make that many tries without the transport's real sleeps, timing out after
+    half a second; and no token is left in the shared cache by another test (the simulator forgot it: the retry it
+    would cause would blur the call counts)."""
+    from chalicelib import wecom_clients
+    from chalicelib.store.wecom_state import WeComState
+    from chalicelib.wecom.http import RetryPolicy, Transport
 
-    queue = Queue()
-    queue.purge()
-    return queue
+    def use(attempts: int) -> None:
+        transport = Transport(RetryPolicy(attempts=attempts, connect_timeout=1.0, read_timeout=0.5),
+                              sleep=lambda _s: None)
+        monkeypatch.setattr(wecom_clients, "_transport", lambda: transport)
+        for item in WeComState.scan(WeComState.pk.startswith("token#")):  # test-only Scan
+            item.delete()
+
+    return use
 
 
 @pytest.fixture
@@ -144,6 +204,22 @@ def demo_tenant(emulator, simulator):
     for item in WeComState.scan(WeComState.pk.startswith("token#")):
         item.delete()
     return seed(Path(__file__).resolve().parents[2] / "dev" / "scenarios" / "demo.json", tenants.new_tenant_key())
+
+
+@pytest.fixture
+def chen(demo_tenant):
+    """The demo customer 陈先生 (followed by zhangsan and lisi) as a synced contact of the demo tenant."""
+    from tests.integration.sharing_support import CHEN, sync_customer
+
+    return sync_customer(demo_tenant, CHEN)
+
+
+@pytest.fixture
+def lin(demo_tenant):
+    """The demo customer 林女士 (followed by zhangsan) as a synced contact of the demo tenant."""
+    from tests.integration.sharing_support import LIN, sync_customer
+
+    return sync_customer(demo_tenant, LIN)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import pytest
 from tests.integration.sharing_support import (
     CHEN,
     HUANG,
-    LIN,
     body,
     contact_headers,
     dynamodb_requests,
@@ -25,16 +24,6 @@ DEMO = Path(__file__).resolve().parents[2] / "dev" / "scenarios" / "demo.json"
 @pytest.fixture
 def owner(demo_tenant, sign_in):
     return sign_in(demo_tenant, "zhangsan")
-
-
-@pytest.fixture
-def chen(demo_tenant):
-    return sync_customer(demo_tenant, CHEN)
-
-
-@pytest.fixture
-def lin(demo_tenant):
-    return sync_customer(demo_tenant, LIN)
 
 
 def _get(client, path: str, headers: dict):

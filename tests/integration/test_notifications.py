@@ -4,16 +4,11 @@ ends in the dead-letter queue with the reason. The consumer is driven by the eve
 """
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from chalicelib import config, notifications, wecom_clients
-from chalicelib.aws import client as aws_client
 from chalicelib.store import queues
 from chalicelib.store.queues import NOTIFICATIONS
-from chalicelib.store.wecom_state import WeComState
-from chalicelib.wecom.http import RetryPolicy, Transport
 from chalicelib.wecom.ratelimit import RateLimiter
 
 QUEUE = config.resource_name(NOTIFICATIONS.logical_name)
@@ -23,59 +18,14 @@ ATTEMPTS_PER_DELIVERY = 4
 
 
 @pytest.fixture(autouse=True)
-def fast_wecom(monkeypatch, emulator):
-    """WeCom calls without the transport's real sleeps; no token left in the shared cache by another test."""
-    transport = Transport(RetryPolicy(attempts=ATTEMPTS_PER_DELIVERY, connect_timeout=1.0, read_timeout=0.5),
-                          sleep=lambda _s: None)
-    monkeypatch.setattr(wecom_clients, "_transport", lambda: transport)
-    for item in WeComState.scan(WeComState.pk.startswith("token#")):  # test-only Scan
-        item.delete()
+def _fast_wecom(fast_wecom):
+    fast_wecom(attempts=ATTEMPTS_PER_DELIVERY)
 
 
 @pytest.fixture
-def notification_queue(emulator):
-    """The notifications queue and its dead-letter queue, emptied, and ways to read them."""
-    sqs = aws_client("sqs")
-
-    class Queue:
-        def messages(self, dlq: bool = False) -> list[dict]:
-            """Every visible message, left visible (each is hidden while the others are read, then shown again)."""
-            url = queues.url("notifications-dlq" if dlq else "notifications")
-            found: list[dict] = []
-            while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60,
-                                               MessageAttributeNames=["All"]).get("Messages", []):
-                found += batch
-            for start in range(0, len(found), 10):
-                sqs.change_message_visibility_batch(QueueUrl=url, Entries=[
-                    {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
-                    for n, m in enumerate(found[start:start + 10])])
-            return [dict(m, body=json.loads(m["Body"])) for m in found]
-
-        def purge(self) -> None:
-            for name in ("notifications", "notifications-dlq"):
-                url = queues.url(name)
-                while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-                    sqs.delete_message_batch(QueueUrl=url, Entries=[
-                        {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(batch)])
-
-    queue = Queue()
-    queue.purge()
-    yield queue
-    queue.purge()
-
-
-@pytest.fixture
-def backoffs(monkeypatch):
-    """The visibility delays the consumer asks for, granted at once: time travel instead of waiting out a backoff."""
-    requested: list[int] = []
-    hide = queues.set_visibility
-
-    def instant(logical_name: str, receipt_handle: str, seconds: int) -> None:
-        requested.append(seconds)
-        hide(logical_name, receipt_handle, 0)
-
-    monkeypatch.setattr(queues, "set_visibility", instant)
-    return requested
+def notification_queue(queue):
+    """The notifications queue and its dead-letter queue, emptied."""
+    return queue("notifications")
 
 
 def sends(simulator, errcode: int | None = None) -> list[dict]:

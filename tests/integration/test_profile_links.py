@@ -17,8 +17,6 @@ from chalicelib.aws import client as aws_client
 from chalicelib.store import queues, secrets
 from chalicelib.store import profile_links as link_store
 from chalicelib.store import tenants as tenant_store
-from chalicelib.store.wecom_state import WeComState
-from chalicelib.wecom.http import RetryPolicy, Transport
 from chalicelib.wecom.ratelimit import RateLimiter
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,59 +27,14 @@ DEMO_MEMBERS = ["lisi", "sunqi", "wangwu", "wujiu", "zhangsan", "zhaoliu", "zhen
 
 # --- fixtures -----------------------------------------------------------------------------------------------------
 @pytest.fixture(autouse=True)
-def fast_wecom(monkeypatch, emulator):
-    """WeCom calls without the transport's real sleeps, timing out after half a second; and no token left in the
-    shared cache by another test (the simulator forgot it: the retry it would cause would blur the call counts)."""
-    transport = Transport(RetryPolicy(attempts=4, connect_timeout=1.0, read_timeout=0.5), sleep=lambda _s: None)
-    monkeypatch.setattr(wecom_clients, "_transport", lambda: transport)
-    for item in WeComState.scan(WeComState.pk.startswith("token#")):  # test-only Scan
-        item.delete()
+def _fast_wecom(fast_wecom):
+    fast_wecom(attempts=4)
 
 
 @pytest.fixture
-def link_queue(emulator):
-    """The profile-links queue and its dead-letter queue, emptied, and ways to read them."""
-    sqs = aws_client("sqs")
-
-    class Queue:
-        def messages(self, dlq: bool = False) -> list[dict]:
-            """Every visible message, left visible (each is hidden while the others are read, then shown again)."""
-            url = queues.url("profile-links-dlq" if dlq else "profile-links")
-            found: list[dict] = []
-            while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60,
-                                               MessageAttributeNames=["All"]).get("Messages", []):
-                found += batch
-            for start in range(0, len(found), 10):
-                sqs.change_message_visibility_batch(QueueUrl=url, Entries=[
-                    {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
-                    for n, m in enumerate(found[start:start + 10])])
-            return [dict(m, body=json.loads(m["Body"])) for m in found]
-
-        def purge(self) -> None:
-            for name in ("profile-links", "profile-links-dlq"):
-                url = queues.url(name)
-                while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-                    sqs.delete_message_batch(QueueUrl=url, Entries=[
-                        {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(batch)])
-
-    queue = Queue()
-    queue.purge()
-    yield queue
-    queue.purge()
-
-
-@pytest.fixture
-def backoffs(monkeypatch):
-    """The visibility delays consumers ask for, granted at once: time travel instead of waiting out a backoff."""
-    requested: list[int] = []
-    hide = queues.set_visibility
-
-    def instant(logical_name: str, receipt_handle: str, seconds: int) -> None:
-        requested.append(seconds)
-        hide(logical_name, receipt_handle, 0)
-
-    monkeypatch.setattr(queues, "set_visibility", instant)
-    return requested
+def link_queue(queue):
+    """The profile-links queue and its dead-letter queue, emptied."""
+    return queue("profile-links")
 
 
 @pytest.fixture

@@ -53,16 +53,6 @@ def team(demo_tenant, sign_in):
     return {user: sign_in(demo_tenant, user) for user in ("zhangsan", "lisi", "wangwu")}
 
 
-@pytest.fixture
-def chen(demo_tenant):
-    return sync_customer(demo_tenant, CHEN)
-
-
-@pytest.fixture
-def lin(demo_tenant):
-    return sync_customer(demo_tenant, LIN)
-
-
 def _home(client, headers) -> dict:
     reply = client.http.get("/api/external/home", headers=headers)
     assert reply.status_code == 200, reply.body

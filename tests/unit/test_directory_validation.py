@@ -46,6 +46,10 @@ def test_contact_fields_validate_each_field_and_refuse_unknown_ones():
         validation.contact_fields({"mobile": "13800138000"}, creating=True)
     assert nameless.value.code == "invalid_name"
     assert validation.contact_fields({"mobile": "13800138000"}, creating=False) == {"mobile": "13800138000"}
+    for blank in ("", "  ", None):  # an edit may leave the name out, never clear it
+        with pytest.raises(BadRequest) as cleared:
+            validation.contact_fields({"name": blank}, creating=False)
+        assert cleared.value.code == "invalid_name"
 
 
 def test_share_lists_and_member_lists():
