@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dev.emulator import LOCAL_CREDENTIALS, create_stage_resources, free_port, wait_for_http
+from dev.emulator import LOCAL_CREDENTIALS, create_stage_resources, free_port, stop_process, wait_for_http
 from dev.emulator import start_emulator as start_moto
 
 if TYPE_CHECKING:
@@ -106,12 +106,7 @@ def local_stage(moto_as_is: bool) -> Iterator[None]:
         create_stage_resources("local")
         yield
     finally:
-        emulator.terminate()
-        try:
-            emulator.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # a large heap can keep moto's server from stopping promptly
-            emulator.kill()
-            emulator.wait()
+        stop_process(emulator)  # a large heap can keep moto's server from stopping promptly
 
 
 # --- the data -------------------------------------------------------------------------------------------------------

@@ -50,6 +50,19 @@ def wait_for_http(url: str, timeout: float = 30.0, process: subprocess.Popen | N
             time.sleep(0.1)
 
 
+def stop_process(process: subprocess.Popen, grace_seconds: float = 10.0) -> None:
+    """Ask a child to stop, and kill it if it has not within the grace period (a busy moto server can ignore
+    SIGTERM for a while), so a test session or the local stack never ends on a hung child."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=grace_seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def start_emulator(port: int, log_file=subprocess.DEVNULL) -> subprocess.Popen:
     """Start moto server as a child process and wait until it answers."""
     process = subprocess.Popen(

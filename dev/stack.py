@@ -60,7 +60,7 @@ def main() -> None:
             "YQ_SUITE_ID": "wwsuitedemo0001",
         }
     )
-    from dev.emulator import create_stage_resources, start_emulator, wait_for_http
+    from dev.emulator import create_stage_resources, start_emulator, stop_process, wait_for_http
     from dev.seed import DEMO_TENANT_KEY, LOCAL_ADMIN_TOKEN, seed
     from dev.seed_accounts import ACCOUNT_NAME as DEMO_ACCOUNT
     from dev.seed_accounts import INITIAL_PASSWORD as DEMO_INITIAL_PASSWORD
@@ -78,10 +78,7 @@ def main() -> None:
             if child.poll() is None:
                 child.terminate()
         for child in children:
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
+            stop_process(child)
         step("stopped")
         sys.exit(code)
 

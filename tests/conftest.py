@@ -14,7 +14,13 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dev.emulator import LOCAL_CREDENTIALS, create_stage_resources, free_port, start_emulator  # noqa: E402
+from dev.emulator import (  # noqa: E402
+    LOCAL_CREDENTIALS,
+    create_stage_resources,
+    free_port,
+    start_emulator,
+    stop_process,
+)
 
 EMULATOR_PORT = free_port()
 SIMULATOR_PORT = free_port()
@@ -41,8 +47,7 @@ def emulator():
         create_stage_resources("local")
         yield os.environ["AWS_ENDPOINT_URL"]
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop_process(process)
 
 
 @pytest.fixture(scope="session")

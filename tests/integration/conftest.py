@@ -171,7 +171,7 @@ def app_server(emulator, simulator_session):
     import sys
     from pathlib import Path
 
-    from dev.emulator import free_port, wait_for_http
+    from dev.emulator import free_port, stop_process, wait_for_http
 
     port = free_port()
     root = Path(__file__).resolve().parents[2]
@@ -184,8 +184,7 @@ def app_server(emulator, simulator_session):
         wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=120, process=process)
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop_process(process)
 
 
 @pytest.fixture
