@@ -2,28 +2,29 @@
 
 Every Lambda function of the app imports the whole app (Chalice registers every route and consumer at import), so a
 cold start would pay for the domain of every route even when it serves one. Handlers therefore bind their domain
-modules through `lazy_module`: the module object exists at once, its code runs the first time an attribute is read.
-This is the standard library's `importlib.util.LazyLoader`; a module imported already is returned as it is.
+modules through `lazy_module`: a stand-in whose attribute reads go to the real module, imported by the first one.
+
+The stand-in forwards every read instead of becoming the module (as `importlib.util.LazyLoader` does) because the
+import then runs through `importlib.import_module`, whose per-module locks make two threads' first reads safe —
+`chalice local` serves requests on threads, and on Python 3.11 LazyLoader can hand a second thread a half-run module.
 """
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import sys
 from types import ModuleType
+from typing import Any
+
+
+class _LazyModule(ModuleType):
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(importlib.import_module(self.__name__), attribute)
 
 
 def lazy_module(name: str) -> ModuleType:
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
-        raise ModuleNotFoundError(name)
-    loader = importlib.util.LazyLoader(spec.loader)
-    spec.loader = loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    loader.exec_module(module)
-    parent, _, child = name.rpartition(".")
-    if parent:
-        setattr(sys.modules[parent], child, module)
-    return module
+    return sys.modules.get(name) or _LazyModule(name)
+
+
+def load(module: ModuleType) -> ModuleType:
+    """The real module behind a stand-in (importing it now), or the module itself."""
+    return importlib.import_module(module.__name__)
