@@ -129,15 +129,13 @@ def apply(tenant: Tenant, caller: Caller, contact_id: str, remark: object) -> di
 
 def _notify(tenant: Tenant, application_id: str, user_ids: list[str], event_name: str, *, title: str,
             description: str) -> None:
-    """Queue a text card and note it in the history. Queueing failing is logged and noted, never raised: the
-    application itself has already been recorded."""
+    """Queue a text card and note it in the history, or note that the queue refused it (the application itself
+    has been recorded already)."""
     note = None if user_ids else "no one to notify"
-    try:
-        notifications.notify_members(tenant.tenant_key, user_ids, title=title, description=description,
-                                     url=application_url(tenant, application_id))
-    except Exception as err:
-        logger.exception("could not queue a notification", extra={"applicationId": application_id})
-        event_name, note = "notification_failed", type(err).__name__
+    failure = notifications.notify_members(tenant.tenant_key, user_ids, title=title, description=description,
+                                           url=application_url(tenant, application_id))
+    if failure:
+        event_name, note = "notification_failed", failure
     store.append_events(tenant.tenant_key, application_id,
                         [store.event(event_name, store.now(), note=note, users=user_ids)])
 

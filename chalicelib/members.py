@@ -1,8 +1,10 @@
 """The team's members as WeCom's contact events describe them: joined, changed, renamed, gone."""
 from __future__ import annotations
 
+from chalicelib import sessions
 from chalicelib.invitations import lookup
 from chalicelib.store import members as member_store
+from chalicelib.store import roles as role_store
 from chalicelib.store.tenants import Tenant
 from chalicelib.wecom.client import WeComClient
 from chalicelib.wecom.errors import WeComApiError
@@ -25,11 +27,20 @@ def refresh(tenant: Tenant, client: WeComClient, user_id: str) -> bool:
 
 
 def rename(tenant: Tenant, old_user_id: str, new_user_id: str) -> None:
+    """WeCom changed the userid: the record and the roles move to the new id; sessions under the old id end (the
+    member signs in again as the new id)."""
     member_store.rename(tenant.tenant_key, old_user_id, new_user_id)
+    for role in role_store.revoke_all(tenant.tenant_key, old_user_id):
+        role_store.grant(tenant.tenant_key, new_user_id, role, f"rename:{old_user_id}")
+    sessions.revoke_all(tenant.tenant_key, sessions.MEMBER, old_user_id)
 
 
 def remove(tenant: Tenant, user_id: str) -> None:
+    """The member left: their sessions end at once and their roles go, so a userid WeCom gives out again later
+    starts with none."""
     member_store.mark_gone(tenant.tenant_key, user_id)
+    sessions.revoke_all(tenant.tenant_key, sessions.MEMBER, user_id)
+    role_store.revoke_all(tenant.tenant_key, user_id)
 
 
 def known_member(tenant: Tenant, user_id: str) -> member_store.Member | None:

@@ -21,12 +21,24 @@ WECOM_APP = "wecom_app"
 PERMANENT_WECOM_ERRORS = {81013, 40056, 301002, 60020, 48002}
 
 
-def notify_members(tenant_key: str, user_ids: Iterable[str], *, title: str, description: str, url: str) -> None:
-    """Queue a text card to these members (no-op without recipients)."""
+def queue(body: dict) -> str | None:
+    """Queue one notification message. Never raises: whatever caused the notification has happened already, so a
+    queue that refuses is logged and answered with the error's name (None when queued)."""
+    try:
+        queues.send(queues.NOTIFICATIONS.logical_name, body)
+    except Exception as err:
+        logger.exception("could not queue a notification", extra={"channel": body.get("channel")})
+        return type(err).__name__
+    return None
+
+
+def notify_members(tenant_key: str, user_ids: Iterable[str], *, title: str, description: str,
+                   url: str) -> str | None:
+    """Queue a text card to these members (nothing without recipients); the error's name if it could not be."""
     recipients = sorted(set(user_ids))
     if not recipients:
-        return
-    queues.send(queues.NOTIFICATIONS.logical_name, {
+        return None
+    return queue({
         "tenantKey": tenant_key,
         "channel": WECOM_APP,
         "touser": recipients,

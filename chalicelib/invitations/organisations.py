@@ -366,10 +366,15 @@ def _ensure_contact(tenant: Tenant, kind: str, item: store.InvitationItem, lease
     fields = {**_wecom_details(about, about_user, about_name), "peerTenantKey": about.tenant_key,
               "peerUserId": about_user, "organisationId": place.organisation_id,
               "departmentId": place.department_id, "remark": item.note}
-    contact = directory.create_contact(tenant, fields, source=contact_store.SOURCE_OTHER_ORGANISATION,
-                                       adder_id=adder_id, actor=f"invitation:{item.invitation_id}")
-    store.record_contact(tenant.tenant_key, kind, item.invitation_id, lease, contact.contact_id)
-    return contact.contact_id
+    contact_id = contact_store.invitation_contact_id(item.invitation_id)
+    try:
+        directory.create_contact(tenant, fields, source=contact_store.SOURCE_OTHER_ORGANISATION,
+                                 adder_id=adder_id, actor=f"invitation:{item.invitation_id}", contact_id=contact_id)
+    except Conflict as err:  # an earlier attempt made it before its lease lapsed: that one is this side's contact
+        if err.code != "contact_exists":
+            raise
+    store.record_contact(tenant.tenant_key, kind, item.invitation_id, lease, contact_id)
+    return contact_id
 
 
 def accept(caller: Caller, invitation_id: str, body: dict) -> dict:
@@ -392,6 +397,8 @@ def accept(caller: Caller, invitation_id: str, body: dict) -> dict:
         raise Conflict("this invitation is being answered already", code="invitation_decided")
     try:
         outgoing = store.get(inviter_tenant.tenant_key, store.OUTGOING, invitation_id)
+        if outgoing is None:
+            raise Gone("the inviting organisation no longer has this invitation", code="organisation_unavailable")
         inviter_place = directory.Placement(None, None)
         try:
             inviter_place = directory.placement(inviter_tenant.tenant_key, outgoing.organisation_id,

@@ -63,7 +63,7 @@ def decode(token: str, purpose: str, keys: dict[str, bytes], now: float) -> dict
     The signature is checked (in constant time) before anything in the payload is believed, and the expiry only
     after that, so a forged token is never reported as merely expired.
     """
-    if not isinstance(token, str) or len(token) > MAX_TOKEN or token.count(".") != 2:
+    if not isinstance(token, str) or len(token) > MAX_TOKEN or not token.isascii() or token.count(".") != 2:
         raise InvalidToken("malformed")
     key_id, payload, signature = token.split(".")
     key = keys.get(key_id) if _KEY_ID.match(key_id) else None

@@ -29,9 +29,10 @@ from chalicelib.invitations import notes, tokens
 from chalicelib.invitations.errors import Gone
 from chalicelib.observability import logger
 from chalicelib.store import invitations as store
+from chalicelib.store import contacts as contact_store
 from chalicelib.store import members as member_store
 from chalicelib.store import tenants
-from chalicelib.store.contacts import SOURCE_INVITATION
+from chalicelib.store.contacts import SOURCE_INVITATION, Contact
 from chalicelib.store.tenants import Tenant
 
 LEASE_SECONDS = 60
@@ -233,6 +234,27 @@ def preview(tenant_key: object, token: object) -> dict:
             "expiresAt": item.expires_at.isoformat()}
 
 
+
+def _accepted_contact(tenant: Tenant, item, fields: dict, place) -> Contact:
+    """The invitation's contact, made once: its id derives from the invitation, so an acceptance retried after a
+    lapsed lease finds the contact the first attempt made instead of adding a second one."""
+    contact_id = contact_store.invitation_contact_id(item.invitation_id)
+    try:
+        return directory.create_contact(
+            tenant,
+            {**fields, "remark": item.note, "organisationId": place.organisation_id,
+             "departmentId": place.department_id},
+            source=SOURCE_INVITATION,
+            adder_id=item.inviter_id,
+            actor=f"invitation:{item.invitation_id}",
+            contact_id=contact_id,
+        )
+    except Conflict as err:
+        existing = contact_store.get(tenant.tenant_key, contact_id) if err.code == "contact_exists" else None
+        if existing is None:
+            raise
+        return existing
+
 def accept(body: dict) -> dict:
     """Accept an invitation: `{tenantKey, token, name, mobile?, email?, position?}` becomes one external contact
     of the inviting team, source `invitation`, added by the inviter (its first visible member), filed where the
@@ -250,14 +272,7 @@ def accept(body: dict) -> dict:
     except BadRequest:
         place = directory.Placement(None, None)  # deleted since the link was made: the contact is filed nowhere
     try:
-        contact = directory.create_contact(
-            tenant,
-            {**fields, "remark": item.note, "organisationId": place.organisation_id,
-             "departmentId": place.department_id},
-            source=SOURCE_INVITATION,
-            adder_id=item.inviter_id,
-            actor=f"invitation:{item.invitation_id}",
-        )
+        contact = _accepted_contact(tenant, item, fields, place)
     except BaseException:
         store.release_wechat(tenant.tenant_key, item.invitation_id, lease)
         raise

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import time
+from urllib.parse import quote
 from typing import Any, Iterable
 
 from chalicelib import notifications
@@ -23,7 +24,7 @@ from chalicelib.members import known_member
 from chalicelib.sharing import kinds
 from chalicelib.sharing.kinds import public, render
 from chalicelib.store import contacts as contact_store
-from chalicelib.store import queues, shares
+from chalicelib.store import shares
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store.contacts import Contact
 from chalicelib.store.shares import ItemRow, SharerRow
@@ -262,11 +263,11 @@ def _member_name_or_id(caller: Caller) -> str:
 
 
 def home_url(tenant: tenant_store.Tenant, kind: str | None = None, item_id: str | None = None) -> str:
-    """The contact's home page, opened at an item (`#item=<kind>/<itemId>`) when given."""
+    """The contact's home page, opened at an item (the page's route `#/i/<kind>/<itemId>`) when given."""
     from chalicelib.profile_links import link_url
 
     url = link_url(tenant)
-    return f"{url}#item={kind}/{item_id}" if kind and item_id else url
+    return f"{url}#/i/{quote(kind)}/{quote(item_id)}" if kind and item_id else url
 
 
 def queue_wechat(tenant_key: str, contact: Contact, item: ItemRow, *, first: str, what: str,
@@ -277,16 +278,19 @@ def queue_wechat(tenant_key: str, contact: Contact, item: ItemRow, *, first: str
     if not tenant.settings.official_account_app_id or not tenant.settings.official_account_template_id:
         return {"channel": None, "queued": False, "reason": "no_official_account"}
     home = shares.get_home(tenant_key, contact.contact_id)
-    openid = contact.openid or (home.openid if home is not None else None)
+    # The openid WeChat sign-in confirmed for this contact wins over one typed into the directory.
+    openid = (home.openid if home is not None else None) or contact.openid
     if not openid:
         return {"channel": None, "queued": False, "reason": "openid_unknown"}
     at = time.time()
-    queues.send(queues.NOTIFICATIONS.logical_name, {
+    failure = notifications.queue({
         "tenantKey": tenant_key, "channel": notifications.WECHAT_TEMPLATE, "openid": openid,
         "first": first, "title": item.title, "what": what, "remark": remark, "at": at,
         "url": home_url(tenant, item.kind, item.item_id),
         "clientMsgId": f"{item.kind}:{item.item_id}:{contact.contact_id}:{int(at * 1000)}",
     })
+    if failure:
+        return {"channel": notifications.WECHAT_TEMPLATE, "queued": False, "reason": "queue_error"}
     return {"channel": notifications.WECHAT_TEMPLATE, "queued": True}
 
 

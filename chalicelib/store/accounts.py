@@ -164,7 +164,10 @@ def change_status(tenant_key: str, contact_id: str, new_status: str, expected: t
     the account's status was not one of `expected`, or the contact's not one of `contact_expected`."""
     stamp = now()
     actions = [AccountItem.status.set(new_status), AccountItem.updated_at.set(stamp)]
-    actions.append(AccountItem.disabled_at.set(stamp) if new_status == DISABLED else AccountItem.disabled_at.remove())
+    if new_status == DISABLED:  # a link issued before must not come back to life when the account is enabled again
+        actions += [AccountItem.disabled_at.set(stamp), AccountItem.activation_hash.remove()]
+    else:
+        actions.append(AccountItem.disabled_at.remove())
 
     def build(transaction: TransactWrite) -> None:
         transaction.update(AccountItem(tenant_key, contact_key(contact_id)), actions=actions,
@@ -234,6 +237,7 @@ def set_password(tenant_key: str, contact_id: str, password_hash: str, *, expect
             AccountItem.password_hash.set(password_hash),
             AccountItem.must_change_password.set(must_change),
             AccountItem.password_changed_at.set(stamp),
+            AccountItem.activation_hash.remove(),  # a reset link still pending stops working
             AccountItem.updated_at.set(stamp),
         ],
         (AccountItem.password_hash == expected_hash) & (AccountItem.status == ACTIVE),

@@ -63,6 +63,11 @@ def customer_contact_id(external_userid: str) -> str:
     return f"wx-{external_userid}"
 
 
+def invitation_contact_id(invitation_id: str) -> str:
+    """The contact an accepted invitation makes: one per invitation in each tenant, whatever retries happen."""
+    return f"inv-{invitation_id}"
+
+
 def follow_key(userid: str, external_userid: str) -> str:
     """WeCom userids and external_userids never contain '#', so the key splits back unambiguously."""
     return f"{userid}#{external_userid}"

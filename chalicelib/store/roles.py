@@ -79,3 +79,11 @@ def grant(tenant_key: str, user_id: str, role: str, granted_by: str) -> None:
 
 def revoke(tenant_key: str, user_id: str, role: str) -> None:
     RoleGrant(tenant_key, _role_key(user_id, role)).delete()
+
+
+def revoke_all(tenant_key: str, user_id: str) -> list[str]:
+    """Take every role from a member (they left the team); returns the roles they held."""
+    grants = list(RoleGrant.query(tenant_key, RoleGrant.role_key.startswith(f"{user_id}#")))
+    for item in grants:
+        item.delete()
+    return [item.role for item in grants]

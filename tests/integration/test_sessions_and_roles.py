@@ -124,3 +124,19 @@ def test_a_session_of_one_tenant_is_useless_on_another_tenants_admin_routes(clie
     admin_elsewhere = sign_in(other, "zhangsan", roles=(roles.ADMIN,))
     reply = client.http.get(f"/api/admin/tenants/{demo_tenant.tenant_key}/sync/runs", headers=admin_elsewhere)
     assert reply.status_code == 401 and _json(reply)["error"]["code"] == "invalid_session"
+
+
+def test_a_member_who_leaves_loses_sessions_and_roles_and_a_renamed_one_keeps_the_roles(client, sign_in,
+                                                                                       demo_tenant):
+    from chalicelib import members
+
+    leaving = sign_in(demo_tenant, "wangwu", roles=(roles.DIRECTORY_MAINTAINER,))
+    renamed = sign_in(demo_tenant, "zhaoliu", roles=(roles.ADMIN,))
+    members.remove(demo_tenant, "wangwu")
+    members.rename(demo_tenant, "zhaoliu", "zhaoliu2")
+
+    assert client.http.get("/api/auth/session", headers=leaving).status_code == 401
+    assert roles.roles_of(demo_tenant.tenant_key, "wangwu") == frozenset()
+    assert client.http.get("/api/auth/session", headers=renamed).status_code == 401
+    assert roles.roles_of(demo_tenant.tenant_key, "zhaoliu") == frozenset()
+    assert roles.roles_of(demo_tenant.tenant_key, "zhaoliu2") == {roles.ADMIN}

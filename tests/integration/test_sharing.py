@@ -199,7 +199,7 @@ def test_send_to_current_contact_shares_and_sends_a_template_message_to_a_follow
     messages = simulator.control.template_messages(touser=OPENIDS[CHEN])
     assert len(messages) == 1
     assert messages[0]["data"]["keyword1"]["value"] == "周三上门拜访"
-    assert messages[0]["url"].endswith(f"tenantKey={demo_tenant.tenant_key}#item=schedule/S-1")
+    assert messages[0]["url"].endswith(f"tenantKey={demo_tenant.tenant_key}#/i/schedule/S-1")
     assert _titles(client, contact_headers(demo_tenant, chen.contact_id), "schedule") == ["周三上门拜访"]
 
 

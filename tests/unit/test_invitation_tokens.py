@@ -90,7 +90,7 @@ def test_a_token_minted_for_one_purpose_is_refused_for_another():
 
 
 @pytest.mark.parametrize("garbage", ["", "abc", "a.b", "a.b.c.d", "k1..", "k1.!!!.sig", None, 42,
-                                     "k1." + "a" * 3000 + ".s"])
+                                     "k1." + "a" * 3000 + ".s", "k1.é.abc", "k1.abc.é"])
 def test_garbage_is_invalid(garbage):
     with pytest.raises(tokens.InvalidToken):
         tokens.decode(garbage, tokens.WECHAT_LINK, KEYS, NOW)
