@@ -6,8 +6,8 @@ person's exact name, mobile or email. Nothing is matched partially, at most `MAX
 organisation and an unknown person give the same 404, and each member may search `config.org_search_per_minute()`
 times a minute (a conditional counter item per caller and minute). Names are looked up in Yunqiao's own index
 (`lookup`); mobiles and emails are asked of the other team's WeCom (`user/getuserid`,
-`user/get_userid_by_email`), which holds them. A result carries no ids, only a signed, short-lived *candidate*
-bound to the searching member: an invitation can only be sent to someone a search of that member found, so
+`user/get_userid_by_email`), which holds them. A result carries a signed (readable, not encrypted), short-lived
+*candidate* bound to the searching member: an invitation can only be sent to someone a search of that member found, so
 invitations cannot be used to probe ids either.
 
 An invitation is two items, one in each tenant's partition (`orgout#` with the inviter, `orgin#` with the invitee),
