@@ -32,7 +32,7 @@ from urllib.parse import quote
 from chalicelib import accounts, config, notifications
 from chalicelib.directory import audit, permissions, validation
 from chalicelib.directory.contacts import visible_contact
-from chalicelib.errors import AppError, BadRequest, Conflict, Forbidden, NotFound
+from chalicelib.errors import AppError, BadRequest, Conflict, Forbidden, NotFound, ServiceUnavailable
 from chalicelib.identity import Caller
 from chalicelib.observability import logger
 from chalicelib.store import applications as store
@@ -56,10 +56,9 @@ STATUS_LABELS = {
 ACCOUNT_HELD = (contact_store.ACCOUNT_OPENED, contact_store.ACCOUNT_DISABLED)
 
 
-class AccountOpeningFailed(AppError):
+class AccountOpeningFailed(ServiceUnavailable):
     """The approval stands but the account could not be opened yet; approving again retries the opening."""
 
-    status = 503
     code = "account_opening_failed"
 
 

@@ -43,6 +43,13 @@ class Conflict(AppError):
     code = "conflict"
 
 
+class Gone(AppError):
+    """It existed and was genuine, but cannot be used any more (an expired or revoked link)."""
+
+    status = 410
+    code = "gone"
+
+
 class PayloadTooLarge(AppError):
     status = 413
     code = "payload_too_large"
@@ -51,6 +58,18 @@ class PayloadTooLarge(AppError):
 class UnsupportedMediaType(AppError):
     status = 415
     code = "unsupported_media_type"
+
+
+class TooManyRequests(AppError):
+    status = 429
+    code = "too_many_requests"
+
+
+class ServiceUnavailable(AppError):
+    """Something we depend on (WeCom) did not answer in time; trying again later may work."""
+
+    status = 503
+    code = "service_unavailable"
 
 
 class TenantNotFound(NotFound):

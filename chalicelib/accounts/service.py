@@ -22,7 +22,7 @@ from urllib.parse import quote
 from chalicelib import config, sessions
 from chalicelib.accounts import apps, clock, passwords, throttle
 from chalicelib.directory import audit
-from chalicelib.errors import AppError, BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from chalicelib.errors import BadRequest, Conflict, Forbidden, Gone, NotFound, Unauthorized
 from chalicelib.store import accounts as store
 from chalicelib.store import contacts as contact_store
 from chalicelib.store import tenants
@@ -37,13 +37,6 @@ MAX_NAME_INPUT, MAX_PASSWORD_INPUT = 64, passwords.MAX_LENGTH
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
 ACTIVATION_RETENTION = 30 * 24 * 3600  # how long a used or expired link is kept, to answer "used" rather than "invalid"
 OPENABLE = (ACCOUNT_NONE, ACCOUNT_PENDING)
-
-
-class Gone(AppError):
-    """A link that existed but can no longer be used (410)."""
-
-    status = 410
-    code = "gone"
 
 
 def new_account_name() -> str:

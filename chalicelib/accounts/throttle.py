@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 
 from chalicelib.accounts import clock
-from chalicelib.errors import AppError
+from chalicelib.errors import TooManyRequests
 from chalicelib.store import login_throttle as store
 
 WINDOW_SECONDS = 15 * 60
@@ -30,10 +30,9 @@ RACE_RETRIES = 5
 _IP = re.compile(r"^[0-9A-Fa-f.:]{2,45}$")
 
 
-class Throttled(AppError):
+class Throttled(TooManyRequests):
     """Too many attempts: 429 with how long to wait."""
 
-    status = 429
     code = "too_many_attempts"
 
     def __init__(self, message: str, *, code: str, retry_after: float) -> None:

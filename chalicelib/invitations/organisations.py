@@ -30,10 +30,17 @@ from chalicelib import config, notifications
 from chalicelib.directory import contacts as directory
 from chalicelib.directory import cursors, validation
 from chalicelib.directory.tree import MAX_NAME as MAX_NODE_NAME
-from chalicelib.errors import BadRequest, Conflict, NotFound, TenantNotFound
+from chalicelib.errors import (
+    BadRequest,
+    Conflict,
+    Gone,
+    NotFound,
+    ServiceUnavailable,
+    TenantNotFound,
+    TooManyRequests,
+)
 from chalicelib.identity import Caller
 from chalicelib.invitations import lookup, notes, tokens
-from chalicelib.invitations.errors import Gone, ServiceUnavailable, TooManyRequests
 from chalicelib.members import known_member
 from chalicelib.observability import logger
 from chalicelib.store import contacts as contact_store

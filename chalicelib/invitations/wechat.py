@@ -23,10 +23,9 @@ from urllib.parse import quote, urlencode
 from chalicelib import config, notifications
 from chalicelib.directory import contacts as directory
 from chalicelib.directory import cursors, validation
-from chalicelib.errors import BadRequest, Conflict, NotFound, TenantNotFound
+from chalicelib.errors import BadRequest, Conflict, Gone, NotFound, TenantNotFound
 from chalicelib.identity import Caller
 from chalicelib.invitations import notes, tokens
-from chalicelib.invitations.errors import Gone
 from chalicelib.observability import logger
 from chalicelib.store import invitations as store
 from chalicelib.store import contacts as contact_store
