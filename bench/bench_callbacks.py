@@ -74,13 +74,13 @@ def main() -> None:
         from chalice.test import Client
 
         from app import app
-        from chalicelib import tenants
-        from chalicelib.aws import client
+        from chalicelib.tenants import onboarding
+        from chalicelib.core.aws import client
         from chalicelib.store import queues
         from dev.emulator import create_stage_resources
 
         create_stage_resources("local")
-        tenant = tenants.create_self_built(name="压测", corp_id=CORP, agent_id="1000002", wecom_secrets={
+        tenant = onboarding.create_self_built(name="压测", corp_id=CORP, agent_id="1000002", wecom_secrets={
             "contacts_secret": "a", "customer_secret": "b", "app_secret": "c",
             "callback_token": TOKEN, "callback_aes_key": AES_KEY})
 

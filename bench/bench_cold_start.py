@@ -1,7 +1,7 @@
 """Cold start: a fresh interpreter importing `app` and serving its first route, against a bare Chalice app that
 imports boto3.
 
-Handlers bind their domain modules lazily (`chalicelib.lazy`), so importing `app` alone says little: a cold
+Handlers bind their domain modules lazily (`chalicelib.core.lazy`), so importing `app` alone says little: a cold
 invocation also loads the modules of the route it serves. Three figures, each in new processes, alternating with the
 baseline so machine noise hits all alike:
 - `import app`: what every function pays before its handler runs;
@@ -30,7 +30,7 @@ CASES = {
     "+ home route": "import app\nfrom chalicelib.handlers import home\nhome.feed.home_caller, home.sessions.CONTACT",
     "+ every route": (
         "import app, sys, types\n"
-        "from chalicelib.lazy import load\n"
+        "from chalicelib.core.lazy import load\n"
         "for name in [n for n in sys.modules if n.startswith('chalicelib.handlers.')]:\n"
         "    for value in list(vars(sys.modules[name]).values()):\n"
         "        if isinstance(value, types.ModuleType) and value.__name__.startswith('chalicelib.'):\n"

@@ -60,7 +60,7 @@ def s(value: str) -> dict:
 
 def fill_tenant(tenant_key: str, contacts: int, mine: int) -> None:
     """`contacts` contacts; the first `mine` are the measured member's (adder), the rest other members'."""
-    from chalicelib import config
+    from chalicelib.core import config
     from chalicelib.store import contact_access
 
     contacts_table, access_table = config.resource_name("contacts"), config.resource_name("contact-access")
@@ -94,7 +94,8 @@ def measure(args: argparse.Namespace) -> int:
     from chalice.test import Client
 
     from app import app
-    from chalicelib import config, sessions
+    from chalicelib.core import config
+    from chalicelib.auth import sessions
 
     counter = RequestCounter()
     sizes = {"small": args.small, "large": args.large}

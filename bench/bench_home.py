@@ -60,7 +60,7 @@ def item_row(tenant_key: str, kind: str, item_id: str):
 def fill_tenant(tenant_key: str, total: int, mine: int, contacts: int) -> str:
     """The measured contact (with `mine` items shared through the sharing code) and `total - mine` other shares,
     written directly. Returns the measured contact's id."""
-    from chalicelib.identity import Caller
+    from chalicelib.auth.identity import Caller
     from chalicelib.sharing import items
     from chalicelib.sharing.kinds import render
     from chalicelib.store import contacts as contact_store
@@ -97,7 +97,7 @@ def measure(args: argparse.Namespace) -> int:
 
     counter = RequestCounter()
     from app import app
-    from chalicelib import sessions
+    from chalicelib.auth import sessions
 
     sizes = {"small": args.small, "large": args.large}
     headers = {}

@@ -169,8 +169,8 @@ class Bench:
     def __init__(self, args: argparse.Namespace) -> None:
         import logging
 
-        from chalicelib import config
-        from chalicelib.aws import client
+        from chalicelib.core import config
+        from chalicelib.core.aws import client
         from chalicelib.store.profile_links import ProfileLinkItem
         from chalicelib.store.queues import QUEUES
         from dev.seed import seed
@@ -211,7 +211,8 @@ class Bench:
 
     def one_run(self, name: str, storm: int) -> dict:
         from app import app
-        from chalicelib import config, profile_links
+        from chalicelib import profile_links
+        from chalicelib.core import config
         from dev.pump import EventPump
 
         self.sim.simulator.calls.clear()
@@ -294,7 +295,7 @@ class Bench:
     @staticmethod
     def waiting(logical_name: str) -> int:
         """Messages in a queue, visible or not."""
-        from chalicelib.aws import client
+        from chalicelib.core.aws import client
         from chalicelib.store import queues
 
         attributes = client("sqs").get_queue_attributes(QueueUrl=queues.url(logical_name), AttributeNames=["All"])

@@ -107,7 +107,8 @@ def child(args: argparse.Namespace, size: int) -> int:
 class Bench:
     def __init__(self, scenario: dict, simulator) -> None:
         from app import app
-        from chalicelib import customers, tenants
+        from chalicelib.directory import customers
+        from chalicelib.tenants import onboarding
         from chalicelib.store import members
         from dev.pump import EventPump
 
@@ -116,7 +117,7 @@ class Bench:
         self.pump = EventPump(app, timeout_seconds=LAMBDA_TIMEOUT)
         corp = scenario["corps"][0]
         secret = {s["kind"]: s for s in corp["secrets"]}
-        self.tenant = tenants.create_self_built(
+        self.tenant = onboarding.create_self_built(
             name=corp["corp_name"], corp_id=corp["corpid"], agent_id=str(secret["app"]["agentid"]),
             auto_sync_customers=True, wecom_secrets={
                 "contacts_secret": secret["contacts"]["secret"],
@@ -127,7 +128,7 @@ class Bench:
                 members.upsert(self.tenant.tenant_key, member["userid"], member["name"], member["department"])
                 members.set_unionid(self.tenant.tenant_key, member["userid"], member["unionid"])
         from chalicelib.store import queues
-        from chalicelib.wecom_clients import client_for_tenant
+        from chalicelib.tenants.wecom_clients import client_for_tenant
 
         # Cold-start costs load here, not in the traced runs: each PynamoDB model opens its own botocore session on
         # first use (~7 MB of endpoint data each), boto3 loads the SQS model, the WeCom client its secrets.
@@ -178,7 +179,8 @@ class Bench:
         Connection._make_api_call = counting
 
     def run(self, number: int) -> dict:
-        from chalicelib import config, sync
+        from chalicelib import sync
+        from chalicelib.core import config
         from chalicelib.store import sync_runs
 
         self.requests.clear()

@@ -112,9 +112,9 @@ def local_stage(moto_as_is: bool) -> Iterator[None]:
 # --- the data -------------------------------------------------------------------------------------------------------
 def create_tenant(label: str, corp_id: str) -> Tenant:
     """A self-built tenant named after its label; its secrets are placeholders, since no bench here reaches WeCom."""
-    from chalicelib import tenants
+    from chalicelib.tenants import onboarding
 
-    return tenants.create_self_built(name=f"bench {label}", corp_id=corp_id, agent_id="1000002",
+    return onboarding.create_self_built(name=f"bench {label}", corp_id=corp_id, agent_id="1000002",
                                      wecom_secrets=BENCH_SECRETS)
 
 
@@ -123,7 +123,7 @@ class Writer:
     take far longer to fill than to measure."""
 
     def __init__(self, label: str, total: int) -> None:
-        from chalicelib.aws import client
+        from chalicelib.core.aws import client
 
         self.ddb = client("dynamodb")
         self.label, self.total, self.done = label, total, 0

@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from chalicelib import config, tenants
-from chalicelib.errors import Conflict
+from chalicelib.core import config
+from chalicelib.tenants import onboarding
+from chalicelib.core.errors import Conflict
 from chalicelib.store import secrets
 from chalicelib.store import tenants as tenant_store
 
@@ -27,7 +28,7 @@ def seed(scenario_path: Path, tenant_key: str = DEMO_TENANT_KEY) -> tenant_store
     corp = scenario["corps"][0]
     app_secret = _secret_of(corp, "app")
     try:
-        tenant = tenants.create_self_built(
+        tenant = onboarding.create_self_built(
             tenant_key=tenant_key,
             name=corp["corp_name"],
             corp_id=corp["corpid"],

@@ -8,7 +8,7 @@ Idempotent: an existing account is left as it is (with whatever password it has 
 from __future__ import annotations
 
 from chalicelib.accounts import open_account
-from chalicelib.errors import Conflict
+from chalicelib.core.errors import Conflict
 from chalicelib.store.tenants import Tenant
 
 ACCOUNT_NAME = "chen.demo"

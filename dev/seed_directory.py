@@ -8,7 +8,7 @@ Fixed ids make it idempotent: a second `make run` finds everything and changes n
 from __future__ import annotations
 
 from chalicelib.directory import contacts as directory
-from chalicelib.errors import Conflict
+from chalicelib.core.errors import Conflict
 from chalicelib.store import organisations, roles
 from chalicelib.store.organisations import Node
 from chalicelib.store.tenants import Tenant

@@ -10,7 +10,7 @@ Idempotent: an item already registered is left as it is, a contact already shari
 """
 from __future__ import annotations
 
-from chalicelib.identity import Caller
+from chalicelib.auth.identity import Caller
 from chalicelib.sharing import items
 from chalicelib.store import contacts, roles, secrets, shares
 from chalicelib.store import tenants as tenant_store
@@ -51,8 +51,8 @@ def connect_official_account(tenant: Tenant, account: dict) -> None:
 
 def ensure_customer(tenant: Tenant, external_userid: str) -> str:
     """The customer's contact id, syncing the customer from the simulator first when the directory lacks it."""
-    from chalicelib import customers
-    from chalicelib.wecom_clients import client_for_tenant
+    from chalicelib.directory import customers
+    from chalicelib.tenants.wecom_clients import client_for_tenant
 
     contact_id = contacts.customer_contact_id(external_userid)
     if contacts.get(tenant.tenant_key, contact_id) is None:

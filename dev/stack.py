@@ -26,7 +26,7 @@ SUITE_TICKET_EVERY = 600  # WeCom pushes a fresh suite_ticket every 10 minutes; 
 
 def push_suite_ticket(control, base: str) -> None:
     """Play WeCom's ticket push to the suite's callback URL, so suite tokens can be made locally."""
-    from chalicelib import config
+    from chalicelib.core import config
 
     suite_id = config.suite_id()
     if suite_id:

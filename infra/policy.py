@@ -6,7 +6,7 @@ written by `python -m infra.build`; a test keeps the committed files equal to it
 """
 from __future__ import annotations
 
-from chalicelib import config
+from chalicelib.core import config
 from chalicelib.store.tables import all_models
 from chalicelib.store.queues import QUEUES
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from chalice.utils import to_cfn_resource_name
 
-from chalicelib import config
+from chalicelib.core import config
 from chalicelib.store.queues import QUEUES, QueueSpec
 from chalicelib.store.tables import all_models
 

@@ -16,7 +16,7 @@ import json
 import sys
 from typing import Any, Callable
 
-from chalicelib.errors import AppError
+from chalicelib.core.errors import AppError
 
 
 def _progress(message: str) -> None:
@@ -39,11 +39,11 @@ def _read_secrets(path: str) -> dict:
 
 
 def tenants_create(args: argparse.Namespace) -> None:
-    from chalicelib import tenants
+    from chalicelib.tenants import onboarding
 
     wecom_secrets = _read_secrets(args.secrets_file)
     _progress(f"storing secrets and tenant record for corp {args.corp_id}")
-    tenant = tenants.create_self_built(
+    tenant = onboarding.create_self_built(
         name=args.name,
         corp_id=args.corp_id,
         agent_id=args.agent_id,
@@ -53,14 +53,14 @@ def tenants_create(args: argparse.Namespace) -> None:
         public_base_url=args.public_base_url,
     )
     _progress(f"created tenant {tenant.tenant_key}")
-    _print(tenants.describe(tenant))
+    _print(onboarding.describe(tenant))
 
 
 def tenants_show(args: argparse.Namespace) -> None:
-    from chalicelib import tenants
+    from chalicelib.tenants import onboarding
     from chalicelib.store import tenants as tenant_store
 
-    _print(tenants.describe(tenant_store.get(args.tenant_key)))
+    _print(onboarding.describe(tenant_store.get(args.tenant_key)))
 
 
 def tenants_list(_args: argparse.Namespace) -> None:
@@ -77,13 +77,13 @@ def tenants_list(_args: argparse.Namespace) -> None:
 
 def _set_enabled(enabled: bool) -> Callable[[argparse.Namespace], None]:
     def command(args: argparse.Namespace) -> None:
-        from chalicelib import tenants
+        from chalicelib.tenants import onboarding
         from chalicelib.store import tenants as tenant_store
 
         tenant = tenant_store.get(args.tenant_key)
         tenant_store.set_enabled(tenant, enabled)
         _progress(f"tenant {tenant.tenant_key} {'enabled' if enabled else 'disabled'}")
-        _print(tenants.describe(tenant_store.get(args.tenant_key)))
+        _print(onboarding.describe(tenant_store.get(args.tenant_key)))
 
     return command
 
@@ -91,7 +91,7 @@ def _set_enabled(enabled: bool) -> Callable[[argparse.Namespace], None]:
 def queues_redrive(args: argparse.Namespace) -> None:
     """Move a queue's dead letters back onto it, at most as many as its dead-letter queue held when the command
     started: a message that fails again meanwhile is dead-lettered anew, and must not be redriven round in a loop."""
-    from chalicelib.aws import client
+    from chalicelib.core.aws import client
     from chalicelib.store import queues
 
     sqs = client("sqs")

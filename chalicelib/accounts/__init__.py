@@ -1,6 +1,6 @@
 """External contacts' login accounts: opening, activation, password sign-in, throttling, the apps open to them.
 
-`open_account` is what the approval workflow (`chalicelib.applications`) calls on approval; the rest is used by
+`open_account` is what the approval workflow (`chalicelib.accounts.applications`) calls on approval; the rest is used by
 `chalicelib.handlers.accounts`. See docs/external-login.md.
 """
 from typing import Any

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from chalicelib.accounts import service
 from chalicelib.directory import audit, permissions
-from chalicelib.errors import BadRequest, Forbidden
-from chalicelib.identity import Caller
+from chalicelib.core.errors import BadRequest, Forbidden
+from chalicelib.auth.identity import Caller
 from chalicelib.store import tenants
 from chalicelib.store.contacts import Contact
 

@@ -6,7 +6,7 @@ chose follows the default.
 """
 from __future__ import annotations
 
-from chalicelib.errors import BadRequest
+from chalicelib.core.errors import BadRequest
 from chalicelib.store import accounts as store
 
 CATALOGUE: dict[str, str] = {

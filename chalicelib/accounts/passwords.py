@@ -15,8 +15,8 @@ import hashlib
 import hmac
 import os
 
-from chalicelib import config
-from chalicelib.errors import BadRequest
+from chalicelib.core import config
+from chalicelib.core.errors import BadRequest
 
 SCHEME = "scrypt"
 R, P = 8, 1

@@ -19,10 +19,12 @@ import secrets
 from dataclasses import dataclass, replace
 from urllib.parse import quote
 
-from chalicelib import config, sessions
-from chalicelib.accounts import apps, clock, passwords, throttle
+from chalicelib.core import config
+from chalicelib.auth import sessions
+from chalicelib.accounts import apps, passwords, throttle
+from chalicelib.core import clock
 from chalicelib.directory import audit
-from chalicelib.errors import BadRequest, Conflict, Forbidden, Gone, NotFound, Unauthorized
+from chalicelib.core.errors import BadRequest, Conflict, Forbidden, Gone, NotFound, Unauthorized
 from chalicelib.store import accounts as store
 from chalicelib.store import contacts as contact_store
 from chalicelib.store import tenants

@@ -18,8 +18,8 @@ import math
 import re
 from dataclasses import dataclass
 
-from chalicelib.accounts import clock
-from chalicelib.errors import TooManyRequests
+from chalicelib.core import clock
+from chalicelib.core.errors import TooManyRequests
 from chalicelib.store import login_throttle as store
 
 WINDOW_SECONDS = 15 * 60

@@ -14,8 +14,8 @@ import secrets
 from dataclasses import dataclass
 
 from chalicelib.directory import audit, permissions, validation
-from chalicelib.errors import BadRequest, Conflict, Forbidden, NotFound
-from chalicelib.identity import Caller
+from chalicelib.core.errors import BadRequest, Conflict, Forbidden, NotFound
+from chalicelib.auth.identity import Caller
 from chalicelib.store import contact_access
 from chalicelib.store import contacts as store
 from chalicelib.store import organisations as nodes
@@ -185,7 +185,7 @@ def _placement_actions(tenant_key: str, contact_id: str, place: Placement) -> li
 def _check_members(tenant: Tenant, user_ids: list[str], known: set[str]) -> None:
     """Every userid not already related to the contact is an active member of the team (asking WeCom about one
     Yunqiao has not met yet)."""
-    from chalicelib.members import known_member
+    from chalicelib.tenants.members import known_member
 
     for user_id in user_ids:
         if user_id not in known and known_member(tenant, user_id) is None:
@@ -375,7 +375,7 @@ def delete_contact(caller: Caller, contact_id: str) -> None:
     """Delete a contact: its adder or a maintainer. A WeCom-synced contact cannot be deleted (409
     `contact_synced`): the next sync or callback would bring it back. Its external sessions end with it; its audit
     trail stays."""
-    from chalicelib import sessions
+    from chalicelib.auth import sessions
 
     contact = visible_contact(caller, contact_id)
     if not permissions.can_delete(caller, contact):

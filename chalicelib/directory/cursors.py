@@ -10,7 +10,7 @@ import base64
 import binascii
 import json
 
-from chalicelib.errors import BadRequest
+from chalicelib.core.errors import BadRequest
 
 MAX_CURSOR = 2048
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from chalicelib.directory import cursors
-from chalicelib.errors import BadRequest, Forbidden
-from chalicelib.identity import Caller
+from chalicelib.core.errors import BadRequest, Forbidden
+from chalicelib.auth.identity import Caller
 from chalicelib.store import contact_access
 from chalicelib.store import contacts as contact_store
 from chalicelib.store import organisations as node_store

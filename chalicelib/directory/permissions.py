@@ -15,7 +15,7 @@ admin, of every dimension.
 """
 from __future__ import annotations
 
-from chalicelib.identity import Caller
+from chalicelib.auth.identity import Caller
 from chalicelib.store import roles
 from chalicelib.store.contacts import SHARE_EDIT, Contact, member_ids, raw_map
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 import secrets
 
 from chalicelib.directory import cursors
-from chalicelib.errors import BadRequest, Conflict, Forbidden, NotFound
-from chalicelib.identity import Caller
+from chalicelib.core.errors import BadRequest, Conflict, Forbidden, NotFound
+from chalicelib.auth.identity import Caller
 from chalicelib.store import contact_access
 from chalicelib.store import contacts as contact_store
 from chalicelib.store import organisations as store

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from chalicelib.errors import BadRequest
+from chalicelib.core.errors import BadRequest
 
 MOBILE = re.compile(r"^(?:1[3-9]\d{9}|\+[1-9]\d{6,14})$")  # mainland China, or +<country code><number>
 EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"

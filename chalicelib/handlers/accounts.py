@@ -25,11 +25,11 @@ from chalice import Response
 
 from chalicelib.handlers.api import ApiBlueprint, app_error_response
 from chalicelib.handlers.auth import current_member, current_session, json_body
-from chalicelib.lazy import lazy_module
-from chalicelib.observability import bind_tenant
+from chalicelib.core.lazy import lazy_module
+from chalicelib.core.observability import bind_tenant
 
-identity = lazy_module("chalicelib.identity")
-sessions = lazy_module("chalicelib.sessions")
+identity = lazy_module("chalicelib.auth.identity")
+sessions = lazy_module("chalicelib.auth.sessions")
 admin = lazy_module("chalicelib.accounts.admin")
 apps = lazy_module("chalicelib.accounts.apps")
 service = lazy_module("chalicelib.accounts.service")

@@ -12,8 +12,8 @@ from typing import Any, Callable
 
 from chalice import Blueprint, Response
 
-from chalicelib.errors import AppError
-from chalicelib.observability import bind_request, logger
+from chalicelib.core.errors import AppError
+from chalicelib.core.observability import bind_request, logger
 
 JSON = "application/json"
 

@@ -1,4 +1,4 @@
-"""Account-opening applications over HTTP (member sessions; see `chalicelib.applications`).
+"""Account-opening applications over HTTP (member sessions; see `chalicelib.accounts.applications`).
 
     POST /api/directory/contacts/{contactId}/account-applications  {remark}   apply (201)
     POST /api/account-applications/{applicationId}/approve                   approve and open the account
@@ -14,9 +14,9 @@ from chalice import Response
 
 from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.handlers.auth import current_member, json_body
-from chalicelib.lazy import lazy_module
+from chalicelib.core.lazy import lazy_module
 
-applications = lazy_module("chalicelib.applications")
+applications = lazy_module("chalicelib.accounts.applications")
 tenants = lazy_module("chalicelib.store.tenants")
 
 bp = ApiBlueprint(__name__)

@@ -15,13 +15,13 @@ from urllib.parse import urlencode
 
 from chalice import Response
 
-from chalicelib.errors import BadRequest, Unauthorized
+from chalicelib.core.errors import BadRequest, Unauthorized
 from chalicelib.handlers.api import ApiBlueprint
-from chalicelib.lazy import lazy_module
-from chalicelib.observability import bind_tenant
+from chalicelib.core.lazy import lazy_module
+from chalicelib.core.observability import bind_tenant
 
-identity = lazy_module("chalicelib.identity")
-sessions = lazy_module("chalicelib.sessions")
+identity = lazy_module("chalicelib.auth.identity")
+sessions = lazy_module("chalicelib.auth.sessions")
 tenants = lazy_module("chalicelib.store.tenants")
 
 bp = ApiBlueprint(__name__)

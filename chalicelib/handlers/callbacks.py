@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from chalice import Response
 
-from chalicelib import config
-from chalicelib.errors import UnsupportedMediaType
+from chalicelib.core import config
+from chalicelib.core.errors import UnsupportedMediaType
 from chalicelib.handlers import sqs
 from chalicelib.handlers.api import ApiBlueprint
-from chalicelib.lazy import lazy_module
+from chalicelib.core.lazy import lazy_module
 from chalicelib.store.queues import CALLBACKS
 
-callback_intake = lazy_module("chalicelib.callback_intake")
-callback_processing = lazy_module("chalicelib.callback_processing")
+intake = lazy_module("chalicelib.callbacks.intake")
+processing = lazy_module("chalicelib.callbacks.processing")
 
 bp = ApiBlueprint(__name__)
 XML_TYPES = ("text/xml", "application/xml")
@@ -36,30 +36,30 @@ def _xml_body() -> bytes:
 
 @bp.route("/wecom/callback/{tenantKey}", methods=["GET"])
 def verify_tenant_url(tenantKey: str) -> Response:
-    query = callback_intake.signed_query(bp.current_request.query_params, with_echostr=True)
-    return _text(callback_intake.verify_tenant_url(tenantKey, query))
+    query = intake.signed_query(bp.current_request.query_params, with_echostr=True)
+    return _text(intake.verify_tenant_url(tenantKey, query))
 
 
 @bp.route("/wecom/callback/{tenantKey}", methods=["POST"], content_types=["*/*"])
 def tenant_callback(tenantKey: str) -> Response:
-    query = callback_intake.signed_query(bp.current_request.query_params)
-    callback_intake.accept_tenant_event(tenantKey, query, _xml_body())
-    return _text(callback_intake.SUITE_REPLY)
+    query = intake.signed_query(bp.current_request.query_params)
+    intake.accept_tenant_event(tenantKey, query, _xml_body())
+    return _text(intake.SUITE_REPLY)
 
 
 @bp.route("/wecom/suite/{suiteId}/callback", methods=["GET"])
 def verify_suite_url(suiteId: str) -> Response:
-    query = callback_intake.signed_query(bp.current_request.query_params, with_echostr=True)
-    return _text(callback_intake.verify_suite_url(suiteId, query))
+    query = intake.signed_query(bp.current_request.query_params, with_echostr=True)
+    return _text(intake.verify_suite_url(suiteId, query))
 
 
 @bp.route("/wecom/suite/{suiteId}/callback", methods=["POST"], content_types=["*/*"])
 def suite_callback(suiteId: str) -> Response:
-    query = callback_intake.signed_query(bp.current_request.query_params)
-    callback_intake.accept_suite_event(suiteId, query, _xml_body())
-    return _text(callback_intake.SUITE_REPLY)
+    query = intake.signed_query(bp.current_request.query_params)
+    intake.accept_suite_event(suiteId, query, _xml_body())
+    return _text(intake.SUITE_REPLY)
 
 
 @bp.on_sqs_message(queue=config.resource_name(CALLBACKS.logical_name), batch_size=CALLBACKS.batch_size)
 def process_callbacks(event) -> dict:
-    return sqs.consume(event, CALLBACKS.logical_name, callback_processing.process, CALLBACKS.max_receive_count)
+    return sqs.consume(event, CALLBACKS.logical_name, processing.process, CALLBACKS.max_receive_count)

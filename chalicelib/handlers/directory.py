@@ -28,12 +28,12 @@ from urllib.parse import unquote
 
 from chalice import Response
 
-from chalicelib.errors import Forbidden, NotFound
+from chalicelib.core.errors import Forbidden, NotFound
 from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.handlers.auth import current_member, json_body
-from chalicelib.lazy import lazy_module
+from chalicelib.core.lazy import lazy_module
 
-identity = lazy_module("chalicelib.identity")
+identity = lazy_module("chalicelib.auth.identity")
 audit = lazy_module("chalicelib.directory.audit")
 lists = lazy_module("chalicelib.directory.lists")
 permissions = lazy_module("chalicelib.directory.permissions")

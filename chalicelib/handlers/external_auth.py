@@ -11,27 +11,27 @@ from chalice import Response
 
 from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.handlers.auth import json_body
-from chalicelib.lazy import lazy_module
+from chalicelib.core.lazy import lazy_module
 
-identity = lazy_module("chalicelib.home.identity")
+external = lazy_module("chalicelib.auth.external")
 
 bp = ApiBlueprint(__name__)
 
 
 @bp.route("/api/external/login-options", methods=["GET"])
 def login_options() -> dict:
-    return identity.login_options((bp.current_request.query_params or {}).get("tenantKey") or "")
+    return external.login_options((bp.current_request.query_params or {}).get("tenantKey") or "")
 
 
 @bp.route("/api/external/session/wechat", methods=["POST"])
 def sign_in_wechat() -> Response:
     body = json_body(bp.current_request)
-    answer = identity.sign_in_wechat(str(body.get("tenantKey") or ""), str(body.get("code") or ""))
+    answer = external.sign_in_wechat(str(body.get("tenantKey") or ""), str(body.get("code") or ""))
     return Response(body=answer, status_code=201)
 
 
 @bp.route("/api/external/session/wecom", methods=["POST"])
 def sign_in_wecom() -> Response:
     body = json_body(bp.current_request)
-    answer = identity.sign_in_wecom(str(body.get("tenantKey") or ""), str(body.get("code") or ""))
+    answer = external.sign_in_wecom(str(body.get("tenantKey") or ""), str(body.get("code") or ""))
     return Response(body=answer, status_code=201)

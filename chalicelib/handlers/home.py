@@ -19,9 +19,9 @@ from chalice import Response
 from chalicelib.handlers.accounts import current_contact
 from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.handlers.auth import current_session, json_body
-from chalicelib.lazy import lazy_module
+from chalicelib.core.lazy import lazy_module
 
-sessions = lazy_module("chalicelib.sessions")
+sessions = lazy_module("chalicelib.auth.sessions")
 feed = lazy_module("chalicelib.home.feed")
 
 bp = ApiBlueprint(__name__)

@@ -22,11 +22,11 @@ from urllib.parse import unquote
 
 from chalice import Response
 
-from chalicelib.errors import BadRequest
+from chalicelib.core.errors import BadRequest
 from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.handlers.auth import current_member, json_body
-from chalicelib.lazy import lazy_module
-from chalicelib.observability import bind_tenant
+from chalicelib.core.lazy import lazy_module
+from chalicelib.core.observability import bind_tenant
 
 organisations = lazy_module("chalicelib.invitations.organisations")
 wechat = lazy_module("chalicelib.invitations.wechat")

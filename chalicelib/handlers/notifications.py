@@ -1,10 +1,10 @@
 """The notifications queue's consumer (see `chalicelib.notifications`)."""
 from __future__ import annotations
 
-from chalicelib import config
+from chalicelib.core import config
 from chalicelib.handlers import sqs
 from chalicelib.handlers.api import ApiBlueprint
-from chalicelib.lazy import lazy_module
+from chalicelib.core.lazy import lazy_module
 from chalicelib.store.queues import NOTIFICATIONS
 
 notifications = lazy_module("chalicelib.notifications")

@@ -5,7 +5,7 @@
     GET  /api/admin/tenants/{tenantKey}/profile-links/runs/{runId}    a run's progress, its failed members with reasons
     GET  /api/admin/tenants/{tenantKey}/profile-links/manual-link     the link an admin pastes by hand
 
-Admin routes take an admin member's session or the tenant's admin token (`chalicelib.admin_auth`).
+Admin routes take an admin member's session or the tenant's admin token (`chalicelib.auth.admin_access`).
 """
 from __future__ import annotations
 
@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING
 
 from chalice import Response
 
-from chalicelib import config
-from chalicelib.errors import BadRequest
+from chalicelib.core import config
+from chalicelib.core.errors import BadRequest
 from chalicelib.handlers import sqs
 from chalicelib.handlers.api import ApiBlueprint
-from chalicelib.lazy import lazy_module
+from chalicelib.core.lazy import lazy_module
 from chalicelib.store.queues import PROFILE_LINKS
 
-admin_auth = lazy_module("chalicelib.admin_auth")
+admin_access = lazy_module("chalicelib.auth.admin_access")
 profile_links = lazy_module("chalicelib.profile_links")
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ MAX_LIST = 500
 
 
 def _admin_tenant(tenant_key: str) -> Tenant:
-    return admin_auth.admin_tenant(tenant_key, bp.current_request.headers)
+    return admin_access.admin_tenant(tenant_key, bp.current_request.headers)
 
 
 def _limit(name: str, default: int) -> int:

@@ -11,13 +11,13 @@ from urllib.parse import unquote
 
 from chalice import Response
 
-from chalicelib.errors import Forbidden
+from chalicelib.core.errors import Forbidden
 from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.handlers.auth import current_member
-from chalicelib.lazy import lazy_module
+from chalicelib.core.lazy import lazy_module
 
-admin_auth = lazy_module("chalicelib.admin_auth")
-identity = lazy_module("chalicelib.identity")
+admin_access = lazy_module("chalicelib.auth.admin_access")
+identity = lazy_module("chalicelib.auth.identity")
 roles = lazy_module("chalicelib.store.roles")
 tenants = lazy_module("chalicelib.store.tenants")
 
@@ -59,6 +59,6 @@ def revoke(role: str, userId: str) -> Response:
 
 @bp.route("/api/admin/tenants/{tenantKey}/admins/{userId}", methods=["PUT"])
 def bootstrap_admin(tenantKey: str, userId: str) -> Response:
-    tenant = admin_auth.admin_tenant(tenantKey, bp.current_request.headers)
+    tenant = admin_access.admin_tenant(tenantKey, bp.current_request.headers)
     identity.grant_role(tenant, unquote(userId), identity.ADMIN, "admin-token")
     return Response(body="", status_code=204)

@@ -12,8 +12,8 @@ import json
 import random
 from typing import Any, Callable
 
-from chalicelib.errors import PermanentError, RetryLater
-from chalicelib.observability import bind_request, bind_tenant, count, logger
+from chalicelib.core.errors import PermanentError, RetryLater
+from chalicelib.core.observability import bind_request, bind_tenant, count, logger
 from chalicelib.store import queues
 
 BASE_DELAY_SECONDS = 2

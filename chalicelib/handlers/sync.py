@@ -3,7 +3,7 @@
     POST /api/admin/tenants/{tenantKey}/sync         the admin's 同步: queue a full run now → 202 {runId}
     GET  /api/admin/tenants/{tenantKey}/sync/runs    the latest runs (?limit=1..50, default 10) with their counts
 
-Admin routes take an admin member's session or the tenant's admin token (`chalicelib.admin_auth`).
+Admin routes take an admin member's session or the tenant's admin token (`chalicelib.auth.admin_access`).
 """
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING
 
 from chalice import Response
 
-from chalicelib import config
-from chalicelib.errors import BadRequest
+from chalicelib.core import config
+from chalicelib.core.errors import BadRequest
 from chalicelib.handlers import sqs
 from chalicelib.handlers.api import ApiBlueprint
-from chalicelib.lazy import lazy_module
+from chalicelib.core.lazy import lazy_module
 from chalicelib.store.queues import SYNC
 
-admin_auth = lazy_module("chalicelib.admin_auth")
+admin_access = lazy_module("chalicelib.auth.admin_access")
 sync = lazy_module("chalicelib.sync")
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ MAX_RUNS = 50
 
 
 def _admin_tenant(tenant_key: str) -> Tenant:
-    return admin_auth.admin_tenant(tenant_key, bp.current_request.headers)
+    return admin_access.admin_tenant(tenant_key, bp.current_request.headers)
 
 
 @bp.route("/api/admin/tenants/{tenantKey}/sync", methods=["POST"])

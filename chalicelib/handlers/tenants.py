@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from chalicelib.handlers.api import ApiBlueprint
-from chalicelib.lazy import lazy_module
+from chalicelib.core.lazy import lazy_module
 
 tenants = lazy_module("chalicelib.store.tenants")
 

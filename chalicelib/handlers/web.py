@@ -20,7 +20,7 @@ from pathlib import Path
 
 from chalice import Response
 
-from chalicelib.errors import NotFound
+from chalicelib.core.errors import NotFound
 from chalicelib.handlers.api import ApiBlueprint
 
 bp = ApiBlueprint(__name__)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import sessions
+from chalicelib.auth import sessions
 from chalicelib.accounts.service import ContactCaller, check_contact_session
-from chalicelib.errors import BadRequest, NotFound
+from chalicelib.core.errors import BadRequest, NotFound
 from chalicelib.home import cursors
 from chalicelib.sharing import kinds, items
 from chalicelib.sharing.kinds import public, render

@@ -1,8 +1,8 @@
 """Exact-name lookups across tenants: which tenant is called X, which of its members is called Y.
 
 Both are indexes of hashes in the invitations table, written as names are seen — a tenant when it is created or
-renamed (`index_tenant`, called from `chalicelib.tenants` and the suite's change_auth), a member whenever WeCom
-reports them (`remember_member`, called from `chalicelib.members.refresh`: sign-in, contact callbacks, role grants).
+renamed (`index_tenant`, called from `chalicelib.tenants.onboarding` and the suite's change_auth), a member whenever WeCom
+reports them (`remember_member`, called from `chalicelib.tenants.members.refresh`: sign-in, contact callbacks, role grants).
 Matching is exact after normalisation (Unicode NFKC, case folded, runs of whitespace as one space), never partial:
 the index is keyed by the hash of the whole normalised name, so there is nothing to enumerate by prefix.
 Entries are never trusted alone: a renamed tenant or member leaves a stale entry behind, so every hit is checked
@@ -14,7 +14,7 @@ import hashlib
 import re
 import unicodedata
 
-from chalicelib.errors import TenantNotFound
+from chalicelib.core.errors import TenantNotFound
 from chalicelib.store import invitations as store
 from chalicelib.store import members as member_store
 from chalicelib.store import tenants as tenant_store

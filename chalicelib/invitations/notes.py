@@ -2,7 +2,7 @@
 organisation): one rule, so that both answer the same note alike."""
 from __future__ import annotations
 
-from chalicelib.errors import BadRequest
+from chalicelib.core.errors import BadRequest
 
 MAX_NOTE = 200
 

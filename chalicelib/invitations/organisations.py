@@ -26,11 +26,12 @@ import time
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
-from chalicelib import config, notifications
+from chalicelib import notifications
+from chalicelib.core import config
 from chalicelib.directory import contacts as directory
 from chalicelib.directory import cursors, validation
 from chalicelib.directory.tree import MAX_NAME as MAX_NODE_NAME
-from chalicelib.errors import (
+from chalicelib.core.errors import (
     BadRequest,
     Conflict,
     Gone,
@@ -39,10 +40,10 @@ from chalicelib.errors import (
     TenantNotFound,
     TooManyRequests,
 )
-from chalicelib.identity import Caller
+from chalicelib.auth.identity import Caller
 from chalicelib.invitations import lookup, notes, tokens
-from chalicelib.members import known_member
-from chalicelib.observability import logger
+from chalicelib.tenants.members import known_member
+from chalicelib.core.observability import logger
 from chalicelib.store import contacts as contact_store
 from chalicelib.store import invitations as store
 from chalicelib.store import members as member_store
@@ -120,7 +121,7 @@ def _take_permit(caller: Caller) -> None:
 def _userid_from_wecom(tenant: Tenant, field: str, value: str) -> str | None:
     """Ask the other team's WeCom who has this mobile or email (corp mailbox first, then the member's own)."""
     from chalicelib.wecom.errors import WeComApiError, WeComError
-    from chalicelib.wecom_clients import client_for_tenant
+    from chalicelib.tenants.wecom_clients import client_for_tenant
 
     client = client_for_tenant(tenant)
     attempts = [lambda: client.userid_by_mobile(value)] if field == "mobile" else [
@@ -318,7 +319,7 @@ def _wecom_details(tenant: Tenant, user_id: str, fallback_name: str | None) -> d
     """What the member's own WeCom says of them (name, mobile, email, position), for the contact the other side
     gets; only the values the directory accepts, and just the name when WeCom does not answer."""
     from chalicelib.wecom.errors import WeComError
-    from chalicelib.wecom_clients import client_for_tenant
+    from chalicelib.tenants.wecom_clients import client_for_tenant
 
     fields = {"name": (fallback_name or user_id)[: validation.LIMITS["name"]]}
     try:

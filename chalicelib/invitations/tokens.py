@@ -17,7 +17,7 @@ import json
 import re
 import time
 
-from chalicelib import config
+from chalicelib.core import config
 
 WECHAT_LINK = "wx"
 CANDIDATE = "cand"

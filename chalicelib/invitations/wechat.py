@@ -20,13 +20,14 @@ import time
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote, urlencode
 
-from chalicelib import config, notifications
+from chalicelib import notifications
+from chalicelib.core import config
 from chalicelib.directory import contacts as directory
 from chalicelib.directory import cursors, validation
-from chalicelib.errors import BadRequest, Conflict, Gone, NotFound, TenantNotFound
-from chalicelib.identity import Caller
+from chalicelib.core.errors import BadRequest, Conflict, Gone, NotFound, TenantNotFound
+from chalicelib.auth.identity import Caller
 from chalicelib.invitations import notes, tokens
-from chalicelib.observability import logger
+from chalicelib.core.observability import logger
 from chalicelib.store import invitations as store
 from chalicelib.store import contacts as contact_store
 from chalicelib.store import members as member_store

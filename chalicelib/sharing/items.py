@@ -18,9 +18,9 @@ from typing import Any, Iterable
 from chalicelib import notifications
 from chalicelib.directory import audit
 from chalicelib.directory import contacts as directory
-from chalicelib.errors import BadRequest, Conflict, Forbidden, NotFound
-from chalicelib.identity import Caller
-from chalicelib.members import known_member
+from chalicelib.core.errors import BadRequest, Conflict, Forbidden, NotFound
+from chalicelib.auth.identity import Caller
+from chalicelib.tenants.members import known_member
 from chalicelib.sharing import kinds
 from chalicelib.sharing.kinds import public, render
 from chalicelib.store import contacts as contact_store

@@ -11,7 +11,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
-from chalicelib.errors import BadRequest, NotFound
+from chalicelib.core.errors import BadRequest, NotFound
 
 KINDS = ("project", "task", "approval", "form", "form_record", "document", "schedule", "crm_record")
 KIND_LABELS = {"project": "项目", "task": "任务", "approval": "审批", "form": "表单", "form_record": "表单记录",

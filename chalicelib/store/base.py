@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-from chalicelib import config
+from chalicelib.core import config
 
 
 def table_meta(logical_name: str) -> type:

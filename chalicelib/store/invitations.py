@@ -279,7 +279,7 @@ def signing_keys(secret_id: str) -> dict:
     import json
     import os
 
-    from chalicelib.aws import client
+    from chalicelib.core.aws import client
     from chalicelib.store import secrets
 
     manager = client("secretsmanager")

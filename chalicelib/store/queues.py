@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Sequence
 
-from chalicelib import config
-from chalicelib.aws import client
+from chalicelib.core import config
+from chalicelib.core.aws import client
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import time
 
-from chalicelib.aws import client
+from chalicelib.core.aws import client
 
 CACHE_SECONDS = 300
 _cache: dict[str, tuple[float, dict]] = {}

@@ -35,7 +35,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import config
+from chalicelib.core import config
 from chalicelib.store.base import conditional_save, conditional_update, table_meta, transaction_connection
 
 ITEM_SK, HOME_SK, BINDING_SK = "item", "home", "binding"

@@ -20,7 +20,7 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
-from chalicelib.errors import Conflict, TenantNotFound
+from chalicelib.core.errors import Conflict, TenantNotFound
 from chalicelib.store.base import conditional_save, table_meta
 
 SELF_BUILT = "self_built"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any, Callable, Iterable, Iterator
 
-from chalicelib import config
+from chalicelib.core import config
 from chalicelib.wecom.errors import NO_CUSTOMERS, WeComApiError
 from chalicelib.wecom.http import Transport
 from chalicelib.wecom.ratelimit import RateLimiter

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from chalicelib import config
+from chalicelib.core import config
 from chalicelib.wecom.errors import WeComApiError, WeComUnavailable
 
 log = logging.getLogger(__name__)

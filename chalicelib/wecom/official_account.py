@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import config
+from chalicelib.core import config
 from chalicelib.wecom.http import Transport
 from chalicelib.wecom.tokens import TokenCache, TokenSource, call_with_token, credential_key
 

@@ -47,7 +47,7 @@ def open_signed_in(page, app_server: str, tenant, contact_id: str, fragment: str
     after a first load and then changing only the fragment would race the login screen that first load is drawing."""
     import json as _json
 
-    from chalicelib import sessions
+    from chalicelib.auth import sessions
 
     issued = sessions.issue(tenant.tenant_key, sessions.CONTACT, contact_id, "wecom_oauth")
     page.add_init_script(f"sessionStorage.setItem({_json.dumps(f'yq.token.{tenant.tenant_key}')}, "
@@ -158,7 +158,7 @@ def test_a_customer_signs_in_opens_an_item_comments_and_fills_a_form(phone, app_
 
 
 def test_an_activation_link_sets_the_password_and_opens_an_empty_home(phone, app_server, demo_tenant, shoot):
-    from chalicelib import config
+    from chalicelib.core import config
     from chalicelib.accounts import open_account
 
     contact = sync_customer(demo_tenant, LIN)
@@ -205,7 +205,7 @@ def test_wecom_oauth_signs_a_synced_customer_in_and_sends_a_stranger_to_the_logi
 
 def test_an_unshared_item_and_an_expired_session_say_what_happened(phone, app_server, client, demo_tenant,
                                                                     sign_in, shoot):
-    from chalicelib import sessions
+    from chalicelib.auth import sessions
 
     contact = sync_customer(demo_tenant, CHEN)
     member = sign_in(demo_tenant, "zhangsan")
@@ -241,7 +241,7 @@ def test_inside_wechat_the_page_goes_through_official_account_oauth_once(phones,
     it stands for and sends the browser back to the page, as WeChat does."""
     from urllib.parse import parse_qs, urlsplit
 
-    from chalicelib import config
+    from chalicelib.core import config
     from tests.integration.sharing_support import OPENIDS, UNIONIDS, connect_official_account
 
     connect_official_account(demo_tenant)

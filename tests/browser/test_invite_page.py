@@ -9,7 +9,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_a_wechat_friend_accepts_an_invitation_once(phone, app_server, client, demo_tenant, sign_in, shoot):
-    from chalicelib import config
+    from chalicelib.core import config
 
     member = sign_in(demo_tenant, "lisi")
     reply = client.http.post("/api/directory/invitations", headers=member, body=json.dumps({"note": "展会上认识的"}))

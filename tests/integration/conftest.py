@@ -34,18 +34,18 @@ DEMO_SECRETS = {
 
 @pytest.fixture
 def make_tenant():
-    """Create a self-built tenant with a fresh key (tests never share tenants), returning the stored record."""
-    from chalicelib import tenants
+    """Create a self-built tenant with a fresh key (tests never share onboarding), returning the stored record."""
+    from chalicelib.tenants import onboarding
 
     def make(**overrides):
         fields = {
             "name": "测试团队",
-            "corp_id": "ww" + tenants.new_tenant_key(),
+            "corp_id": "ww" + onboarding.new_tenant_key(),
             "agent_id": "1000002",
             "wecom_secrets": dict(DEMO_SECRETS),
         }
         fields.update(overrides)
-        return tenants.create_self_built(**fields)
+        return onboarding.create_self_built(**fields)
 
     return make
 
@@ -54,7 +54,7 @@ class Queue:
     """A queue of the local stage and its dead-letter queue (`<name>-dlq`), read without taking anything off them."""
 
     def __init__(self, name: str) -> None:
-        from chalicelib.aws import client as aws_client
+        from chalicelib.core.aws import client as aws_client
 
         self.name = name
         self._sqs = aws_client("sqs")
@@ -142,7 +142,7 @@ def fast_wecom(monkeypatch, emulator):
     """`fast_wecom(attempts)`: WeCom calls make that many tries without the transport's real sleeps, timing out after
     half a second; and no token is left in the shared cache by another test (the simulator forgot it: the retry it
     would cause would blur the call counts)."""
-    from chalicelib import wecom_clients
+    from chalicelib.tenants import wecom_clients
     from chalicelib.store.wecom_state import WeComState
     from chalicelib.wecom.http import RetryPolicy, Transport
 
@@ -196,13 +196,13 @@ def demo_tenant(emulator, simulator):
     """
     from pathlib import Path
 
-    from chalicelib import tenants
+    from chalicelib.tenants import onboarding
     from chalicelib.store.wecom_state import WeComState
     from dev.seed import seed
 
     for item in WeComState.scan(WeComState.pk.startswith("token#")):
         item.delete()
-    return seed(Path(__file__).resolve().parents[2] / "dev" / "scenarios" / "demo.json", tenants.new_tenant_key())
+    return seed(Path(__file__).resolve().parents[2] / "dev" / "scenarios" / "demo.json", onboarding.new_tenant_key())
 
 
 @pytest.fixture

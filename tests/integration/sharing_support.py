@@ -22,9 +22,9 @@ def body(reply) -> dict:
 
 def sync_customer(tenant, external_userid: str):
     """The demo customer as a synced contact of the tenant (what a callback or the scheduled sync stores)."""
-    from chalicelib import customers
+    from chalicelib.directory import customers
     from chalicelib.store import contacts
-    from chalicelib.wecom_clients import client_for_tenant
+    from chalicelib.tenants.wecom_clients import client_for_tenant
 
     customers.refresh(tenant, client_for_tenant(tenant), external_userid)
     return contacts.get(tenant.tenant_key, contacts.customer_contact_id(external_userid))
@@ -32,7 +32,7 @@ def sync_customer(tenant, external_userid: str):
 
 def contact_headers(tenant, contact_id: str, method: str = "wecom_oauth") -> dict:
     """A live contact session (as the OAuth sign-in issues it)."""
-    from chalicelib import sessions
+    from chalicelib.auth import sessions
 
     issued = sessions.issue(tenant.tenant_key, sessions.CONTACT, contact_id, method)
     return {"Authorization": f"Bearer {issued.token}", "Content-Type": "application/json"}

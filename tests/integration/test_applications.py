@@ -17,7 +17,12 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from chalicelib import accounts, applications, config, identity, tenants, wecom_clients
+from chalicelib import accounts
+from chalicelib.accounts import applications
+from chalicelib.core import config
+from chalicelib.auth import identity
+from chalicelib.tenants import onboarding
+from chalicelib.tenants import wecom_clients
 from chalicelib.directory import audit, tree
 from chalicelib.directory.contacts import create_contact
 from chalicelib.store import accounts as account_store
@@ -46,7 +51,7 @@ def fast_wecom(monkeypatch, emulator):
 @pytest.fixture(autouse=True)
 def empty_notifications(emulator):
     """No notification left on the queue by another test: each test drains only its own."""
-    from chalicelib.aws import client as aws_client
+    from chalicelib.core.aws import client as aws_client
 
     sqs = aws_client("sqs")
     for name in ("notifications", "notifications-dlq"):
@@ -337,7 +342,7 @@ def test_remarks_are_optional_but_bounded(world):
 
 def test_unknown_and_other_tenants_applications_are_not_found(world, sign_in):
     application_id = world.applied()
-    other = seed(Path(__file__).resolve().parents[2] / "dev" / "scenarios" / "demo.json", tenants.new_tenant_key())
+    other = seed(Path(__file__).resolve().parents[2] / "dev" / "scenarios" / "demo.json", onboarding.new_tenant_key())
     outsider = sign_in(other, "zhaoliu", roles=(role_store.DIRECTORY_MAINTAINER, role_store.ADMIN))
 
     for method, path in [("get", f"/api/account-applications/{application_id}"),
@@ -710,7 +715,7 @@ def atomic_writes(monkeypatch):
 def race(*calls) -> list:
     """Run the calls at once, each in its own thread (a Lambda invocation of its own); their results in order: the
     answer, or (status, code, message) for a refusal."""
-    from chalicelib.errors import AppError
+    from chalicelib.core.errors import AppError
 
     start = threading.Barrier(len(calls))
     results: list = [None] * len(calls)

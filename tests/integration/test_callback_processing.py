@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from chalicelib import config
+from chalicelib.core import config
 from chalicelib.store import contacts, members
 
 QUEUE = config.resource_name("callbacks")
@@ -138,7 +138,7 @@ def test_member_rename_and_departure(push, pump, demo_tenant, simulator):
 
 def test_a_failing_message_is_retried_alone_and_the_rest_of_the_batch_commits(
         push, pump, demo_tenant, callbacks_queue, monkeypatch):
-    from chalicelib import customers
+    from chalicelib.directory import customers
 
     real_refresh = customers.refresh
 
@@ -164,7 +164,7 @@ def test_a_failing_message_is_retried_alone_and_the_rest_of_the_batch_commits(
 def test_after_the_last_attempt_a_message_is_dead_lettered_with_its_reason(demo_tenant, callbacks_queue, monkeypatch):
     from chalice.app import SQSEvent
 
-    from chalicelib import customers
+    from chalicelib.directory import customers
     from chalicelib.handlers.callbacks import process_callbacks
 
     def crash(*_args, **_kwargs):

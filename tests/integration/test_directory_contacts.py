@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.directory import contacts as directory
-from chalicelib.errors import Conflict
-from chalicelib.identity import Caller
+from chalicelib.core.errors import Conflict
+from chalicelib.auth.identity import Caller
 from chalicelib.store import contact_access, roles
 from chalicelib.store import contacts as contact_store
 from tests.integration.directory_support import Api, body, error_code, front_list_ids

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib import tenants
+from chalicelib.tenants import onboarding
 from chalicelib.directory import contacts as directory
 from chalicelib.directory import tree
-from chalicelib.identity import Caller
+from chalicelib.auth.identity import Caller
 from chalicelib.store import roles
 from tests.integration.directory_support import Api, body, error_code, front_list_ids
 
@@ -81,7 +81,7 @@ def other_tenant(demo_tenant):
     """A second tenant bound to the same demo corp: the same userids, another tenantKey."""
     from dev.seed import seed
 
-    return seed(DEMO, tenants.new_tenant_key())
+    return seed(DEMO, onboarding.new_tenant_key())
 
 
 @pytest.mark.parametrize("who", list(EXPECTED))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import customers
+from chalicelib.directory import customers
 from chalicelib.store import organisations, roles
 from tests.integration.directory_support import Api, body, error_code, path_id
 
@@ -181,6 +181,6 @@ def test_synced_nodes_are_reached_by_encoded_ids_and_left_to_the_sync(admin, dem
 
 
 def _client(tenant):
-    from chalicelib.wecom_clients import client_for_tenant
+    from chalicelib.tenants.wecom_clients import client_for_tenant
 
     return client_for_tenant(tenant)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import config, sync
+from chalicelib import sync
+from chalicelib.core import config
 from chalicelib.directory import contacts as directory
-from chalicelib.identity import Caller
+from chalicelib.auth.identity import Caller
 from chalicelib.store import contacts, roles, sync_runs
 from tests.integration.directory_support import Api, body, error_code, front_list_ids
 

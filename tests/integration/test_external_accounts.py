@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from chalicelib import accounts
-from chalicelib.accounts import clock
+from chalicelib.core import clock
 from chalicelib.directory import audit
 from chalicelib.directory.contacts import create_contact
 from chalicelib.store import contacts as contact_store
@@ -112,7 +112,7 @@ def test_the_activation_link_sets_the_password_once_and_signs_the_contact_in(cli
     named = _activate(client, demo_tenant.tenant_key, token, f"X-{result['accountName']}-9")
     assert named.status_code == 400 and _error(named) == "weak_password"
 
-    from chalicelib import sessions
+    from chalicelib.auth import sessions
 
     oauth = sessions.issue(demo_tenant.tenant_key, sessions.CONTACT, contact.contact_id, "wechat_oauth")
     activated = _activate(client, demo_tenant.tenant_key, token)
@@ -199,8 +199,8 @@ def test_an_initial_password_must_be_changed_before_anything_else(client, sign_i
 
 
 def test_a_forced_change_binds_every_external_route_through_current_contact(demo_tenant, contact):
-    from chalicelib import sessions
-    from chalicelib.errors import Forbidden
+    from chalicelib.auth import sessions
+    from chalicelib.core.errors import Forbidden
 
     accounts.open_account(demo_tenant, contact.contact_id, actor="lisi", initial_password="Initial-Pass-01")
     issued = sessions.issue(demo_tenant.tenant_key, sessions.CONTACT, contact.contact_id, "password")
@@ -251,7 +251,7 @@ def test_account_names_are_unique_in_a_tenant_but_not_across_tenants(client, sig
 
 
 def test_the_approval_workflow_opens_a_pending_contact_and_nothing_else(demo_tenant, contact):
-    from chalicelib.errors import Conflict, NotFound
+    from chalicelib.core.errors import Conflict, NotFound
 
     assert contact_store.set_account_status(demo_tenant.tenant_key, contact.contact_id, "pending", ("none",))
     opened = accounts.open_account(demo_tenant, contact.contact_id, actor="wangwu")
@@ -273,7 +273,7 @@ def test_concurrent_openings_of_one_contact_leave_exactly_one_account(demo_tenan
 
     from pynamodb.connection import Connection
 
-    from chalicelib.errors import Conflict
+    from chalicelib.core.errors import Conflict
 
     lock, real = threading.Lock(), Connection.transact_write_items
 

@@ -9,12 +9,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from chalicelib import accounts, sessions
-from chalicelib.accounts import clock, service
+from chalicelib import accounts
+from chalicelib.auth import sessions
+from chalicelib.accounts import service
+from chalicelib.core import clock
 from chalicelib.accounts.throttle import Throttled
 from chalicelib.directory import audit
 from chalicelib.directory.contacts import create_contact
-from chalicelib.errors import Unauthorized
+from chalicelib.core.errors import Unauthorized
 from chalicelib.store import contacts as contact_store
 from chalicelib.store.login_throttle import Counter
 

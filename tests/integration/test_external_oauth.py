@@ -109,12 +109,12 @@ def test_a_wechat_visitor_matching_no_synced_contact_gets_the_login_form(client,
 
 
 def test_a_contact_of_one_tenant_is_nobody_in_another(client, simulator, demo_tenant):
-    from chalicelib import tenants
+    from chalicelib.tenants import onboarding
     from dev.seed import seed
 
     connect_official_account(demo_tenant)
     sync_customer(demo_tenant, CHEN)
-    other = seed(DEMO, tenants.new_tenant_key())
+    other = seed(DEMO, onboarding.new_tenant_key())
     connect_official_account(other)
     reply = _post(client, "/api/external/session/wechat",
                   {"tenantKey": other.tenant_key, "code": _wechat_code(simulator, CHEN)})

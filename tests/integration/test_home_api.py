@@ -138,14 +138,14 @@ ROUTES = [
 def two_contacts_two_tenants(client, demo_tenant, owner, chen, lin, sign_in):
     """Tenant X (the demo tenant): 陈先生 has T-1 and F-1, 林女士 has T-2 and F-2. Tenant Y, bound to the same corp:
     its own 陈先生 has its own T-1 (another title)."""
-    from chalicelib import tenants
+    from chalicelib.tenants import onboarding
     from dev.seed import seed
 
     _share_new(client, owner, "task", "T-1", chen, title="X 的任务")
     _share_new(client, owner, "form", "F-1", chen)
     _share_new(client, owner, "task", "T-2", lin, title="林的任务")
     _share_new(client, owner, "form", "F-2", lin)
-    other = seed(DEMO, tenants.new_tenant_key())
+    other = seed(DEMO, onboarding.new_tenant_key())
     other_chen = sync_customer(other, CHEN)
     _share_new(client, sign_in(other, "zhangsan"), "task", "T-1", other_chen, title="Y 的任务")
     return {"chen": contact_headers(demo_tenant, chen.contact_id), "lin": contact_headers(demo_tenant, lin.contact_id),

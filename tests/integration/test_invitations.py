@@ -42,7 +42,7 @@ class Api:
 
 
 def drain_notifications(pump) -> None:
-    from chalicelib import config
+    from chalicelib.core import config
 
     pump.drain(config.resource_name("notifications"))
 
@@ -78,9 +78,9 @@ def contacts_of(tenant_key: str, source: str) -> list:
 def home(demo_tenant):
     """The inviting team: bound to the simulator's demo corp (reset by `demo_tenant`) under a name of its own, so
     other organisations can find it by exact name."""
-    from chalicelib import tenants
+    from chalicelib.tenants import onboarding
 
-    return _demo_corp_tenant(f"云桥测试{tenants.new_tenant_key()}")
+    return _demo_corp_tenant(f"云桥测试{onboarding.new_tenant_key()}")
 
 
 @pytest.fixture
@@ -106,12 +106,12 @@ def organisation(as_member):
 
 def _demo_corp_tenant(name: str):
     """Another tenant bound to the simulator's demo corp (same members), under a name of its own."""
-    from chalicelib import tenants
+    from chalicelib.tenants import onboarding
     from dev.seed import _secret_of
 
     scenario = json.loads((ROOT / "dev" / "scenarios" / "demo.json").read_text(encoding="utf-8"))
     corp = scenario["corps"][0]
-    return tenants.create_self_built(
+    return onboarding.create_self_built(
         name=name, corp_id=corp["corpid"], agent_id=str(_secret_of(corp, "app")["agentid"]), public_base_url=BASE_URL,
         wecom_secrets={"contacts_secret": _secret_of(corp, "contacts")["secret"],
                        "customer_secret": _secret_of(corp, "externalcontact")["secret"],
@@ -124,9 +124,9 @@ def _demo_corp_tenant(name: str):
 @pytest.fixture
 def other_tenant(home):
     """The other organisation: its own team name, the demo corp's members."""
-    from chalicelib import tenants
+    from chalicelib.tenants import onboarding
 
-    return _demo_corp_tenant(f"远山贸易{tenants.new_tenant_key()}")
+    return _demo_corp_tenant(f"远山贸易{onboarding.new_tenant_key()}")
 
 
 # --- WeChat-friend invitation links ------------------------------------------------------------------------------
@@ -263,7 +263,7 @@ def test_a_used_link_is_409_and_makes_no_second_contact(client, as_member, home)
 
 
 def test_concurrent_acceptances_make_one_contact(as_member, home):
-    from chalicelib.errors import Conflict
+    from chalicelib.core.errors import Conflict
     from chalicelib.invitations import wechat
 
     tenant_key, token = link_params(body(as_member("lisi").post("/api/directory/invitations", {}))["link"])
@@ -399,7 +399,7 @@ def test_the_list_pages_newest_first_with_a_checked_cursor(as_member):
 # --- the WeCom lookups the cross-organisation search uses (client and simulator) ----------------------------------
 def test_wecom_finds_members_by_mobile_and_email(home):
     from chalicelib.wecom.errors import WeComApiError
-    from chalicelib.wecom_clients import client_for_tenant
+    from chalicelib.tenants.wecom_clients import client_for_tenant
 
     wecom = client_for_tenant(home)
     assert wecom.userid_by_mobile("13800000001") == "zhangsan"

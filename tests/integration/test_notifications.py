@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import config, notifications, wecom_clients
+from chalicelib import notifications
+from chalicelib.core import config
+from chalicelib.tenants import wecom_clients
 from chalicelib.store import queues
 from chalicelib.store.queues import NOTIFICATIONS
 from chalicelib.wecom.ratelimit import RateLimiter

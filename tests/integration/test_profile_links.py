@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib import config, profile_links, wecom_clients
-from chalicelib.aws import client as aws_client
+from chalicelib import profile_links
+from chalicelib.core import config
+from chalicelib.tenants import wecom_clients
+from chalicelib.core.aws import client as aws_client
 from chalicelib.store import queues, secrets
 from chalicelib.store import profile_links as link_store
 from chalicelib.store import tenants as tenant_store

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from chalicelib import sessions
+from chalicelib.auth import sessions
 from chalicelib.store import roles
 
 
@@ -117,10 +117,10 @@ def test_the_admin_token_names_the_first_admin_whose_session_then_works_on_admin
 def test_a_session_of_one_tenant_is_useless_on_another_tenants_admin_routes(client, sign_in, demo_tenant):
     from pathlib import Path
 
-    from chalicelib import tenants
+    from chalicelib.tenants import onboarding
     from dev.seed import seed
 
-    other = seed(Path(__file__).resolve().parents[2] / "dev" / "scenarios" / "demo.json", tenants.new_tenant_key())
+    other = seed(Path(__file__).resolve().parents[2] / "dev" / "scenarios" / "demo.json", onboarding.new_tenant_key())
     admin_elsewhere = sign_in(other, "zhangsan", roles=(roles.ADMIN,))
     reply = client.http.get(f"/api/admin/tenants/{demo_tenant.tenant_key}/sync/runs", headers=admin_elsewhere)
     assert reply.status_code == 401 and _json(reply)["error"]["code"] == "invalid_session"
@@ -128,7 +128,7 @@ def test_a_session_of_one_tenant_is_useless_on_another_tenants_admin_routes(clie
 
 def test_a_member_who_leaves_loses_sessions_and_roles_and_a_renamed_one_keeps_the_roles(client, sign_in,
                                                                                        demo_tenant):
-    from chalicelib import members
+    from chalicelib.tenants import members
 
     leaving = sign_in(demo_tenant, "wangwu", roles=(roles.DIRECTORY_MAINTAINER,))
     renamed = sign_in(demo_tenant, "zhaoliu", roles=(roles.ADMIN,))

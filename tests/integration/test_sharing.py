@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib import config
+from chalicelib.core import config
 from tests.integration.sharing_support import (
     CHEN,
     HUANG,
@@ -28,7 +28,7 @@ NOTIFICATIONS = config.resource_name("notifications")
 
 def _purge(name: str) -> list[dict]:
     """Take every message off a queue; returns them (with their attributes)."""
-    from chalicelib.aws import client as aws_client
+    from chalicelib.core.aws import client as aws_client
     from chalicelib.store import queues
 
     sqs, url, taken = aws_client("sqs"), queues.url(name), []
@@ -265,11 +265,11 @@ def test_send_to_a_customer_not_synced_yet_is_a_clear_409(client, demo_tenant, t
 
 
 def test_not_synced_says_when_auto_sync_is_off(client, sign_in, simulator):
-    from chalicelib import tenants
+    from chalicelib.tenants import onboarding
     from chalicelib.store.tenants import Tenant
     from dev.seed import seed
 
-    tenant = seed(Path(__file__).resolve().parents[2] / "dev" / "scenarios" / "demo.json", tenants.new_tenant_key())
+    tenant = seed(Path(__file__).resolve().parents[2] / "dev" / "scenarios" / "demo.json", onboarding.new_tenant_key())
     tenant.update(actions=[Tenant.settings.auto_sync_customers.set(False)])
     headers = sign_in(tenant, "zhangsan")
     register(client, headers, "task", "T-1")

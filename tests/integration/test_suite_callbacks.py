@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from chalicelib import config
+from chalicelib.core import config
 from chalicelib.store import secrets, wecom_state
 from chalicelib.store import tenants as tenant_store
 
@@ -16,7 +16,7 @@ AUTHORISING_CORP = "wwdemo0002"
 
 def queued_for(tenant_key: str, queue: str) -> list[dict]:
     """Take (receive and delete) the messages for this tenant from a queue, so no other test's pump meets them."""
-    from chalicelib.aws import client
+    from chalicelib.core.aws import client
     from chalicelib.store import queues
 
     sqs, url, taken = client("sqs"), queues.url(queue), []

@@ -13,7 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib import config, customers, sync, tenants
+from chalicelib import sync
+from chalicelib.core import config
+from chalicelib.directory import customers
+from chalicelib.tenants import onboarding
 from chalicelib.store import contacts, members, organisations, secrets, sync_runs
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store.contacts import Contact, CustomerFollow
@@ -176,7 +179,7 @@ def latest_run(tenant) -> dict:
 @pytest.fixture
 def sync_queue(emulator):
     """The sync queue (and its dead-letter queue), emptied, with a way to read what is on it."""
-    from chalicelib.aws import client
+    from chalicelib.core.aws import client
     from chalicelib.store import queues
 
     sqs = client("sqs")
@@ -363,7 +366,7 @@ def test_changes_between_runs_in_the_demo_corp(tenant, demo_world, run_sync, sim
 
 def test_a_contact_the_callbacks_created_is_repaired_when_its_removal_was_missed(tenant, demo_world, run_sync,
                                                                                simulator):
-    from chalicelib.wecom_clients import client_for_tenant
+    from chalicelib.tenants.wecom_clients import client_for_tenant
 
     customer = "wmYQdemo9ab62b5ef34a985438bfdf7e"  # 林女士, zhangsan's
     assert customers.refresh(tenant, client_for_tenant(tenant), customer) == customers.ADDED
@@ -376,7 +379,7 @@ def test_a_contact_the_callbacks_created_is_repaired_when_its_removal_was_missed
 
 def test_with_auto_sync_off_only_contacts_already_in_the_directory_are_kept_current(tenant, demo_world, run_sync,
                                                                                   simulator):
-    from chalicelib.wecom_clients import client_for_tenant
+    from chalicelib.tenants.wecom_clients import client_for_tenant
 
     kept = "wmYQdemocb7524d792327e4c443d619d"
     customers.refresh(tenant, client_for_tenant(tenant), kept)
@@ -408,7 +411,7 @@ def big_scenario(simulator):
 def big_tenant(big_scenario, sync_queue):
     corp = big_scenario["corps"][0]
     secret = {s["kind"]: s for s in corp["secrets"]}
-    tenant = tenants.create_self_built(
+    tenant = onboarding.create_self_built(
         name=corp["corp_name"], corp_id=corp["corpid"], agent_id=str(secret["app"]["agentid"]),
         auto_sync_customers=True, wecom_secrets={
             "contacts_secret": secret["contacts"]["secret"], "customer_secret": secret["externalcontact"]["secret"],

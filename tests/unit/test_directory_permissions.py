@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.directory import permissions
-from chalicelib.identity import Caller
+from chalicelib.auth.identity import Caller
 from chalicelib.store import roles
 from chalicelib.store.contacts import Contact
 

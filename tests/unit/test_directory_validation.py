@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.directory import cursors, validation
-from chalicelib.errors import BadRequest
+from chalicelib.core.errors import BadRequest
 
 
 @pytest.mark.parametrize("raw, clean", [

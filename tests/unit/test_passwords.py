@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from chalicelib import config
+from chalicelib.core import config
 from chalicelib.accounts import passwords, service, throttle
-from chalicelib.errors import BadRequest
+from chalicelib.core.errors import BadRequest
 
 
 @pytest.fixture(autouse=True)

@@ -3,24 +3,24 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import tenants
-from chalicelib.errors import BadRequest
+from chalicelib.tenants import onboarding
+from chalicelib.core.errors import BadRequest
 from chalicelib.handlers.sqs import MAX_DELAY_SECONDS, backoff_seconds
 from dev.pump import rate_seconds
 
 
 def test_new_tenant_keys_are_valid_and_distinct():
-    keys = {tenants.new_tenant_key() for _ in range(500)}
+    keys = {onboarding.new_tenant_key() for _ in range(500)}
     assert len(keys) == 500
     for key in keys:
         assert key.startswith("tn") and len(key) == 10
-        assert tenants.validate_tenant_key(key) == key
+        assert onboarding.validate_tenant_key(key) == key
 
 
 @pytest.mark.parametrize("key", ["", "TN123456", "tn-12345", "abc", "a" * 33, "tn 12345"])
 def test_malformed_tenant_keys_are_refused(key):
     with pytest.raises(BadRequest) as refused:
-        tenants.validate_tenant_key(key)
+        onboarding.validate_tenant_key(key)
     assert refused.value.code == "invalid_tenant_key"
 
 
@@ -42,7 +42,7 @@ def test_self_built_tenant_input_is_validated_before_anything_is_stored(override
         "callback_aes_key": "a" * 43}}
     fields.update(overrides)
     with pytest.raises(BadRequest) as refused:
-        tenants.create_self_built(**fields)
+        onboarding.create_self_built(**fields)
     assert refused.value.code == code
 
 

@@ -8,8 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib import admin_auth, customers, sync
-from chalicelib.errors import Forbidden, Unauthorized
+from chalicelib import sync
+from chalicelib.auth import admin_access
+from chalicelib.directory import customers
+from chalicelib.core.errors import Forbidden, Unauthorized
 from chalicelib.store import contacts, organisations
 from chalicelib.store.tenants import Tenant, TenantSettings
 from chalicelib.wecom.errors import RateLimited, WeComApiError, WeComUnavailable
@@ -236,21 +238,21 @@ def test_the_deadline_expires_within_its_margin():
 @pytest.fixture
 def stored_secret(monkeypatch):
     value: dict = {}
-    monkeypatch.setattr(admin_auth.secrets, "get", lambda secret_id: value)
+    monkeypatch.setattr(admin_access.secrets, "get", lambda secret_id: value)
     return value
 
 
 def test_the_admin_token_must_match(stored_secret):
     stored_secret["admin_token"] = "s3cret"
-    admin_auth.require_admin(tenant(), {"X-Yunqiao-Admin-Token": "s3cret"})
-    admin_auth.require_admin(tenant(), {"x-yunqiao-admin-token": "s3cret"})  # any spelling of the header
+    admin_access.require_admin(tenant(), {"X-Yunqiao-Admin-Token": "s3cret"})
+    admin_access.require_admin(tenant(), {"x-yunqiao-admin-token": "s3cret"})  # any spelling of the header
     for headers in ({}, {"X-Yunqiao-Admin-Token": ""}, {"X-Yunqiao-Admin-Token": "s3cre"},
                     {"X-Yunqiao-Admin-Token": "s3cret "}, {"Authorization": "s3cret"}):
         with pytest.raises(Unauthorized):
-            admin_auth.require_admin(tenant(), headers)
+            admin_access.require_admin(tenant(), headers)
 
 
 def test_no_admin_token_set_up_refuses_everyone(stored_secret):
     with pytest.raises(Forbidden) as refused:
-        admin_auth.require_admin(tenant(), {"X-Yunqiao-Admin-Token": ""})
+        admin_access.require_admin(tenant(), {"X-Yunqiao-Admin-Token": ""})
     assert refused.value.code == "admin_not_configured"

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import config, tenants, wecom_clients
+from chalicelib.core import config
+from chalicelib.tenants import onboarding
+from chalicelib.tenants import wecom_clients
 from chalicelib.store import secrets, wecom_state
 from chalicelib.store.wecom_state import DynamoPermitStore
 from chalicelib.wecom.errors import RateLimited
@@ -39,7 +41,7 @@ def self_built_tenant(simulator):
         "customer_secret": CUSTOMER_SECRET,
         "app_secret": APP_SECRET,
     }
-    return tenants.create_self_built(
+    return onboarding.create_self_built(
         name="演示团队", corp_id=DEMO_CORP, agent_id="1000002", wecom_secrets=wecom_secrets
     )
 
@@ -77,7 +79,7 @@ def test_a_consumer_client_raises_rate_limited_instead_of_waiting(self_built_ten
 
 
 def test_a_suite_tenant_uses_one_corp_token_for_everything(simulator, monkeypatch):
-    suite_secret_id = f"yunqiao/local/suite-{tenants.new_tenant_key()}"
+    suite_secret_id = f"yunqiao/local/suite-{onboarding.new_tenant_key()}"
     monkeypatch.setenv("YQ_SUITE_SECRET_ID", suite_secret_id)
     secrets.put(
         config.suite_secret_id(),
@@ -85,7 +87,7 @@ def test_a_suite_tenant_uses_one_corp_token_for_everything(simulator, monkeypatc
     )
     wecom_state.save_suite_ticket(SUITE_ID, SUITE_TICKET)
     auth = wecom_clients.suite_client().permanent_code(AUTH_CODE)
-    tenant = tenants.create_suite_tenant(
+    tenant = onboarding.create_suite_tenant(
         corp_id=auth["auth_corp_info"]["corpid"],
         corp_name=auth["auth_corp_info"]["corp_name"],
         agent_id=str(auth["auth_info"]["agent"][0]["agentid"]),

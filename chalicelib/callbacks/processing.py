@@ -5,14 +5,16 @@ duplicates and events arriving out of order all end in the state WeCom has.
 """
 from __future__ import annotations
 
-from chalicelib import customers, members, suite_auth
-from chalicelib.errors import PermanentError, RetryLater, TenantNotFound
-from chalicelib.observability import logger
+from chalicelib.directory import customers
+from chalicelib.tenants import members
+from chalicelib.tenants import suite
+from chalicelib.core.errors import PermanentError, RetryLater, TenantNotFound
+from chalicelib.core.observability import logger
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store.tenants import Tenant
 from chalicelib.wecom.errors import RateLimited, WeComApiError
 from chalicelib.wecom.events import ChainChange, ContactChange, ExternalContactChange, WeComEvent, event_from_fields
-from chalicelib.wecom_clients import client_for_tenant
+from chalicelib.tenants.wecom_clients import client_for_tenant
 
 CUSTOMER_REFRESH = frozenset({"add_external_contact", "edit_external_contact", "add_half_external_contact"})
 FOLLOW_REMOVED = frozenset({"del_external_contact", "del_follow_user"})
@@ -25,7 +27,7 @@ def process(message: dict) -> None:
     event = event_from_fields(message["event"])
     try:
         if message.get("suiteId"):
-            suite_auth.process_instruction(message["suiteId"], event)
+            suite.process_instruction(message["suiteId"], event)
             return
         try:
             tenant = tenant_store.get(message.get("tenantKey") or "")

@@ -5,15 +5,15 @@ tenantKey, and its first customer sync and bulk profile-link write are queued.
 """
 from __future__ import annotations
 
-from chalicelib import tenants
-from chalicelib.errors import PermanentError
+from chalicelib.tenants import onboarding
+from chalicelib.core.errors import PermanentError
 from chalicelib.invitations import lookup
-from chalicelib.observability import bind_tenant, logger
+from chalicelib.core.observability import bind_tenant, logger
 from chalicelib.store import secrets, wecom_state
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store.tenants import SUITE
 from chalicelib.wecom.events import CancelAuth, ChangeAuth, CreateAuth, ResetPermanentCode, SuiteTicket, WeComEvent
-from chalicelib.wecom_clients import suite_client
+from chalicelib.tenants.wecom_clients import suite_client
 
 
 def process_instruction(suite_id: str, event: WeComEvent) -> None:
@@ -48,7 +48,7 @@ def _authorised(event: CreateAuth) -> None:
         secrets.merge(tenant.secret_id, {"permanent_code": granted["permanent_code"]})
         tenant_store.set_enabled(tenant, True)
     else:
-        tenant = tenants.create_suite_tenant(
+        tenant = onboarding.create_suite_tenant(
             corp_id=corp_id,
             corp_name=corp_name,
             agent_id=agent_id,

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from urllib.parse import urlencode
 
-from chalicelib import config
-from chalicelib.errors import BadRequest, NotFound, PermanentError, Unauthorized
-from chalicelib.observability import logger
+from chalicelib.core import config
+from chalicelib.core.errors import BadRequest, NotFound, PermanentError, Unauthorized
+from chalicelib.core.observability import logger
 from chalicelib.store import secrets, wecom_state
 from chalicelib.store.tenants import Tenant
 from chalicelib.wecom.http import RetryPolicy, Transport

@@ -23,9 +23,9 @@ from secrets import token_hex
 from typing import Any, NoReturn, Sequence
 from urllib.parse import urlencode
 
-from chalicelib import config
-from chalicelib.errors import Conflict, NotFound, PermanentError, RetryLater, TenantNotFound
-from chalicelib.observability import count, logger
+from chalicelib.core import config
+from chalicelib.core.errors import Conflict, NotFound, PermanentError, RetryLater, TenantNotFound
+from chalicelib.core.observability import count, logger
 from chalicelib.store import profile_links as store
 from chalicelib.store import queues, secrets
 from chalicelib.store import tenants as tenant_store
@@ -34,7 +34,7 @@ from chalicelib.store.queues import PROFILE_LINKS
 from chalicelib.store.tenants import SELF_BUILT, SUITE, Tenant
 from chalicelib.wecom.client import WeComClient
 from chalicelib.wecom.errors import RateLimited, WeComApiError, WeComUnavailable
-from chalicelib.wecom_clients import client_for_tenant, rate_limiter
+from chalicelib.tenants.wecom_clients import client_for_tenant, rate_limiter
 
 ATTRIBUTE_NAME = "与我协作"  # must exist among the corp's external attributes, or WeCom drops the entry silently
 WEB = 1  # external_attr type of a web link

@@ -10,7 +10,7 @@ import hashlib
 import threading
 from functools import lru_cache, partial
 
-from chalicelib import config
+from chalicelib.core import config
 from chalicelib.store import secrets, wecom_state
 from chalicelib.store.tenants import SELF_BUILT, SUITE, Tenant
 from chalicelib.wecom.client import SuiteClient, WeComClient

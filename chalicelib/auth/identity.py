@@ -1,16 +1,16 @@
 """Who is calling: internal members signed in through WeCom OAuth, and the roles they hold in their tenant.
 
 A `Caller` is built once per request from the session (one GetItem) and the member's role grants (one Query), so
-every permission rule downstream is a pure function of it. The admin token (`admin_auth`) stays as the operators'
+every permission rule downstream is a pure function of it. The admin token (`auth.admin_access`) stays as the operators'
 bootstrap credential: it is how a tenant's first admins are named.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from chalicelib import sessions
-from chalicelib.members import known_member
-from chalicelib.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from chalicelib.auth import sessions
+from chalicelib.tenants.members import known_member
+from chalicelib.core.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from chalicelib.store import members, roles
 from chalicelib.store.tenants import Tenant
 
@@ -65,7 +65,7 @@ def sign_in_member(tenant: Tenant, code: str) -> tuple[sessions.Issued, dict]:
     team. The member's name is learned from WeCom the first time they sign in.
     """
     from chalicelib.wecom.errors import WeComApiError
-    from chalicelib.wecom_clients import client_for_tenant
+    from chalicelib.tenants.wecom_clients import client_for_tenant
 
     if not code or len(code) > 512:
         raise BadRequest("an OAuth code is required", code="invalid_code")

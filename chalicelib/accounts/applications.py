@@ -29,12 +29,13 @@ import secrets
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
-from chalicelib import accounts, config, notifications
+from chalicelib import accounts, notifications
+from chalicelib.core import config
 from chalicelib.directory import audit, permissions, validation
 from chalicelib.directory.contacts import visible_contact
-from chalicelib.errors import AppError, BadRequest, Conflict, Forbidden, NotFound, ServiceUnavailable
-from chalicelib.identity import Caller
-from chalicelib.observability import logger
+from chalicelib.core.errors import AppError, BadRequest, Conflict, Forbidden, NotFound, ServiceUnavailable
+from chalicelib.auth.identity import Caller
+from chalicelib.core.observability import logger
 from chalicelib.store import applications as store
 from chalicelib.store import contacts as contact_store
 from chalicelib.store import members as member_store

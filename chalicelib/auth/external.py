@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from chalicelib import sessions
+from chalicelib.auth import sessions
 from chalicelib.accounts.service import describe_contact
-from chalicelib.errors import BadRequest, Forbidden, NotFound, Unauthorized
-from chalicelib.observability import bind_tenant
-from chalicelib.sharing import wechat
+from chalicelib.core.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from chalicelib.core.observability import bind_tenant
+from chalicelib.tenants import official_account
 from chalicelib.store import accounts as account_store
 from chalicelib.store import contacts as contact_store
 from chalicelib.store import shares
@@ -40,7 +40,7 @@ def login_options(tenant_key: str) -> dict:
                        "scope": "snsapi_base", "state": "wecom", "agentid": tenant.agent_id or ""})
     return {
         "tenant": {"tenantKey": tenant.tenant_key, "name": tenant.name},
-        "wechatAuthorizeUrl": wechat.authorize_url(tenant, home),
+        "wechatAuthorizeUrl": official_account.authorize_url(tenant, home),
         "wecomAuthorizeUrl": f"{WECOM_AUTHORIZE}?{wecom}#wechat_redirect",
         "passwordLogin": True,
     }
@@ -66,7 +66,7 @@ def sign_in_wechat(tenant_key: str, code: str) -> dict:
     """Official-account OAuth (scope snsapi_userinfo): the unionid names the contact; the openid is remembered so
     template messages can reach them."""
     tenant = _tenant(tenant_key)
-    found = wechat.oauth_identity(tenant, code)
+    found = official_account.oauth_identity(tenant, code)
     unionid, openid = found.get("unionid"), found.get("openid")
     if not unionid:
         raise no_contact()
@@ -82,7 +82,7 @@ def sign_in_wechat(tenant_key: str, code: str) -> dict:
 def sign_in_wecom(tenant_key: str, code: str) -> dict:
     """WeCom OAuth: auth/getuserinfo names a non-member by external_userid, which is the synced contact's id."""
     from chalicelib.wecom.errors import WeComApiError
-    from chalicelib.wecom_clients import client_for_tenant
+    from chalicelib.tenants.wecom_clients import client_for_tenant
 
     tenant = _tenant(tenant_key)
     if not code or len(code) > 512:

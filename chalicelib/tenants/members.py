@@ -1,7 +1,7 @@
 """The team's members as WeCom's contact events describe them: joined, changed, renamed, gone."""
 from __future__ import annotations
 
-from chalicelib import sessions
+from chalicelib.auth import sessions
 from chalicelib.invitations import lookup
 from chalicelib.store import members as member_store
 from chalicelib.store import roles as role_store
@@ -48,7 +48,7 @@ def known_member(tenant: Tenant, user_id: str) -> member_store.Member | None:
     signed in and joined before the app); None when WeCom does not know them either or they left."""
     member = member_store.get(tenant.tenant_key, user_id)
     if member is None or not member.name:
-        from chalicelib.wecom_clients import client_for_tenant
+        from chalicelib.tenants.wecom_clients import client_for_tenant
 
         if not refresh(tenant, client_for_tenant(tenant), user_id):
             return None

@@ -14,8 +14,8 @@ import hashlib
 import hmac
 from typing import Mapping
 
-from chalicelib import sessions
-from chalicelib.errors import Forbidden, Unauthorized
+from chalicelib.auth import sessions
+from chalicelib.core.errors import Forbidden, Unauthorized
 from chalicelib.store import secrets
 from chalicelib.store.tenants import Tenant
 
@@ -46,7 +46,7 @@ def require_admin(tenant: Tenant, headers: Mapping[str, str]) -> None:
 
 
 def _require_admin_session(tenant: Tenant, token: str) -> None:
-    from chalicelib import identity
+    from chalicelib.auth import identity
 
     session = sessions.resolve(token)
     if session is None or session.tenant_key != tenant.tenant_key:
@@ -57,7 +57,7 @@ def _require_admin_session(tenant: Tenant, token: str) -> None:
 
 def admin_tenant(tenant_key: str, headers: Mapping[str, str]) -> Tenant:
     """The enabled tenant an admin request names, once the request has proved it holds the tenant's admin token."""
-    from chalicelib.observability import bind_tenant
+    from chalicelib.core.observability import bind_tenant
     from chalicelib.store import tenants
 
     tenant = tenants.get_enabled(tenant_key)

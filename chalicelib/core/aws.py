@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from chalicelib import config
+from chalicelib.core import config
 
 
 @lru_cache(maxsize=None)

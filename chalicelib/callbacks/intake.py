@@ -12,9 +12,9 @@ from functools import lru_cache
 from datetime import datetime, timezone
 from typing import Mapping
 
-from chalicelib import config
-from chalicelib.errors import AppError, BadRequest, Forbidden, NotFound, PayloadTooLarge
-from chalicelib.observability import count, logger
+from chalicelib.core import config
+from chalicelib.core.errors import AppError, BadRequest, Forbidden, NotFound, PayloadTooLarge
+from chalicelib.core.observability import count, logger
 from chalicelib.store import callback_events, queues, secrets
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store.tenants import SUITE, Tenant

@@ -11,7 +11,7 @@ import secrets as token_bytes
 import time
 from dataclasses import dataclass
 
-from chalicelib import config
+from chalicelib.core import config
 from chalicelib.store import sessions as store
 from chalicelib.store.sessions import CONTACT, MEMBER
 

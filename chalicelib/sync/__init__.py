@@ -42,16 +42,16 @@ from datetime import datetime, timezone
 from itertools import islice
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
-from chalicelib import customers
-from chalicelib.errors import PermanentError, RetryLater, TenantNotFound
-from chalicelib.observability import count, logger
+from chalicelib.directory import customers
+from chalicelib.core.errors import PermanentError, RetryLater, TenantNotFound
+from chalicelib.core.observability import count, logger
 from chalicelib.store import contacts, organisations, queues, sync_runs
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store.organisations import NodeSpec, NodeWriter
 from chalicelib.store.tenants import Tenant
 from chalicelib.wecom.client import BATCH_USERS, WeComClient
 from chalicelib.wecom.errors import RateLimited, WeComApiError, WeComUnavailable
-from chalicelib.wecom_clients import client_for_tenant
+from chalicelib.tenants.wecom_clients import client_for_tenant
 
 T = TypeVar("T")
 

@@ -1,0 +1,1 @@
+"""Who is calling: member and contact sign-in, sessions, roles, admin access."""

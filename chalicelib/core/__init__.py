@@ -1,0 +1,1 @@
+"""Small technical pieces every layer uses: configuration, errors, logging and metrics, the clock."""
