@@ -7,7 +7,7 @@ from chalicelib.handlers import directory as directory_handlers
 from chalicelib.handlers import accounts as accounts_handlers
 from chalicelib.handlers import applications as applications_handlers
 from chalicelib.handlers import invitations as invitations_handlers
-from chalicelib.handlers import external_auth, home, sharing
+from chalicelib.handlers import external_auth, home, sharing, verification
 
 app = Chalice(app_name="yunqiao")
 app.register_middleware(api.json_errors, "http")
@@ -27,3 +27,4 @@ app.register_blueprint(invitations_handlers.bp)
 app.register_blueprint(sharing.bp)
 app.register_blueprint(home.bp)
 app.register_blueprint(external_auth.bp)
+app.register_blueprint(verification.bp)
