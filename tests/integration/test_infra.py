@@ -263,3 +263,27 @@ def test_api_gateways_own_errors_answer_in_our_error_shape(template):
     assert set(responses) == {"DEFAULT_4XX", "DEFAULT_5XX"}
     for response in responses.values():
         assert response["responseTemplates"]["application/json"].startswith('{"error": {"code": ')
+
+
+def test_deploy_lists_every_missing_prerequisite_before_changing_anything(tmp_path):
+    import os
+
+    env = {"PATH": str(tmp_path), "HOME": str(tmp_path)}  # no aws CLI on PATH
+    answer = subprocess.run([sys.executable, "-m", "infra.deploy", "--stage", "prod", "--region", "ap-southeast-1",
+                             "--domain", "yunqiao.example.com"], cwd=build.ROOT, env={**env, "PYTHONPATH": str(build.ROOT),
+                             "PYTHON312": os.environ.get("PYTHON312", "")}, capture_output=True, text=True)
+    assert answer.returncode == 2 and "Traceback" not in answer.stderr
+    assert "cannot deploy prod:" in answer.stderr
+    assert "no artifact bucket" in answer.stderr
+    assert "DOMAIN needs CERT=" in answer.stderr
+    assert "https://yunqiao.example.com is a placeholder domain" in answer.stderr
+    assert "the AWS CLI (aws) is not installed" in answer.stderr
+    assert not (build.ROOT / "build" / "prod" / "packaged.json").exists()
+
+
+def test_the_api_gateway_logging_role_template_is_lint_clean(tmp_path):
+    from infra.deploy import api_gateway_account_template
+
+    path = tmp_path / "account.json"
+    path.write_text(json.dumps(api_gateway_account_template()))
+    assert cfn_lint(path) == []
