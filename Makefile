@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench policies package clean chromium
+.PHONY: run test bench package lock deploy clean chromium
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@echo "== installing dependencies into $(VENV)"
@@ -33,11 +33,20 @@ chromium:
 bench: $(STAMP)
 	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
-policies: $(STAMP)
-	$(PY) -m infra.build policies
-
 package: $(STAMP)
 	$(PY) -m infra.build package --stage $(or $(STAGE),dev)
+
+# requirements.lock: the runtime dependencies resolved for Lambda's python3.12 on Linux x86_64, with their hashes.
+lock: $(STAMP)
+	$(PY) -m infra.build lock
+
+# Prerequisites are checked before anything is built or changed; docs/deploy.md is the runbook.
+deploy: $(STAMP)
+	$(PY) -m infra.deploy --stage $(or $(STAGE),dev) \
+	  $(if $(REGION),--region $(REGION)) $(if $(BUCKET),--bucket $(BUCKET)) $(if $(STACK),--stack-name $(STACK)) \
+	  $(if $(DOMAIN),--domain $(DOMAIN)) $(if $(CERT),--certificate-arn $(CERT)) \
+	  $(if $(ZONE),--hosted-zone-id $(ZONE)) $(if $(PUBLIC_BASE_URL),--public-base-url $(PUBLIC_BASE_URL)) \
+	  $(if $(ALARM_EMAIL),--alarm-email $(ALARM_EMAIL)) $(if $(EGRESS),--egress $(EGRESS))
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .hypothesis

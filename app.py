@@ -7,9 +7,10 @@ from chalicelib.handlers import directory as directory_handlers
 from chalicelib.handlers import accounts as accounts_handlers
 from chalicelib.handlers import applications as applications_handlers
 from chalicelib.handlers import invitations as invitations_handlers
-from chalicelib.handlers import external_auth, home, sharing
+from chalicelib.handlers import external_auth, home, invocation, sharing, verification
 
 app = Chalice(app_name="yunqiao")
+app.register_middleware(invocation.wecom_deadline, "all")
 app.register_middleware(api.json_errors, "http")
 app.register_blueprint(health.bp)
 app.register_blueprint(tenants.bp)
@@ -27,3 +28,4 @@ app.register_blueprint(invitations_handlers.bp)
 app.register_blueprint(sharing.bp)
 app.register_blueprint(home.bp)
 app.register_blueprint(external_auth.bp)
+app.register_blueprint(verification.bp)

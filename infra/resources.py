@@ -16,10 +16,20 @@ from chalice.utils import to_cfn_resource_name
 from chalicelib.core import config
 from chalicelib.store.queues import QUEUES, QueueSpec
 from chalicelib.store.tables import all_models
+from infra import monitoring, network, policy
 
 ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_RUNTIME = "python3.12"
 DEFAULT_TIMEOUT = 60
+# Concurrent invocations each queue's consumer may reach: a burst of callbacks or a bulk run must not take the
+# account's whole concurrency (the API would be throttled), and WeCom's per-corp limits bound useful parallelism.
+MAX_CONCURRENCY = {"callbacks": 20, "profile-links": 10, "sync": 2, "notifications": 5}
+ACCESS_LOG_FORMAT = {
+    "requestId": "$context.requestId", "ip": "$context.identity.sourceIp", "time": "$context.requestTime",
+    "method": "$context.httpMethod", "path": "$context.path", "status": "$context.status",
+    "length": "$context.responseLength", "latencyMs": "$context.responseLatency",
+    "error": "$context.error.responseType",
+}
 
 
 def chalice_config() -> dict:
@@ -66,12 +76,20 @@ def _table_resource(model: Any, stage: str) -> dict:
     ttl = model._ttl_attribute()
     if ttl is not None:
         props["TimeToLiveSpecification"] = {"AttributeName": ttl.attr_name, "Enabled": True}
-    return {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "Properties": props}
+    # Kept when the stack is deleted or a change would replace the table, but not when the stack's first create
+    # fails: a retried first deploy would otherwise stop at the fixed table names the failed one left behind.
+    return {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "RetainExceptOnCreate", "UpdateReplacePolicy": "Retain",
+            "Properties": props}
+
+
+def queue_ids(spec: QueueSpec) -> tuple[str, str]:
+    """The logical ids of a work queue and its dead-letter queue."""
+    queue_id = to_cfn_resource_name(spec.logical_name.replace("-", "_")) + "Queue"
+    return queue_id, queue_id.removesuffix("Queue") + "DeadLetterQueue"
 
 
 def _queue_resources(spec: QueueSpec, stage: str) -> dict:
-    queue_id = to_cfn_resource_name(spec.logical_name.replace("-", "_")) + "Queue"
-    dlq_id = queue_id.removesuffix("Queue") + "DeadLetterQueue"
+    queue_id, dlq_id = queue_ids(spec)
     return {
         dlq_id: {
             "Type": "AWS::SQS::Queue",
@@ -94,48 +112,58 @@ def _queue_resources(spec: QueueSpec, stage: str) -> dict:
                 },
             },
         },
-        dlq_id + "Alarm": {
-            "Type": "AWS::CloudWatch::Alarm",
-            "Properties": {
-                "AlarmName": config.resource_name(f"{spec.logical_name}-dead-letters", stage),
-                "AlarmDescription": f"Messages of {spec.logical_name} failed {spec.max_receive_count} times",
-                "Namespace": "AWS/SQS",
-                "MetricName": "ApproximateNumberOfMessagesVisible",
-                "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq_id, "QueueName"]}}],
-                "Statistic": "Maximum",
-                "Period": 300,
-                "EvaluationPeriods": 1,
-                "Threshold": 0,
-                "ComparisonOperator": "GreaterThanThreshold",
-                "TreatMissingData": "notBreaching",
-            },
-        },
+        dlq_id + "Alarm": monitoring.dead_letter_alarm(stage, spec.logical_name, dlq_id, spec.max_receive_count),
+        queue_id + "AgeAlarm": monitoring.queue_age_alarm(stage, spec.logical_name, queue_id),
     }
 
 
-def _function_patches(app: Any) -> dict:
-    """What Chalice cannot declare: the 3.12 runtime and ReportBatchItemFailures on each SQS event source."""
+def function_ids(app: Any) -> dict[str, str]:
+    """Every Lambda function of the app (Chalice's name → its logical id in Chalice's template)."""
+    ids = {"api_handler": "APIHandler"}
+    ids.update({source.name: to_cfn_resource_name(source.name) for source in app.event_sources})
+    unknown = set(ids) - set(policy.FUNCTIONS)
+    if unknown:
+        raise ValueError(f"functions without an entry in infra.policy.FUNCTIONS: {sorted(unknown)}")
+    return ids
+
+
+def _functions(stage: str, app: Any) -> dict:
+    """Per function: its role, log group and alarms, and what Chalice cannot declare on it — the 3.12 runtime, active
+    tracing, its own log group, the egress VPC, the public base URL, and on each SQS event source a dependency on
+    its queue (`Fn::GetAtt`, not Chalice's `Fn::Sub` string: the mapping is created only after the queue),
+    ReportBatchItemFailures and a maximum concurrency."""
     from chalice.app import SQSEventConfig
 
-    patches: dict[str, Any] = {}
-    for name in _function_names(app):
-        patches[to_cfn_resource_name(name)] = {"Properties": {"Runtime": LAMBDA_RUNTIME}}
+    resources: dict[str, Any] = {}
+    for function, function_id in function_ids(app).items():
+        log_group_id, role_id = f"{function_id}LogGroup", f"{function_id}Role"
+        resources[log_group_id] = monitoring.log_group(monitoring.function_log_group_name(stage, function))
+        resources[role_id] = policy.role(stage, function, log_group_id, network.HAS_EGRESS)
+        props: dict[str, Any] = {
+            "Runtime": LAMBDA_RUNTIME,
+            "Tracing": "Active",
+            "Role": {"Fn::GetAtt": [role_id, "Arn"]},
+            "LoggingConfig": {"LogGroup": {"Ref": log_group_id}},
+            "Environment": {"Variables": {"YQ_PUBLIC_BASE_URL": network.public_base_url()}},
+        }
+        if policy.FUNCTIONS[function].calls_wecom:
+            props["VpcConfig"] = network.vpc_config()
+        resources[function_id] = {"Properties": props}
+        resources.update(monitoring.function_alarms(stage, function, function_id))
+    specs = {spec.consumer: spec for spec in QUEUES}
     for source in app.event_sources:
         if isinstance(source, SQSEventConfig):
             function_id = to_cfn_resource_name(source.name)
-            patches[function_id]["Properties"]["Events"] = {
-                f"{function_id}SqsEventSource": {"Properties": {"FunctionResponseTypes": ["ReportBatchItemFailures"]}}
-            }
-    patches["APIHandler"] = {"Properties": {"Runtime": LAMBDA_RUNTIME}}
-    return patches
-
-
-def _function_names(app: Any) -> list[str]:
-    return [source.name for source in app.event_sources]
+            queue_id, _ = queue_ids(specs[source.name])
+            resources[function_id]["Properties"]["Events"] = {f"{function_id}SqsEventSource": {"Properties": {
+                "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                "ScalingConfig": {"MaximumConcurrency": MAX_CONCURRENCY[specs[source.name].logical_name]},
+            }}}
+    return resources
 
 
 def data_resources(stage: str) -> dict:
-    """The tables, queues and alarms of a stage: what the local emulator gets too."""
+    """The tables, queues and their alarms of a stage: what the local emulator gets too."""
     resources: dict[str, Any] = {}
     for model in all_models():
         resources[to_cfn_resource_name(model.Meta.logical_name) + "Table"] = _table_resource(model, stage)
@@ -145,24 +173,63 @@ def data_resources(stage: str) -> dict:
 
 
 def _gateway_error_responses() -> dict:
-    """API Gateway's own refusals (no such route, throttled, too large) in our error shape, not its `{"message"}`."""
+    """API Gateway's own refusals (no such route, throttled, too large) in our error shape, not its `{"message"}`.
+
+    Declared inside the API's OpenAPI body, which Chalice generates: separate GatewayResponse resources would be
+    dropped each time the body is imported again on an update."""
     body = '{"error": {"code": "$context.error.responseType", "message": $context.error.messageString}}'
+    return {kind: {"responseTemplates": {"application/json": body}} for kind in ("DEFAULT_4XX", "DEFAULT_5XX")}
+
+
+def _api(stage: str) -> dict:
+    """The REST API's stage settings: name (its metrics' dimension), throttling, access logs, tracing."""
+    return {"RestAPI": {"Properties": {
+        "Name": monitoring.api_name(stage),
+        "TracingEnabled": True,
+        "MethodSettings": [{
+            "ResourcePath": "/*", "HttpMethod": "*", "MetricsEnabled": True,
+            "ThrottlingRateLimit": {"Ref": "ApiThrottleRate"}, "ThrottlingBurstLimit": {"Ref": "ApiThrottleBurst"},
+        }],
+        "AccessLogSetting": {"DestinationArn": {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]},
+                             "Format": json.dumps(ACCESS_LOG_FORMAT, separators=(",", ":"))},
+        "DefinitionBody": {"x-amazon-apigateway-gateway-responses": _gateway_error_responses()},
+    }}}
+
+
+def _parameters(stage: str) -> dict:
     return {
-        f"Gateway{kind.title().replace('_', '')}Response": {
-            "Type": "AWS::ApiGateway::GatewayResponse",
-            "Properties": {
-                "RestApiId": {"Ref": "RestAPI"},
-                "ResponseType": kind,
-                "ResponseTemplates": {"application/json": body},
-            },
-        }
-        for kind in ("DEFAULT_4XX", "DEFAULT_5XX")
+        **network.parameters(stage),
+        **monitoring.parameters(stage),
+        "ApiThrottleRate": {"Type": "Number", "Default": 200, "MinValue": 1,
+                            "Description": "Requests per second the API accepts, steady (above: 429)"},
+        "ApiThrottleBurst": {"Type": "Number", "Default": 400, "MinValue": 1,
+                             "Description": "Requests the API accepts in a burst"},
     }
+
+
+def finalise(template: dict) -> dict:
+    """What a merge cannot do to Chalice's template (it merges dicts key by key): each SQS event source names its
+    queue by `Fn::GetAtt` instead of Chalice's `Fn::Sub` string, so the mapping depends on the queue and is created
+    only after it (on a first deploy, before, it would fail on a queue that does not exist yet)."""
+    queue_of_consumer = {spec.consumer: queue_ids(spec)[0] for spec in QUEUES}
+    for function_id, resource in template["Resources"].items():
+        for event in resource.get("Properties", {}).get("Events", {}).values():
+            if event.get("Type") == "SQS":
+                handler = resource["Properties"]["Handler"].rsplit(".", 1)[-1]
+                event["Properties"]["Queue"] = {"Fn::GetAtt": [queue_of_consumer[handler], "Arn"]}
+    return template
 
 
 def merge_template(stage: str, app: Any) -> dict:
     """The template `chalice package --merge-template` merges into Chalice's own."""
     template = data_resources(stage)
-    template["Resources"].update(_function_patches(app))
-    template["Resources"].update(_gateway_error_responses())
+    resources = template["Resources"]
+    resources.update(_functions(stage, app))
+    resources.update(_api(stage))
+    resources.update(monitoring.resources(stage))
+    resources.update(network.resources(stage))
+    template["Parameters"] = _parameters(stage)
+    template["Conditions"] = {**network.conditions(), **monitoring.conditions()}
+    template["Rules"] = network.rules()
+    template["Outputs"] = network.outputs()
     return template

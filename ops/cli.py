@@ -1,19 +1,28 @@
 """The operators' command line: onboard and inspect tenants without the AWS console.
 
-    python -m ops tenants create --name 云桥演示 --corp-id ww123 --agent-id 1000002 --secrets-file secrets.json
-    python -m ops tenants show tnxabtf9g2
-    python -m ops tenants list
-    python -m ops tenants disable tnxabtf9g2
-    python -m ops queues redrive profile-links
+    python -m ops --stage prod --region ap-southeast-1 tenants create --name 云桥演示 --corp-id ww123 \
+        --agent-id 1000002 --secrets-file secrets.json
+    python -m ops --stage prod tenants show tnxabtf9g2
+    python -m ops --stage prod tenants list
+    python -m ops --stage prod tenants disable tnxabtf9g2
+    python -m ops --stage prod queues redrive profile-links
+    python -m ops --stage prod verification-files put WW_verify_AbC123.txt
+    python -m ops --local tenants list            # the local stack (make run)
 
-Secrets are read from a JSON file (or `-` for stdin), never from the command line, where shell history and the
-process list would keep them. Progress goes to stderr, results as JSON to stdout; a refusal exits 2 with its reason.
+Which deployment is named every time: `--stage dev|prod` with `--region` (or AWS_REGION / AWS_DEFAULT_REGION) and
+the operator's AWS credentials, or `--local` (the emulator of `make run`); without either, only a shell holding the
+local stack's variables (YQ_STAGE=local and AWS_ENDPOINT_URL, as the tests set them) is taken as local. Secrets are
+read from a JSON file (or `-` for stdin), never from the command line, where shell history and the process list
+would keep them. Progress goes to stderr, results as JSON to stdout; a refusal exits 2 with its reason, never a
+traceback.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from pathlib import Path
 from typing import Any, Callable
 
 from chalicelib.core.errors import AppError
@@ -124,8 +133,77 @@ def queues_redrive(args: argparse.Namespace) -> None:
     _print({"queue": args.queue, "redriven": moved, "reasons": reasons})
 
 
+def verification_files_put(args: argparse.Namespace) -> None:
+    from chalicelib.store import verification_files
+
+    path = Path(args.file)
+    try:
+        verification_files.put(path.name, path.read_text(encoding="utf-8").strip())
+    except ValueError as err:
+        raise AppError(str(err), code="invalid_verification_file") from None
+    _progress(f"serving /{path.name}")
+    _print({"file": path.name, "served": True})
+
+
+LOCAL_ENDPOINT = "http://127.0.0.1:4566"  # the local stack's emulator (`make run`)
+
+
+def select_deployment(args: argparse.Namespace) -> None:
+    """Point chalicelib at the deployment the operator named, before any table or client is created."""
+    if args.local and args.stage not in (None, "local"):
+        raise AppError("give --stage or --local, not both", code="ambiguous_stage")
+    local_shell = os.environ.get("YQ_STAGE") == "local" and bool(os.environ.get("AWS_ENDPOINT_URL"))
+    if args.local or args.stage == "local" or (args.stage is None and local_shell):
+        os.environ["YQ_STAGE"] = "local"
+        os.environ.setdefault("AWS_ENDPOINT_URL", LOCAL_ENDPOINT)
+        for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            os.environ.setdefault(key, "testing")
+        os.environ.setdefault("AWS_DEFAULT_REGION", args.region or "ap-southeast-1")
+        return
+    if args.stage is None:
+        raise AppError("which deployment? give --stage dev|prod (with --region) for AWS, or --local for the local "
+                       "stack", code="no_stage")
+    if os.environ.get("AWS_ENDPOINT_URL"):
+        raise AppError(f"AWS_ENDPOINT_URL is set ({os.environ['AWS_ENDPOINT_URL']}), which would send --stage "
+                       f"{args.stage} to an emulator: unset it, or use --local", code="endpoint_override")
+    region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if not region:
+        raise AppError(f"which region is {args.stage} in? give --region (or set AWS_REGION)", code="no_region")
+    os.environ.update({"YQ_STAGE": args.stage, "AWS_REGION": region, "AWS_DEFAULT_REGION": region})
+
+
+def _aws_failure(err: Exception) -> str | None:
+    """A sentence for an AWS failure the operator can fix (credentials, permissions, a stage not deployed)."""
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+    from pynamodb.exceptions import PynamoDBException
+
+    cause: BaseException | None = err
+    while isinstance(cause, PynamoDBException) and cause.cause is not None:
+        cause = cause.cause
+    stage = os.environ.get("YQ_STAGE")
+    if isinstance(cause, NoCredentialsError):
+        return (f"no AWS credentials for stage {stage}: configure them (aws configure, AWS_PROFILE, or an SSO login) "
+                "or use --local for the local stack")
+    if isinstance(cause, NoRegionError):
+        return "no AWS region: give --region"
+    if isinstance(cause, ClientError):
+        code = cause.response.get("Error", {}).get("Code", "")
+        message = cause.response.get("Error", {}).get("Message", "")
+        if code in ("ResourceNotFoundException", "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"):
+            return f"stage {stage} is not deployed in {os.environ.get('AWS_REGION')} ({code}: {message})"
+        return f"AWS refused: {code}: {message}"
+    if isinstance(cause, BotoCoreError):
+        return f"AWS unreachable: {cause}"
+    if isinstance(err, PynamoDBException):
+        return f"DynamoDB: {err.msg}"
+    return None
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m ops", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    root.add_argument("--stage", choices=["dev", "prod", "local"], help="the deployment to work on")
+    root.add_argument("--region", help="the AWS region the stage is deployed in")
+    root.add_argument("--local", action="store_true", help="the local stack (make run) instead of AWS")
     groups = root.add_subparsers(dest="group", required=True)
     tenant = groups.add_parser("tenants", help="create and inspect tenants").add_subparsers(dest="command", required=True)
 
@@ -156,16 +234,29 @@ def parser() -> argparse.ArgumentParser:
     redrive.add_argument("queue", choices=[spec.logical_name for spec in QUEUES], help="the queue's logical name")
     redrive.add_argument("--max", type=int, help="redrive at most this many")
     redrive.set_defaults(run=queues_redrive)
+
+    files = groups.add_parser("verification-files", help="WeCom/WeChat domain-verification files at the domain root")
+    put = files.add_subparsers(dest="command", required=True).add_parser(
+        "put", help="serve a WW_verify_*.txt or MP_verify_*.txt file (downloaded from the WeCom or WeChat console)")
+    put.add_argument("file", help="the downloaded file; it is served under its own name")
+    put.set_defaults(run=verification_files_put)
     return root
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     try:
+        select_deployment(args)
         args.run(args)
     except AppError as err:
         print(f"error: {err.message} ({err.code})", file=sys.stderr)
         sys.exit(2)
     except OSError as err:
         print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
+    except Exception as err:
+        reason = _aws_failure(err)
+        if reason is None:
+            raise
+        print(f"error: {reason}", file=sys.stderr)
         sys.exit(2)

@@ -44,6 +44,23 @@ def public_base_url() -> str:
     return os.environ.get("YQ_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 
+def is_placeholder_url(url: str | None) -> bool:
+    """Whether a base URL is not a real deployment's: empty, without a host, or under a reserved example domain
+    (`yunqiao.example.com`, `example.cn`, `*.invalid`, RFC 2606). A link written onto a member's WeCom profile with
+    such a base would lead external contacts nowhere."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url or "").hostname or "").rstrip(".").lower()
+    labels = host.split(".") if host else []
+    return not labels or "example" in labels or labels[-1] == "invalid"
+
+
+def verification_parameter_path(stage_name: str | None = None) -> str:
+    """The SSM Parameter Store folder holding the domain-verification files WeCom and WeChat ask for
+    (`WW_verify_*.txt`, `MP_verify_*.txt`), one parameter per file name, its value the file's content."""
+    return f"/{APP_NAME}/{stage_name or stage()}/verification-files/"
+
+
 def callback_max_age_seconds() -> int:
     """How old a callback's timestamp may be before it is refused as a replay."""
     return int(os.environ.get("YQ_CALLBACK_MAX_AGE", "300"))

@@ -65,10 +65,25 @@ class ManualLinkOnly(Conflict):
         )
 
 
+class PlaceholderBaseUrl(Conflict):
+    code = "public_base_url_placeholder"
+
+    def __init__(self, base: str) -> None:
+        super().__init__(
+            f"the public base URL {base!r} is a placeholder: set the stage's domain (or the tenant's own public base "
+            "URL) before profile links are written"
+        )
+
+
 # --- the link and the write ---------------------------------------------------------------------------------------
 def link_url(tenant: Tenant) -> str:
-    """The tenant's external home page, under the tenant's own public base URL when it has one."""
+    """The tenant's external home page, under the tenant's own public base URL when it has one.
+
+    Refuses (PlaceholderBaseUrl) a base that is no real deployment's — `https://yunqiao.example.com`, empty: written
+    onto thousands of members' profiles, such a link would send their external contacts nowhere."""
     base = (tenant.settings.public_base_url or config.public_base_url()).rstrip("/")
+    if config.is_placeholder_url(base):
+        raise PlaceholderBaseUrl(base)
     return f"{base}{HOME_PATH}?{urlencode({'tenantKey': tenant.tenant_key})}"
 
 
@@ -152,6 +167,11 @@ def request_members(tenant: Tenant, userids: list[str], trigger: str) -> None:
         return
     if not can_write(tenant):
         logger.info("profile link left to the admin", extra={"trigger": trigger, "members": len(unique)})
+        return
+    try:
+        link_url(tenant)
+    except PlaceholderBaseUrl as err:
+        logger.error("profile links not written", extra={"trigger": trigger, "reason": err.message})
         return
     run_id = new_run_id()
     store.create_run(tenant.tenant_key, run_id, trigger)
@@ -262,6 +282,13 @@ def list_run(tenant: Tenant, run_id: str, trigger: str) -> None:
         run = store.get_run(tenant_key, run_id)
         if run is not None and run.state != store.LISTING:
             return  # this listing already completed: a duplicate delivery must not queue the run twice
+    try:
+        link_url(tenant)
+    except PlaceholderBaseUrl as err:
+        store.fail_listing(tenant_key, run_id, err.message)
+        count("ProfileLinkListFailed", errcode="placeholder_base_url")
+        logger.error("profile link run refused", extra={"runId": run_id, "reason": err.message})
+        return
     client = client_for_tenant(tenant, wait_for_permits=False)
     try:
         user_ids = list(client.list_member_ids())
@@ -284,7 +311,12 @@ def link_member(tenant: Tenant, run_id: str, user_id: str, *, attempt: int, fina
     A refusal no retry can change (60011 no privilege, 60111 unknown userid, 48002 not permitted, any other
     non-transient errcode) marks the member failed and completes the message.
     """
-    url, title = link_url(tenant), link_title(tenant)
+    try:
+        url, title = link_url(tenant), link_title(tenant)
+    except PlaceholderBaseUrl as err:
+        store.record(tenant.tenant_key, run_id, user_id, FAILED, attempts=attempt, message=err.message)
+        count("ProfileLinkFailed", errcode="placeholder_base_url")
+        return
     try:
         written = write_member(client_for_tenant(tenant, wait_for_permits=False), user_id, url, title)
     except WeComApiError as err:

@@ -4,6 +4,10 @@ A Lambda instance serves many invocations, so its TCP/TLS connections to WeCom a
 `requests.Session` per process, created on first use. `requests` is imported lazily too: a callback that only
 decrypts an event and queues it never pays for it on a cold start.
 
+No call outlasts its invocation: a handler states how long the invocation has left (`deadline`, from the Lambda
+context), and every attempt's timeouts, every backoff and the decision to try again fit in that time less a margin
+the function keeps to answer — a retried call can no longer run past the API function's 10 s and be cut off mid-way.
+
 What is retried: WeCom busy (-1), frequency and concurrency limits (45009, 45033), HTTP 5xx from a gateway,
 timeouts, refused or dropped connections, and answers that are not JSON. Everything else is returned or raised
 at once, because trying again cannot change the answer.
@@ -15,8 +19,10 @@ import logging
 import random
 import threading
 import time
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from chalicelib.core import config
 from chalicelib.wecom.errors import WeComApiError, WeComUnavailable
@@ -47,6 +53,29 @@ class RetryPolicy:
         that failed at the same moment, instead of bringing them back in lockstep against a busy WeCom.
         """
         return rand() * min(self.max_delay, self.base_delay * (2**retry))
+
+
+DEADLINE_MARGIN = 1.0  # seconds an invocation keeps for itself after giving up on WeCom (record, answer, retry later)
+MIN_ATTEMPT = 0.5  # an attempt with less time than this left is not started: it could only time out
+
+_remaining: ContextVar[Callable[[], float] | None] = ContextVar("wecom_remaining_seconds", default=None)
+
+
+@contextmanager
+def deadline(remaining_seconds: Callable[[], float] | None) -> Iterator[None]:
+    """Bound every WeCom call made inside by the invocation's remaining time (`remaining_seconds()`, read at each
+    step; e.g. the Lambda context's `get_remaining_time_in_millis() / 1000`). None: unbounded (scripts, the CLI)."""
+    token = _remaining.set(remaining_seconds)
+    try:
+        yield
+    finally:
+        _remaining.reset(token)
+
+
+def _budget() -> float | None:
+    """Seconds the current WeCom call may still take, or None when no deadline is set."""
+    remaining = _remaining.get()
+    return None if remaining is None else remaining() - DEADLINE_MARGIN
 
 
 _session: Any = None
@@ -129,25 +158,36 @@ class Transport:
         attempts = self.policy.attempts
         attempt = 1
         while True:
+            budget = _budget()
+            if budget is not None and budget < MIN_ATTEMPT:
+                raise WeComUnavailable(path, "no time left before the function's timeout", attempt - 1)
             if before_attempt is not None:
                 before_attempt()
             try:
-                return self._attempt(method, url, path, params, body, attempt)
+                return self._attempt(method, url, path, params, body, attempt, budget)
             except _Retryable as failure:
-                if attempt >= attempts:
+                delay = self.policy.backoff(attempt - 1, self._rand)
+                budget = _budget()
+                out_of_time = budget is not None and budget < delay + MIN_ATTEMPT
+                if attempt >= attempts or out_of_time:
                     if failure.error is not None:
                         raise failure.error from None
-                    raise WeComUnavailable(path, failure.reason, attempt) from None
-                delay = self.policy.backoff(attempt - 1, self._rand)
+                    reason = f"{failure.reason}, no time left to retry" if out_of_time else failure.reason
+                    raise WeComUnavailable(path, reason, attempt) from None
                 log.warning("WeCom %s failed (%s), retry %d of %d in %.2fs", path, failure.reason, attempt,
                             attempts - 1, delay)
             self._sleep(delay)
             attempt += 1
 
     def _attempt(
-        self, method: str, url: str, path: str, params: dict | None, body: dict | None, attempt: int
+        self, method: str, url: str, path: str, params: dict | None, body: dict | None, attempt: int,
+        budget: float | None,
     ) -> dict:
         import requests
+
+        connect, read = self.policy.connect_timeout, self.policy.read_timeout
+        if budget is not None:
+            connect, read = min(connect, budget), min(read, budget)
 
         data = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
         headers = None if body is None else {"Content-Type": "application/json; charset=utf-8"}
@@ -158,7 +198,7 @@ class Transport:
                 params=params,
                 data=data,
                 headers=headers,
-                timeout=(self.policy.connect_timeout, self.policy.read_timeout),
+                timeout=(connect, read),
             )
         except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
             # Only the exception's kind: its text quotes the URL with the token or secret.

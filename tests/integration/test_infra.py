@@ -1,21 +1,95 @@
-"""The infrastructure: packaged with Chalice exactly as a deploy would be, and checked resource by resource."""
+"""The infrastructure: packaged exactly as a deploy would be, linted, and checked resource by resource."""
 from __future__ import annotations
 
+import hashlib
 import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
 
 import pytest
 
 from infra import build
 from chalicelib.store.queues import QUEUES
+from infra.policy import FUNCTIONS
 from infra.resources import queue_visibility_timeout
 
 STAGE = "dev"
+DEPLOYED = ("dev", "prod")
+# cfn-lint rules whose warnings are accepted, each with its reason; none today.
+JUSTIFIED_WARNINGS: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    sam = build.package(STAGE, tmp_path_factory.mktemp("infra"))
-    return json.loads(sam.read_text())
+def packages(tmp_path_factory):
+    """Both deployed stages, packaged; dev twice, to compare the two builds."""
+    built = {stage: build.package(stage, tmp_path_factory.mktemp(stage)) for stage in DEPLOYED}
+    built["dev-again"] = build.package("dev", tmp_path_factory.mktemp("dev-again"))
+    return built
+
+
+@pytest.fixture(scope="module")
+def template(packages):
+    return json.loads(packages[STAGE].read_text())
+
+
+def packaged_for_cloudformation(sam: Path) -> dict:
+    """What `aws cloudformation package` uploads and CloudFormation's SAM transform makes of it."""
+    from samtranslator.translator.transform import transform
+
+    class NoManagedPolicies:
+        def load(self) -> dict:
+            return {}
+
+    template = json.loads(sam.read_text())
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = "s3://deploy-bucket/deployment.zip"
+    return transform(template, {}, NoManagedPolicies())
+
+
+def cfn_lint(path: Path) -> list[dict]:
+    answer = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "--format", "json", str(path)],
+                            capture_output=True, text=True)
+    assert answer.returncode in (0, 2, 4, 6, 8, 10, 12, 14), answer.stderr
+    return json.loads(answer.stdout or "[]")
+
+
+@pytest.mark.parametrize("stage", DEPLOYED)
+def test_cfn_lint_passes_on_the_sam_template_and_after_the_transform(packages, stage, tmp_path, monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-southeast-1")
+    transformed = tmp_path / "cloudformation.json"
+    transformed.write_text(json.dumps(packaged_for_cloudformation(packages[stage])))
+    for path in (packages[stage], transformed):
+        findings = [(f["Rule"]["Id"], f["Message"]) for f in cfn_lint(path)]
+        assert [f for f in findings if f[0].startswith("E")] == []
+        assert [f for f in findings if f[0] not in JUSTIFIED_WARNINGS] == []
+
+
+def test_two_builds_make_the_same_zip_for_python_312_linux(packages):
+    first, second = (packages[key].parent / "deployment.zip" for key in ("dev", "dev-again"))
+    assert hashlib.sha256(first.read_bytes()).digest() == hashlib.sha256(second.read_bytes()).digest()
+    names = zipfile.ZipFile(first).namelist()
+    assert "app.py" in names and "chalice/app.py" in names and "chalicelib/handlers/home.py" in names
+    binaries = [name for name in names if name.endswith(".so")]
+    assert binaries and all("x86_64-linux-gnu" in name or ".abi3." in name for name in binaries)
+    assert not [name for name in names if "cpython-311" in name or "cp311" in name]
+    compiled = {name for name in names if name.endswith(".pyc")}
+    if build.find_python312():
+        assert "chalicelib/handlers/__pycache__/home.cpython-312.pyc" in compiled
+        assert "boto3/__pycache__/session.cpython-312.pyc" in compiled
+    else:
+        assert not compiled
+
+
+def test_the_lock_pins_every_runtime_dependency_with_a_hash():
+    lines = [line for line in build.LOCK.read_text().splitlines() if line and not line.startswith("#")]
+    pinned = {line.split("==")[0].lower().replace("_", "-") for line in lines}
+    assert all(" --hash=sha256:" in line for line in lines)
+    direct = [line.split("==")[0].lower() for line in (build.ROOT / "requirements.txt").read_text().splitlines()
+              if line and not line.startswith("#")]
+    assert set(direct) <= pinned and {"botocore", "urllib3"} <= pinned
 
 
 def resources_of(template, kind):
@@ -85,26 +159,131 @@ def test_functions_run_python_312_with_their_configured_timeouts(template):
         assert props["Environment"]["Variables"]["YQ_STAGE"] == STAGE
 
 
-def test_roles_grant_only_the_stages_resources_and_never_scan(template):
-    for role in resources_of(template, "AWS::IAM::Role").values():
-        for policy in role["Policies"]:
-            for statement in policy["PolicyDocument"]["Statement"]:
-                actions = statement["Action"]
-                assert "*" not in actions and "dynamodb:*" not in actions and "dynamodb:Scan" not in actions
-                resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-                for resource in resources:
-                    assert resource != "*"
-                    assert f"yunqiao-{STAGE}-" in resource or f"yunqiao/{STAGE}/" in resource
+def _statements(role: dict) -> list[dict]:
+    found = []
+    for statement in role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]:
+        if "Fn::If" in statement:
+            statement = statement["Fn::If"][1]
+        found.append(statement)
+    return found
 
 
-@pytest.mark.parametrize("stage", build.STAGES)
-def test_committed_policy_files_are_the_generated_ones(stage):
-    assert build.policy_path(stage).read_text() == build.render_policy(stage)
+def _allowed(role: dict, action: str) -> list:
+    return [resource for s in _statements(role) if action in s["Action"]
+            for resource in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])]
+
+
+def test_each_function_has_its_own_least_privilege_role(template):
+    functions = resources_of(template, "AWS::Serverless::Function")
+    roles = {name: r for name, r in template["Resources"].items() if r["Type"] == "AWS::IAM::Role"}
+    assert len(functions) == len(FUNCTIONS)
+    for props in functions.values():
+        role_id = props["Role"]["Fn::GetAtt"][0]
+        assert role_id in roles
+        for statement in _statements(roles[role_id]):
+            assert "dynamodb:Scan" not in statement["Action"] and "*" not in statement["Action"]
+            for resource in statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]:
+                if resource == "*":
+                    assert all(action.startswith(("xray:", "ec2:")) for action in statement["Action"])
+                elif "Fn::Sub" in resource:
+                    arn = resource["Fn::Sub"]
+                    assert arn.startswith("arn:${AWS::Partition}:") and "${AWS::AccountId}" in arn
+                    assert f"yunqiao-{STAGE}-" in arn or f"yunqiao/{STAGE}/" in arn
+                else:
+                    assert resource == {"Fn::GetAtt": [role_id.removesuffix("Role") + "LogGroup", "Arn"]}
+    api, callbacks, schedule = roles["APIHandlerRole"], roles["ProcessCallbacksRole"], roles["ScheduleSyncRole"]
+    writers = [name for name, role in roles.items() if _allowed(role, "secretsmanager:PutSecretValue")]
+    assert writers == ["ProcessCallbacksRole"]
+    assert [r["Fn::Sub"] for r in _allowed(callbacks, "secretsmanager:PutSecretValue")] == [
+        "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:yunqiao/dev/tenants/*-??????"]
+    assert [r["Fn::Sub"].rsplit(":", 1)[1] for r in _allowed(api, "secretsmanager:CreateSecret")] == [
+        "yunqiao/dev/invitation-signing-??????"]
+    assert _allowed(api, "secretsmanager:GetSecretValue") and not _allowed(schedule, "secretsmanager:GetSecretValue")
+    assert not _allowed(api, "sqs:ReceiveMessage") and not _allowed(schedule, "dynamodb:PutItem")
+    assert [r["Fn::Sub"].rsplit(":", 1)[1] for r in _allowed(callbacks, "sqs:ReceiveMessage")] == ["yunqiao-dev-callbacks"]
+
+
+def test_every_function_logs_to_its_own_retained_log_group_and_is_alarmed(template):
+    resources = template["Resources"]
+    topic = {"Ref": "AlarmTopic"}
+    for function_id, props in resources_of(template, "AWS::Serverless::Function").items():
+        group = resources[props["LoggingConfig"]["LogGroup"]["Ref"]]
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+        assert props["Tracing"] == "Active"
+        for metric in ("Errors", "Throttles"):
+            alarm = resources[f"{function_id}{metric}Alarm"]["Properties"]
+            assert alarm["MetricName"] == metric and alarm["AlarmActions"] == [topic]
+    alarms = resources_of(template, "AWS::CloudWatch::Alarm").values()
+    assert {a["MetricName"] for a in alarms} == {"Errors", "Throttles", "5XXError", "ApproximateAgeOfOldestMessage",
+                                                 "ApproximateNumberOfMessagesVisible"}
+    assert all(alarm["AlarmActions"] == [topic] for alarm in alarms)
+    assert resources["AlarmEmailSubscription"]["Properties"]["Endpoint"] == {"Ref": "AlarmEmail"}
+
+
+def test_tables_are_kept_but_a_failed_first_create_can_be_retried(template):
+    for name, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::DynamoDB::Table":
+            assert resource["DeletionPolicy"] == "RetainExceptOnCreate"
+            assert resource["UpdateReplacePolicy"] == "Retain"
+
+
+def test_event_source_mappings_depend_on_their_queues_and_are_bounded(template):
+    for props in resources_of(template, "AWS::Serverless::Function").values():
+        for event in props.get("Events", {}).values():
+            if event["Type"] == "SQS":
+                queue_id = event["Properties"]["Queue"]["Fn::GetAtt"][0]
+                assert template["Resources"][queue_id]["Type"] == "AWS::SQS::Queue"
+                assert event["Properties"]["ScalingConfig"]["MaximumConcurrency"] >= 2
+
+
+def test_the_api_is_regional_throttled_logged_traced_and_on_the_custom_domain(template):
+    api = template["Resources"]["RestAPI"]["Properties"]
+    assert api["EndpointConfiguration"] == "REGIONAL"
+    assert api["TracingEnabled"] is True and api["AccessLogSetting"]["DestinationArn"]
+    assert api["MethodSettings"][0]["ThrottlingRateLimit"] == {"Ref": "ApiThrottleRate"}
+    mapping = template["Resources"]["ApiDomainMapping"]
+    assert mapping["Condition"] == "HasDomain" and mapping["Properties"]["RestApiId"] == {"Ref": "RestAPI"}
+    for props in resources_of(template, "AWS::Serverless::Function").values():
+        assert props["Environment"]["Variables"]["YQ_PUBLIC_BASE_URL"]["Fn::If"][0] == "HasDomain"
+
+
+def test_the_egress_ip_is_optional_and_an_output(template):
+    resources = template["Resources"]
+    assert resources["EgressIp"]["Condition"] == "HasStaticEgressIp"
+    assert template["Outputs"]["EgressIp"]["Value"] == {"Ref": "EgressIp"}
+    assert resources["NatGateway"]["Properties"]["AllocationId"] == {"Fn::GetAtt": ["EgressIp", "AllocationId"]}
+    in_vpc = [name for name, props in resources_of(template, "AWS::Serverless::Function").items() if "VpcConfig" in props]
+    assert "APIHandler" in in_vpc and "ScheduleSync" not in in_vpc
 
 
 def test_api_gateways_own_errors_answer_in_our_error_shape(template):
-    responses = resources_of(template, "AWS::ApiGateway::GatewayResponse")
-    assert {props["ResponseType"] for props in responses.values()} == {"DEFAULT_4XX", "DEFAULT_5XX"}
-    for props in responses.values():
-        assert props["RestApiId"] == {"Ref": "RestAPI"}
-        assert props["ResponseTemplates"]["application/json"].startswith('{"error": {"code": ')
+    assert not resources_of(template, "AWS::ApiGateway::GatewayResponse")
+    body = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    responses = body["x-amazon-apigateway-gateway-responses"]
+    assert set(responses) == {"DEFAULT_4XX", "DEFAULT_5XX"}
+    for response in responses.values():
+        assert response["responseTemplates"]["application/json"].startswith('{"error": {"code": ')
+
+
+def test_deploy_lists_every_missing_prerequisite_before_changing_anything(tmp_path):
+    import os
+
+    env = {"PATH": str(tmp_path), "HOME": str(tmp_path)}  # no aws CLI on PATH
+    answer = subprocess.run([sys.executable, "-m", "infra.deploy", "--stage", "prod", "--region", "ap-southeast-1",
+                             "--domain", "yunqiao.example.com"], cwd=build.ROOT, env={**env, "PYTHONPATH": str(build.ROOT),
+                             "PYTHON312": os.environ.get("PYTHON312", "")}, capture_output=True, text=True)
+    assert answer.returncode == 2 and "Traceback" not in answer.stderr
+    assert "cannot deploy prod:" in answer.stderr
+    assert "no artifact bucket" in answer.stderr
+    assert "DOMAIN needs CERT=" in answer.stderr
+    assert "https://yunqiao.example.com is a placeholder domain" in answer.stderr
+    assert "the AWS CLI (aws) is not installed" in answer.stderr
+    assert not (build.ROOT / "build" / "prod" / "packaged.json").exists()
+
+
+def test_the_api_gateway_logging_role_template_is_lint_clean(tmp_path):
+    from infra.deploy import api_gateway_account_template
+
+    path = tmp_path / "account.json"
+    path.write_text(json.dumps(api_gateway_account_template()))
+    assert cfn_lint(path) == []

@@ -61,3 +61,44 @@ def test_disable_and_list():
     assert disabled.returncode == 0 and json.loads(disabled.stdout)["enabled"] is False
     listed = {row["tenantKey"]: row for row in json.loads(run_ops("tenants", "list").stdout)}
     assert listed["tnopscli04"]["enabled"] is False
+
+
+def run_bare(*args: str, tmp_path) -> subprocess.CompletedProcess:
+    """The CLI in an operator's shell: no local-stack variables, no AWS credentials anywhere."""
+    import os
+
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "AWS_CONFIG_FILE": str(tmp_path / "none"),
+           "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"), "AWS_EC2_METADATA_DISABLED": "true"}
+    return subprocess.run([sys.executable, "-m", "ops", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_a_stage_without_credentials_is_a_clear_error_not_a_traceback(tmp_path):
+    answer = run_bare("--stage", "dev", "--region", "ap-southeast-1", "tenants", "list", tmp_path=tmp_path)
+    assert answer.returncode == 2
+    assert "error: no AWS credentials for stage dev" in answer.stderr
+    assert "Traceback" not in answer.stderr and answer.stdout == ""
+
+
+def test_the_deployment_is_never_guessed(tmp_path):
+    unnamed = run_bare("tenants", "list", tmp_path=tmp_path)
+    assert unnamed.returncode == 2 and "give --stage dev|prod (with --region) for AWS, or --local" in unnamed.stderr
+    no_region = run_bare("--stage", "prod", "tenants", "list", tmp_path=tmp_path)
+    assert no_region.returncode == 2 and "which region is prod in?" in no_region.stderr
+    both = run_bare("--stage", "prod", "--local", "tenants", "list", tmp_path=tmp_path)
+    assert both.returncode == 2 and "not both" in both.stderr
+    # In the local stack's shell (this test session's), AWS must be asked for by name and the emulator unset first.
+    into_emulator = run_ops("--stage", "dev", "--region", "ap-southeast-1", "tenants", "list")
+    assert into_emulator.returncode == 2 and "AWS_ENDPOINT_URL is set" in into_emulator.stderr
+
+
+def test_a_verification_file_is_put_from_the_downloaded_file_and_served(tmp_path, client):
+    downloaded = tmp_path / "WW_verify_OpsCli42.txt"
+    downloaded.write_text("OpsCli42Content\n")
+    put = run_ops("--local", "verification-files", "put", str(downloaded))
+    assert put.returncode == 0, put.stderr
+    assert client.http.get("/WW_verify_OpsCli42.txt").body == b"OpsCli42Content"
+    wrong = tmp_path / "index.html"
+    wrong.write_text("<html>")
+    refused = run_ops("--local", "verification-files", "put", str(wrong))
+    assert refused.returncode == 2 and "invalid_verification_file" in refused.stderr

@@ -143,13 +143,40 @@ def test_a_second_run_reads_every_member_and_writes_nothing(sim, tenant, pump):
 
 def test_the_configured_title_and_the_tenants_own_base_url_are_written(sim, tenant, pump):
     tenant.update(actions=[tenant_store.Tenant.settings.profile_link_title.set("和我一起协作办公吧，点这里进入主页"),
-                           tenant_store.Tenant.settings.public_base_url.set("https://corp.example.cn/")])
+                           tenant_store.Tenant.settings.public_base_url.set("https://corp.yunqiao-demo.cn/")])
     profile_links.request_members(tenant_store.get(tenant.tenant_key), ["zhaoliu"], trigger="admin")
     pump.drain(QUEUE)
 
-    url = f"https://corp.example.cn/mobile/wechat/external/home?tenantKey={tenant.tenant_key}"
+    url = f"https://corp.yunqiao-demo.cn/mobile/wechat/external/home?tenantKey={tenant.tenant_key}"
     assert sim.control.member("zhaoliu")["external_profile"] == {
         "external_attr": [{"type": 1, "name": "与我协作", "web": {"url": url, "title": "和我一起协作办公吧，点这"}}]}
+
+
+def test_a_placeholder_base_url_is_never_written_onto_a_profile(client, sim, tenant, pump):
+    tenant.update(actions=[tenant_store.Tenant.settings.public_base_url.set("https://yunqiao.example.com")])
+    started = client.http.post(f"/api/admin/tenants/{tenant.tenant_key}/profile-links/runs", headers=admin(tenant))
+    assert started.status_code == 202
+    run_id = json.loads(started.body)["runId"]
+    assert pump.drain(QUEUE) == 1  # the listing message refuses the run: no member is queued
+    progress = profile_links.progress(tenant, run_id)
+    assert progress["state"] == "failed" and "is a placeholder" in progress["error"]
+
+    profile_links.request_members(tenant, ["zhaoliu"], trigger="admin")  # a new member's callback: nothing queued
+    assert pump.drain(QUEUE) == 0
+
+    link_queue_message = {"kind": "member", "tenantKey": tenant.tenant_key, "runId": run_id, "userId": "lisi"}
+    profile_links.process_message(link_queue_message, attempt=1, final=False)  # queued before the base was changed
+    member = link_store.MemberLink.get(f"{tenant.tenant_key}#{run_id}", "lisi")
+    assert member.status == "failed" and "yunqiao.example.com" in member.message
+    assert calls(sim, "user/update") == [] and calls(sim, "user/list_id") == []
+
+    manual = client.http.get(f"/api/admin/tenants/{tenant.tenant_key}/profile-links/manual-link", headers=admin(tenant))
+    assert manual.status_code == 409
+    assert json.loads(manual.body)["error"]["code"] == "public_base_url_placeholder"
+
+    tenant.update(actions=[tenant_store.Tenant.settings.public_base_url.set("https://corp.yunqiao-demo.cn")])
+    assert client.http.get(f"/api/admin/tenants/{tenant.tenant_key}/profile-links/manual-link",
+                           headers=admin(tenant)).status_code == 200
 
 
 # --- errors -------------------------------------------------------------------------------------------------------

@@ -89,8 +89,8 @@ def tenant(**settings) -> Tenant:
 
 def test_the_url_uses_the_tenants_base_url_or_the_deployments():
     assert link_url(tenant()) == URL  # YQ_PUBLIC_BASE_URL is https://yq.test in the tests
-    assert link_url(tenant(public_base_url="https://corp.example.cn/")) == \
-        "https://corp.example.cn/mobile/wechat/external/home?tenantKey=tnabc12345"
+    assert link_url(tenant(public_base_url="https://corp.yunqiao-demo.cn/")) == \
+        "https://corp.yunqiao-demo.cn/mobile/wechat/external/home?tenantKey=tnabc12345"
 
 
 @pytest.mark.parametrize("configured, written", [
@@ -101,3 +101,14 @@ def test_the_url_uses_the_tenants_base_url_or_the_deployments():
 ])
 def test_the_title_is_the_configured_one_within_wecoms_twelve_characters(configured, written):
     assert link_title(tenant(profile_link_title=configured)) == written
+
+
+def test_a_placeholder_base_url_is_refused_whoever_set_it(monkeypatch):
+    from chalicelib.profile_links import PlaceholderBaseUrl
+
+    with pytest.raises(PlaceholderBaseUrl):
+        link_url(tenant(public_base_url="https://yunqiao.example.com"))
+    monkeypatch.setenv("YQ_PUBLIC_BASE_URL", "https://dev.yunqiao.example.com")
+    with pytest.raises(PlaceholderBaseUrl) as refused:
+        link_url(tenant())
+    assert refused.value.status == 409 and refused.value.code == "public_base_url_placeholder"
