@@ -1,7 +1,9 @@
 """Receiving WeCom callbacks: authenticate, decrypt, deduplicate, queue — and nothing slower.
 
 WeCom gives us 5 s (1 s for suite authorisations) and resends anything unanswered, so the HTTP path makes no
-WeCom call and does exactly two writes for a new event: the conditional put of its dedupe key and the SQS send.
+WeCom call and does exactly three writes for a new event: the conditional put of its dedupe record (pending), the SQS
+send, and the record's update to queued — without that last write a redelivery could not tell an event already
+queued from one whose first delivery died while sending it.
 Everything refused here is refused before anything is written, with a reason the handler turns into a 4xx.
 """
 from __future__ import annotations
@@ -192,16 +194,21 @@ def _parse(message: str) -> WeComEvent:
 
 
 def _record_and_queue(scope: str, event: WeComEvent, address: dict) -> Accepted:
-    """One conditional put, one send. If the send fails the record is withdrawn, so WeCom's retry gets through."""
-    if not callback_events.record_once(scope, event.dedupe_key, event.kind):
+    """A new event: one conditional put (pending), one send, one update (queued). A redelivery of a queued event is a
+    duplicate; one of a pending event — the first delivery is still sending, or failed or died sending — queues it
+    again rather than drop it (consumers are idempotent, so a second message has no second effect). A failed send
+    leaves the record pending and answers 5xx, so WeCom's retry queues the event."""
+    earlier = callback_events.record_once(scope, event.dedupe_key, event.kind)
+    if earlier == callback_events.QUEUED:
         count("CallbackDuplicate", kind=event.kind or "unknown")
         logger.info("duplicate callback", extra={"kind": event.kind, "changeType": event.change_type})
         return Accepted(event.kind, duplicate=True)
+    if earlier == callback_events.PENDING:
+        count("CallbackRequeued", kind=event.kind or "unknown")
+        logger.info("redelivered callback not queued yet: queuing it",
+                    extra={"kind": event.kind, "changeType": event.change_type})
     received_at = datetime.now(timezone.utc).isoformat()
-    try:
-        queues.send(QUEUE, {**address, "event": event.fields, "receivedAt": received_at})
-    except Exception:
-        callback_events.forget(scope, event.dedupe_key)
-        raise
+    queues.send(QUEUE, {**address, "event": event.fields, "receivedAt": received_at})
+    callback_events.mark_queued(scope, event.dedupe_key)
     logger.info("callback queued", extra={"kind": event.kind, "changeType": event.change_type})
     return Accepted(event.kind, duplicate=False)

@@ -86,6 +86,10 @@ def _member_changed(tenant: Tenant, event: ContactChange) -> None:
             user_id = event.new_user_id
         members.refresh(tenant, _client(tenant), user_id)
     elif event.change_type == "delete_user":
-        members.remove(tenant, event.user_id)
+        # Callbacks arrive out of order: a delete delivered after a newer create must not lock the member out.
+        if members.refresh(tenant, _client(tenant), event.user_id):
+            logger.info("stale delete_user ignored: WeCom still has the member")
+        else:
+            members.remove(tenant, event.user_id)
     else:
         logger.info("contact event ignored", extra={"changeType": event.change_type})

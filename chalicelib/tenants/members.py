@@ -36,8 +36,8 @@ def rename(tenant: Tenant, old_user_id: str, new_user_id: str) -> None:
 
 
 def remove(tenant: Tenant, user_id: str) -> None:
-    """The member left: their sessions end at once and their roles go, so a userid WeCom gives out again later
-    starts with none."""
+    """The member left (WeCom's user/get answered 60111): their sessions end at once and their roles go, so a userid
+    WeCom gives out again later starts with none."""
     member_store.mark_gone(tenant.tenant_key, user_id)
     sessions.revoke_all(tenant.tenant_key, sessions.MEMBER, user_id)
     role_store.revoke_all(tenant.tenant_key, user_id)

@@ -4,7 +4,9 @@ Every fresh `gettoken` may invalidate the token other instances hold, so tokens 
 production, see `chalicelib.store.wecom_state`) and a refresh is coordinated with a lease: the instance whose
 conditional write wins fetches the token, the others wait briefly and read the winner's. A token rejected by WeCom
 is dropped only if the cache still holds exactly that token (conditional on its value), so a late instance never
-throws away the fresh token another one has just stored.
+throws away the fresh token another one has just stored. A source also remembers the tokens WeCom rejected for it:
+another instance's refresh that began before WeCom invalidated its tokens can store the old token back (gettoken
+answers the live token), and a rejected token found in the cache is replaced, never handed out again.
 
 Cache keys name the corp (or suite) and a hash of the credential, never the secret itself.
 """
@@ -15,6 +17,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol, TypeVar
 
@@ -28,6 +31,7 @@ T = TypeVar("T")
 REFRESH_MARGIN = 300  # refresh five minutes before WeCom's expiry: calls in flight never carry an expiring token
 LEASE_SECONDS = 15.0  # longer than a gettoken with its retries normally takes; an abandoned lease expires by itself
 POLL_SECONDS = 0.05
+REJECTED_KEPT = 8  # rejected tokens remembered per source; one is enough to stop the loop, a few cover bursts
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,7 @@ class TokenSource:
         self._poll_seconds = poll_seconds
         self._holder = uuid.uuid4().hex
         self._local: Token | None = None
+        self._rejected: deque[str] = deque(maxlen=REJECTED_KEPT)
         self._lock = threading.Lock()  # the threads of one instance refresh one at a time
 
     def token(self) -> str:
@@ -118,6 +123,8 @@ class TokenSource:
         with self._lock:
             if self._local is not None and self._local.value == value:
                 self._local = None
+            if value not in self._rejected:
+                self._rejected.append(value)
         self._cache.drop(self.key, value)
 
     def _shared(self) -> Token:
@@ -125,7 +132,8 @@ class TokenSource:
         while True:
             entry = self._cache.read(self.key)
             now = self._clock()
-            if entry.token is not None and now < entry.token.refresh_at:
+            usable = entry.token is not None and entry.token.value not in self._rejected
+            if usable and now < entry.token.refresh_at:
                 return entry.token
             if entry.lease_until <= now:
                 current = entry.token.value if entry.token is not None else None

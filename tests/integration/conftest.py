@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import pytest
@@ -248,3 +249,33 @@ def sign_in(client, simulator):
         return {"Authorization": f"Bearer {_json.loads(reply.body)['token']}", "Content-Type": "application/json"}
 
     return sign
+
+
+_WRITE_LOCK = threading.Lock()
+_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
+
+
+@pytest.fixture
+def atomic_writes(monkeypatch):
+    """Make the emulator's writes atomic, as DynamoDB's are; every test that races threads uses it.
+
+    moto applies a conditional write as read, check, write without a lock, so two concurrent writers can both pass
+    a condition DynamoDB lets only one pass (tests/integration/wecom/conftest.py saw it with the rate-limit counter).
+    Its TransactWriteItems is worse: it deep-copies the tables it touches and, when any condition fails, restores
+    those copies — undoing whatever another request committed in between. Without this fixture the application
+    races saw two pending applications for one contact, and five concurrent applications all refused because a
+    loser's rollback erased the winner's committed application. The threads standing in for concurrent
+    Lambda invocations live in this process, so serialising its write requests (every table) restores DynamoDB's
+    per-request atomicity; reads, and everything the code does between its writes, stay concurrent.
+    """
+    from pynamodb.connection.base import Connection
+
+    dispatch = Connection.dispatch
+
+    def serialised(self, operation_name, operation_kwargs):
+        if operation_name not in _WRITES:
+            return dispatch(self, operation_name, operation_kwargs)
+        with _WRITE_LOCK:
+            return dispatch(self, operation_name, operation_kwargs)
+
+    monkeypatch.setattr(Connection, "dispatch", serialised)

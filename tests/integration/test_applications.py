@@ -682,36 +682,6 @@ def test_pages_merge_sources_only_as_far_as_every_source_was_read():
 
 
 # --- races, run concurrently against the emulator ---------------------------------------------------------------------
-_WRITE_LOCK = threading.Lock()
-_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
-
-
-@pytest.fixture
-def atomic_writes(monkeypatch):
-    """Make the emulator's writes atomic, as DynamoDB's are.
-
-    moto applies a conditional write as read, check, write without a lock, so two concurrent writers can both pass
-    a condition DynamoDB lets only one pass (tests/integration/wecom/conftest.py saw it with the rate-limit counter).
-    Its TransactWriteItems is worse: it deep-copies the tables it touches and, when any condition fails, restores
-    those copies — undoing whatever another request committed in between. Without this fixture these tests saw two
-    pending applications for one contact, and five concurrent applications all refused because a loser's rollback
-    erased the winner's committed application. The threads standing in for concurrent
-    Lambda invocations live in this process, so serialising its write requests (every table) restores DynamoDB's
-    per-request atomicity; reads, and everything the code does between its writes, stay concurrent.
-    """
-    from pynamodb.connection.base import Connection
-
-    dispatch = Connection.dispatch
-
-    def serialised(self, operation_name, operation_kwargs):
-        if operation_name not in _WRITES:
-            return dispatch(self, operation_name, operation_kwargs)
-        with _WRITE_LOCK:
-            return dispatch(self, operation_name, operation_kwargs)
-
-    monkeypatch.setattr(Connection, "dispatch", serialised)
-
-
 def race(*calls) -> list:
     """Run the calls at once, each in its own thread (a Lambda invocation of its own); their results in order: the
     answer, or (status, code, message) for a refusal."""

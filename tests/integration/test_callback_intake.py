@@ -121,7 +121,7 @@ def test_unknown_event_kinds_are_accepted(client, tenant, callbacks_queue):
     assert [m["body"]["event"]["Event"] for m in callbacks_queue.messages()] == ["brand_new_event"]
 
 
-def test_send_failure_withdraws_the_record_so_the_retry_is_accepted(client, tenant, callbacks_queue, monkeypatch):
+def test_a_failed_send_leaves_the_event_pending_so_the_retry_queues_it(client, tenant, callbacks_queue, monkeypatch):
     from chalicelib.store import queues
 
     query, body = signed_post(TOKEN, AES_KEY, tenant.corp_id,
@@ -138,6 +138,51 @@ def test_send_failure_withdraws_the_record_so_the_retry_is_accepted(client, tena
     monkeypatch.setattr(queues, "send", real_send)
     assert post(client, f"/wecom/callback/{tenant.tenant_key}", query, body).status_code == 200
     assert [m["body"]["event"]["ExternalUserID"] for m in callbacks_queue.messages()] == ["wmLost"]
+
+
+def test_a_retry_while_the_first_send_is_in_flight_is_queued_and_the_first_timing_out_loses_nothing(
+        client, tenant, callbacks_queue, atomic_writes, monkeypatch):
+    """WeCom resends an event it got no answer to within 5 s: here the first delivery's SQS send hangs (and at last
+    times out, as a Lambda killed by its time limit never answers either). The retry finds the event recorded but
+    not queued: it queues it and answers success; a later redelivery is a plain duplicate."""
+    import threading
+
+    from botocore.exceptions import ReadTimeoutError
+
+    from chalicelib.store import queues
+
+    query, body = signed_post(TOKEN, AES_KEY, tenant.corp_id,
+                              customer_event(tenant.corp_id, "add_external_contact", "lisi", "wmInFlight"))
+    path = f"/wecom/callback/{tenant.tenant_key}"
+    real_send = queues.send
+    in_flight, time_out = threading.Event(), threading.Event()
+    sends: list[str] = []
+
+    def first_send_hangs(*args, **kwargs):
+        sends.append(threading.current_thread().name)
+        if len(sends) == 1:
+            in_flight.set()
+            time_out.wait()
+            raise ReadTimeoutError(endpoint_url="https://sqs.example/queue")
+        return real_send(*args, **kwargs)
+
+    monkeypatch.setattr(queues, "send", first_send_hangs)
+    answers: list = []
+    first = threading.Thread(target=lambda: answers.append(post(client, path, query, body)), name="first")
+    first.start()
+    try:
+        in_flight.wait()
+        retry = post(client, path, query, body)
+        queued = [m["body"]["event"]["ExternalUserID"] for m in callbacks_queue.messages()]
+    finally:
+        time_out.set()
+        first.join()
+    assert (retry.status_code, retry.body) == (200, b"success")
+    assert queued == ["wmInFlight"]
+    assert answers[0].status_code == 500
+    again = post(client, path, query, body)
+    assert (again.status_code, again.body) == (200, b"success")
+    assert len(sends) == 2 and len(callbacks_queue.messages()) == 1
 
 
 # --- refusals: a 4xx with a JSON error, and nothing recorded or queued ---------------------------------------------

@@ -131,9 +131,33 @@ def test_member_rename_and_departure(push, pump, demo_tenant, simulator):
     pump.drain(QUEUE)
     assert members.get(demo_tenant.tenant_key, "zhaoliu").renamed_to == "zhaoliu2"
     assert members.get(demo_tenant.tenant_key, "zhaoliu2").status == "active"
+    simulator.control.remove_member("zhaoliu2")
     push("delete_user", userid="zhaoliu2")
     pump.drain(QUEUE)
     assert members.get(demo_tenant.tenant_key, "zhaoliu2").status == "gone"
+
+
+def test_a_stale_delete_user_leaves_a_member_wecom_still_has_signed_in_with_their_roles(
+        push, pump, demo_tenant, simulator, client, sign_in):
+    """A delete_user delivered after a newer create_user (the member left and came back under the same userid):
+    WeCom's user/get still answers, so the member keeps their session and roles. A real departure (user/get 60111)
+    still ends both."""
+    from chalicelib.store import roles
+
+    headers = sign_in(demo_tenant, "zhaoliu", roles=("admin",))
+    push("delete_user", userid="zhaoliu", create_time=1790000100)
+    push("create_user", userid="zhaoliu", create_time=1790000200)
+    assert pump.drain(QUEUE) == 2
+    assert members.get(demo_tenant.tenant_key, "zhaoliu").status == "active"
+    assert roles.roles_of(demo_tenant.tenant_key, "zhaoliu") == {"admin"}
+    assert client.http.get("/api/auth/session", headers=headers).status_code == 200
+
+    simulator.control.remove_member("zhaoliu")
+    push("delete_user", userid="zhaoliu", create_time=1790000300)
+    assert pump.drain(QUEUE) == 1
+    assert members.get(demo_tenant.tenant_key, "zhaoliu").status == "gone"
+    assert roles.roles_of(demo_tenant.tenant_key, "zhaoliu") == frozenset()
+    assert client.http.get("/api/auth/session", headers=headers).status_code == 401
 
 
 def test_a_failing_message_is_retried_alone_and_the_rest_of_the_batch_commits(

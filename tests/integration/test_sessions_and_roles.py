@@ -140,3 +140,55 @@ def test_a_member_who_leaves_loses_sessions_and_roles_and_a_renamed_one_keeps_th
     assert client.http.get("/api/auth/session", headers=renamed).status_code == 401
     assert roles.roles_of(demo_tenant.tenant_key, "zhaoliu") == frozenset()
     assert roles.roles_of(demo_tenant.tenant_key, "zhaoliu2") == {roles.ADMIN}
+
+
+def test_after_wecom_invalidates_its_tokens_a_sign_in_never_retries_with_the_rejected_token(
+        client, simulator, demo_tenant, atomic_writes):
+    """Another instance began refreshing the app token just before WeCom invalidated every token: its gettoken
+    answered the token this instance holds, and it stores that token back while this instance, rejected, waits for
+    the refresh. Taking it would fail the sign-in a second time; the instance fetches a token of its own instead."""
+    import threading
+
+    from chalicelib.store import secrets
+    from chalicelib.store.wecom_state import DynamoTokenCache
+    from chalicelib.wecom.http import RetryPolicy, Transport
+    from chalicelib.wecom.tokens import corp_token_source
+
+    def sign_in_as(user_id: str):
+        code = simulator.control.mint_oauth_code(corpid=demo_tenant.corp_id, userid=user_id)
+        return _post(client, "/api/auth/wecom/session", {"tenantKey": demo_tenant.tenant_key, "code": code})
+
+    assert sign_in_as("zhangsan").status_code == 201  # this instance now holds the app token
+    [rejected] = [t["token"] for t in simulator.control.tokens(demo_tenant.corp_id) if t["kind"] == "app"]
+    fetched, resume = threading.Event(), threading.Event()
+
+    class PausedAfterFetch(Transport):
+        def cgi(self, *args, **kwargs):
+            answer = super().cgi(*args, **kwargs)
+            fetched.set()
+            resume.wait()
+            return answer
+
+    cache = DynamoTokenCache()
+    other_instance = corp_token_source(
+        demo_tenant.corp_id, secrets.get(demo_tenant.secret_id)["app_secret"], cache,
+        PausedAfterFetch(RetryPolicy(attempts=1)), clock=lambda: time.time() + 7000)  # at its refresh point
+    others: list[str] = []
+    other = threading.Thread(target=lambda: others.append(other_instance.token()))
+    other.start()
+    fetched.wait()
+    assert simulator.control.invalidate_tokens(corpid=demo_tenant.corp_id) >= 1
+    answers: list = []
+    signing_in = threading.Thread(target=lambda: answers.append(sign_in_as("lisi")))
+    signing_in.start()
+    while cache.read(other_instance.key).token is not None:  # until this instance has dropped the rejected token
+        time.sleep(0.01)
+    resume.set()  # the other instance stores the token its gettoken answered before the invalidation
+    other.join()
+    signing_in.join()
+    assert others == [rejected]
+    [reply] = answers
+    assert reply.status_code == 201, reply.body
+    assert _json(reply)["member"]["userId"] == "lisi"
+    used = [call["query"]["access_token"] for call in simulator.control.calls(path="auth/getuserinfo")]
+    assert used.count(rejected) == 2  # zhangsan's sign-in, and lisi's first try; never again after the rejection
