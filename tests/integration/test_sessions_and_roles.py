@@ -140,3 +140,23 @@ def test_a_member_who_leaves_loses_sessions_and_roles_and_a_renamed_one_keeps_th
     assert client.http.get("/api/auth/session", headers=renamed).status_code == 401
     assert roles.roles_of(demo_tenant.tenant_key, "zhaoliu") == frozenset()
     assert roles.roles_of(demo_tenant.tenant_key, "zhaoliu2") == {roles.ADMIN}
+
+
+def test_the_authorize_url_sends_members_back_only_to_the_tenants_own_origin(client, make_tenant):
+    from urllib.parse import quote
+
+    tenant = make_tenant(public_base_url="https://yq.test")
+    own = make_tenant(public_base_url="https://work.example.com")
+
+    def asked(tenant, redirect: str):
+        return client.http.get(f"/api/auth/wecom/authorize-url?tenantKey={tenant.tenant_key}"
+                               f"&redirectUri={quote(redirect, safe='')}")
+
+    assert asked(tenant, "https://yq.test/workspace/").status_code == 200
+    assert asked(own, "https://work.example.com/workspace/?x=1").status_code == 200
+    for tenant_, redirect in [(tenant, "https://evil.example/workspace/"), (tenant, "https://yq.test.evil.example/"),
+                              (tenant, "http://yq.test/workspace/"), (tenant, "https://yq.test:8443/"),
+                              (own, "https://yq.test/workspace/"), (tenant, "javascript:alert(1)"),
+                              (tenant, "//evil.example/")]:
+        reply = asked(tenant_, redirect)
+        assert reply.status_code == 400 and _json(reply)["error"]["code"] == "invalid_redirect", redirect

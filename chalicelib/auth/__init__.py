@@ -1,0 +1,1 @@
+"""Signing in: sessions, members and contacts, and the OAuth round trips that lead to them."""
