@@ -38,7 +38,7 @@ def wait_for_http(url: str, timeout: float = 30.0, process: subprocess.Popen | N
     deadline = time.monotonic() + timeout
     while True:
         try:
-            # A generous per-attempt timeout: /healthz on a cold `chalice local` reads every table, and a client
+            # A generous per-attempt timeout: a cold `chalice local` imports the app first, and a client
             # that gives up early leaves the server writing to a closed socket (a BrokenPipe traceback per try).
             urllib.request.urlopen(url, timeout=10)
             return

@@ -61,16 +61,16 @@ def assign(caller: Caller, contact_id: str, body: dict) -> dict:
 def disable(caller: Caller, contact_id: str) -> dict:
     contact = _manageable(caller, contact_id)
     result = service.disable(caller.tenant_key, contact_id)
-    audit.record(caller.tenant_key, contact_id, caller.user_id, "account_disabled", _status(contact),
-                 {"accountStatus": "disabled", "accountName": result["accountName"]})
+    audit.record_if_changed(caller.tenant_key, contact_id, caller.user_id, "account_disabled", _status(contact),
+                            {"accountStatus": "disabled", "accountName": result["accountName"]})
     return result
 
 
 def enable(caller: Caller, contact_id: str) -> dict:
     contact = _manageable(caller, contact_id)
     result = service.enable(caller.tenant_key, contact_id)
-    audit.record(caller.tenant_key, contact_id, caller.user_id, "account_enabled", _status(contact),
-                 {"accountStatus": "opened", "accountName": result["accountName"]})
+    audit.record_if_changed(caller.tenant_key, contact_id, caller.user_id, "account_enabled", _status(contact),
+                            {"accountStatus": "opened", "accountName": result["accountName"]})
     return result
 
 

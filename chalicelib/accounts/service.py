@@ -8,7 +8,7 @@ directly by an admin or 外部互联维护 holder, with either
   password sessions may only read `me`, change the password and sign out (`check_contact_session` enforces it).
 
 Sign-in answers the same 401 `invalid_credentials` for an unknown name and a wrong password, after the same work
-(the unknown path verifies against a dummy hash), behind per-name and per-source throttles (`throttle`). Only after
+(the unknown path verifies against a dummy hash), behind anti-automation limits per name and source, per name, and per source (`throttle`). Only after
 the right password is a disabled account told so (403 `account_disabled`).
 """
 from __future__ import annotations
@@ -232,10 +232,8 @@ def sign_in(tenant_key: str, account_name: object, password: object, source_ip: 
     if account is None or not account.password_hash or account.account_name != name \
             or len(password) > MAX_PASSWORD_INPUT:
         passwords.verify_unknown(password[:MAX_PASSWORD_INPUT])
-        throttle.failed(attempt)
         raise _invalid_credentials()
     if not passwords.verify_password(password, account.password_hash):
-        throttle.failed(attempt)
         raise _invalid_credentials()
     throttle.succeeded(attempt)
     if account.status == store.DISABLED:
@@ -356,7 +354,7 @@ def me(caller: ContactCaller) -> dict:
 
 def change_password(caller: ContactCaller, current_password: object, new_password: object, source_ip: str) -> dict:
     """Change the password (the current one proves it is the contact), clear a forced change, and end every other
-    session of the contact. Wrong current passwords count towards the account's lockout like sign-in failures."""
+    session of the contact. Wrong current passwords count like failed sign-ins from that source."""
     if not isinstance(current_password, str) or not isinstance(new_password, str) or not current_password:
         raise BadRequest("currentPassword and newPassword are required", code="invalid_body")
     account = store.account_of(caller.tenant_key, caller.contact_id)
@@ -365,7 +363,6 @@ def change_password(caller: ContactCaller, current_password: object, new_passwor
     attempt = throttle.begin(caller.tenant_key, account.account_name, source_ip)
     if len(current_password) > MAX_PASSWORD_INPUT or not passwords.verify_password(current_password,
                                                                                    account.password_hash):
-        throttle.failed(attempt)
         raise Forbidden("the current password is wrong", code="invalid_current_password")
     throttle.succeeded(attempt)
     passwords.check_policy(new_password, account.account_name)

@@ -1,15 +1,21 @@
-"""Throttling password checks: per account name and per source address, within one tenant.
+"""Anti-automation for password checks that an attacker cannot turn against the account's owner (ASVS V2.2.1).
 
-Per account name: at most five attempts that have not succeeded within fifteen minutes; the fifth failure locks the
-name for fifteen minutes (429 `account_locked`). The name is counted whether or not an account by that name exists,
-so the lock says nothing about which names exist. Each attempt takes its slot *before* the password is checked
-(a failed attempt is simply a slot never given back), so a burst of parallel requests gets no more than five
-guesses through; a success empties the slots.
+Nothing here locks an account. Three limits, each taken *before* the password is checked (so a burst of parallel
+requests gets no more checks through than one request after another would):
 
-Per source address (API Gateway's `sourceIp`, never a client-supplied header): at most twenty failed attempts per
-fifteen minutes across every name (429 `too_many_attempts`), measured over a sliding window estimated from two
-fixed windows (the previous one weighted by how much of it still overlaps). Attempts are counted before the check
-and given back on success.
+- **Per account name and source address** (API Gateway's `sourceIp`, never a client-supplied header): the first
+  four attempts without a success are free; from the fifth on, each one pushes the next check out by a growing
+  delay (30 s, 60 s, 120 s … at most 15 minutes). A success forgets them, and so does an hour's quiet. Only that
+  source waits: the owner signing in from anywhere else never sees it.
+- **Per account name**, from sources that never signed in to it: at most 100 attempts an hour (a sliding window
+  estimated from two fixed ones). A distributed guesser is bounded; the owner, from a source that signed in to
+  the name before (`known#`, 30 days), is not subject to it.
+- **Per source address**, across the names it never signed in to: at most 20 attempts per 15 minutes, so one
+  address cannot spray a password over many names; again a name's known source is exempt, so a shared office
+  address full of someone's guesses does not stop the people who sign in from it.
+
+Names are counted whether or not an account by that name exists, so the answers say nothing about which exist.
+Window counts are given back on success, so successes never count.
 """
 from __future__ import annotations
 
@@ -22,21 +28,24 @@ from chalicelib.core import clock
 from chalicelib.core.errors import TooManyRequests
 from chalicelib.store import login_throttle as store
 
-WINDOW_SECONDS = 15 * 60
-ACCOUNT_FAILURES = store.SLOTS
-LOCK_SECONDS = 15 * 60
-SOURCE_FAILURES = 20
+FREE_ATTEMPTS = 4
+FIRST_DELAY = 30
+MAX_DELAY = 15 * 60
+QUIET_RESET = 60 * 60
+KNOWN_SECONDS = 30 * 24 * 3600
+ACCOUNT_WINDOW, ACCOUNT_ATTEMPTS = 60 * 60, 100
+SOURCE_WINDOW, SOURCE_ATTEMPTS = 15 * 60, 20
 RACE_RETRIES = 5
 _IP = re.compile(r"^[0-9A-Fa-f.:]{2,45}$")
 
 
 class Throttled(TooManyRequests):
-    """Too many attempts: 429 with how long to wait."""
+    """Too many attempts: 429 `too_many_attempts` with how long to wait."""
 
     code = "too_many_attempts"
 
-    def __init__(self, message: str, *, code: str, retry_after: float) -> None:
-        super().__init__(message, code=code)
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("too many failed sign-in attempts; try again later", code="too_many_attempts")
         self.retry_after = max(1, math.ceil(retry_after))
 
 
@@ -45,8 +54,9 @@ class Attempt:
     """The counters one sign-in attempt took, to settle once the password was checked."""
 
     tenant_key: str
-    account_key: str
-    source_key: str
+    pair_key: str
+    known_key: str
+    window_keys: tuple[str, ...]
 
 
 def account_key(account_name: str) -> str:
@@ -54,67 +64,81 @@ def account_key(account_name: str) -> str:
     return "acct#" + hashlib.sha256(account_name.strip().lower().encode("utf-8")).hexdigest()[:40]
 
 
+def delay_after(attempts: int) -> int:
+    """Seconds before the next check once a pair has taken `attempts` without a success."""
+    if attempts <= FREE_ATTEMPTS:
+        return 0
+    return min(MAX_DELAY, FIRST_DELAY * 2 ** (attempts - FREE_ATTEMPTS - 1))
+
+
+def _window_keys(prefix: str, at: float, seconds: int) -> tuple[str, str, float]:
+    window = int(at // seconds)
+    overlap = 1 - (at - window * seconds) / seconds
+    return f"{prefix}#{window - 1}", f"{prefix}#{window}", overlap
+
+
 def _source_keys(source_ip: str, at: float) -> tuple[str, str, float]:
     ip = source_ip if _IP.match(source_ip or "") else "unknown"
-    window = int(at // WINDOW_SECONDS)
-    overlap = 1 - (at - window * WINDOW_SECONDS) / WINDOW_SECONDS
-    return f"ip#{ip}#{window - 1}", f"ip#{ip}#{window}", overlap
+    return _window_keys(f"ip#{ip}", at, SOURCE_WINDOW)
 
 
-def _take_source(tenant_key: str, source_ip: str, at: float) -> str:
-    previous_key, current_key, overlap = _source_keys(source_ip, at)
-    found = store.counts(tenant_key, [previous_key, current_key])
-    # This attempt fits if the current count after it, plus the previous window's overlapping share, stays <= 20.
-    cap = math.floor(SOURCE_FAILURES - found[previous_key] * overlap)
-    window_ends = (int(at // WINDOW_SECONDS) + 1) * WINDOW_SECONDS
-    if found[current_key] >= cap or not store.add_below(tenant_key, current_key, cap, window_ends + WINDOW_SECONDS):
-        raise Throttled("too many failed sign-in attempts from this address; try again later",
-                        code="too_many_attempts", retry_after=window_ends - at)
+def _take_window(tenant_key: str, keys: tuple[str, str, float], found: dict, limit: int, seconds: int,
+                 at: float) -> str:
+    """Count the attempt in a sliding window (the previous fixed window weighted by its overlap), or refuse it."""
+    previous_key, current_key, overlap = keys
+    seen = store.counts(found, [previous_key, current_key])
+    cap = math.floor(limit - seen[previous_key] * overlap)
+    window_ends = (int(at // seconds) + 1) * seconds
+    if seen[current_key] >= cap or not store.add_below(tenant_key, current_key, cap, window_ends + seconds):
+        raise Throttled(window_ends - at)
     return current_key
 
 
-def _locked(retry_after: float) -> Throttled:
-    return Throttled("too many failed attempts on this account; try again later", code="account_locked",
-                     retry_after=retry_after)
-
-
-def _take_account_slot(tenant_key: str, key: str, at: float) -> None:
+def _take_pair(tenant_key: str, key: str, item: store.Counter | None, at: float) -> None:
     for _ in range(RACE_RETRIES):
-        item = store.get(tenant_key, key)
-        if item is not None and item.locked_until is not None and item.locked_until > at:
-            raise _locked(item.locked_until - at)
-        taken = store.slots(item)
-        free = [i for i, t in enumerate(taken) if t is None or t <= at - WINDOW_SECONDS]
-        if not free:
-            # Five attempts within the window, none succeeded: in flight, or failed without the lock recorded yet.
-            raise _locked(min(taken) + WINDOW_SECONDS - at)
-        if store.take_slot(tenant_key, key, free[0], taken[free[0]], at, at + WINDOW_SECONDS + LOCK_SECONDS):
+        taken = int(item.count or 0) if item is not None else 0
+        next_at = float(item.next_at or 0) if item is not None else 0.0
+        if next_at > at:
+            raise Throttled(next_at - at)
+        quiet = item is not None and item.ttl is not None and item.ttl.timestamp() <= at
+        attempts = 1 if quiet else taken + 1
+        wait = delay_after(attempts)
+        # A free attempt leaves nextAt alone: racing requests whose clocks differ by a millisecond must not refuse
+        # each other.
+        if store.take_pair(tenant_key, key, None if item is None else taken, attempts,
+                           at + wait if wait else next_at, at + wait + QUIET_RESET):
             return
-    raise _locked(WINDOW_SECONDS)
+        item = store.get(tenant_key, key)
+    raise Throttled(1)
 
 
 def begin(tenant_key: str, account_name: str, source_ip: str) -> Attempt:
-    """Take the attempt's place in both counters, or refuse it (Throttled) before any password is checked."""
+    """Take the attempt's place in every limit that applies, or refuse it (Throttled) before any password is
+    checked. One BatchGetItem reads them all."""
     at = clock.now()
-    source_key = _take_source(tenant_key, source_ip, at)
-    key = account_key(account_name)
+    name = account_key(account_name)[len("acct#"):]
+    ip = source_ip if _IP.match(source_ip or "") else "unknown"
+    pair_key, known_key = f"pair#{name}#{ip}", f"known#{name}#{ip}"
+    account_windows = _window_keys(f"acct#{name}", at, ACCOUNT_WINDOW)
+    source_windows = _source_keys(ip, at)
+    found = store.get_many(tenant_key, [pair_key, known_key, *account_windows[:2], *source_windows[:2]])
+    taken: list[str] = []
     try:
-        _take_account_slot(tenant_key, key, at)
+        if known_key not in found:
+            taken.append(_take_window(tenant_key, account_windows, found, ACCOUNT_ATTEMPTS, ACCOUNT_WINDOW, at))
+            taken.append(_take_window(tenant_key, source_windows, found, SOURCE_ATTEMPTS, SOURCE_WINDOW, at))
+        _take_pair(tenant_key, pair_key, found.get(pair_key), at)
     except Throttled:
-        store.give_back(tenant_key, source_key)
+        for key in taken:
+            store.give_back(tenant_key, key)
         raise
-    return Attempt(tenant_key, key, source_key)
-
-
-def failed(attempt: Attempt) -> None:
-    """The password was wrong (or the name unknown): the slots stay taken; the fifth within the window locks."""
-    at = clock.now()
-    taken = store.slots(store.get(attempt.tenant_key, attempt.account_key))
-    if all(t is not None and t > at - WINDOW_SECONDS for t in taken):
-        store.lock(attempt.tenant_key, attempt.account_key, at + LOCK_SECONDS)
+    return Attempt(tenant_key, pair_key, known_key, tuple(taken))
 
 
 def succeeded(attempt: Attempt) -> None:
-    """The password was right: the name's failures are forgotten and the address's attempt is given back."""
-    store.clear(attempt.tenant_key, attempt.account_key)
-    store.give_back(attempt.tenant_key, attempt.source_key)
+    """The password was right: this source's attempts on the name are forgotten, the source is known for the name
+    from now on, and the window counts are given back. (A wrong one leaves everything as taken.)"""
+    store.clear(attempt.tenant_key, attempt.pair_key)
+    store.remember(attempt.tenant_key, attempt.known_key, clock.now() + KNOWN_SECONDS)
+    for key in attempt.window_keys:
+        store.give_back(attempt.tenant_key, key)

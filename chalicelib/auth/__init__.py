@@ -1,1 +1,1 @@
-"""Who is calling: member and contact sign-in, sessions, roles, admin access."""
+"""Who is calling: member and contact sign-in, the OAuth round trips that lead to it, sessions, roles, admin access."""

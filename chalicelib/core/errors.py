@@ -5,6 +5,16 @@ Plain Python on purpose: domain modules raise these without knowing about HTTP f
 from __future__ import annotations
 
 
+MAX_MESSAGE = 300  # an error message quotes what the caller sent only this far: it never echoes unbounded input
+MAX_QUOTED = 64
+
+
+def quoted(value: object) -> str:
+    """`value` as an error message quotes it: its repr, cut short (a caller's 1 MB id is not sent back)."""
+    text = repr(value)
+    return text if len(text) <= MAX_QUOTED else text[:MAX_QUOTED - 1] + "…"
+
+
 class AppError(Exception):
     """A refusal the caller can act on: a stable machine code, a human message and the HTTP status it maps to."""
 
@@ -12,6 +22,8 @@ class AppError(Exception):
     code = "bad_request"
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
+        if len(message) > MAX_MESSAGE:
+            message = message[:MAX_MESSAGE - 1] + "…"
         super().__init__(message)
         self.message = message
         if code:
@@ -76,7 +88,7 @@ class TenantNotFound(NotFound):
     code = "tenant_not_found"
 
     def __init__(self, tenant_key: str) -> None:
-        super().__init__(f"no tenant {tenant_key!r}")
+        super().__init__(f"no tenant {quoted(tenant_key)}")
 
 
 class PermanentError(Exception):

@@ -1,7 +1,8 @@
 """Every change to a contact, its permissions or its sharing, recorded and listable per contact.
 
 `record` keeps only what changed: for each field whose value differs, the value before and after (a creation has
-everything after, a deletion everything before). Whoever makes a change records it — the directory for edits,
+everything after, a deletion everything before). Actions that are only a change of fields (`record_if_changed`)
+leave no entry when nothing changed. Whoever makes a change records it — the directory for edits,
 members and share lists; the account features for applications, decisions and account changes.
 """
 from __future__ import annotations
@@ -26,6 +27,13 @@ def record(tenant_key: str, contact_id: str, actor: str, action: str, before: di
     name; `action` a short verb (create, edit, visible_members, share_list, delete, account_applied, ...)."""
     old, new = changed_fields(before, after)
     audit_store.put(tenant_key, contact_id, actor, action, old, new)
+
+
+def record_if_changed(tenant_key: str, contact_id: str, actor: str, action: str, before: dict, after: dict) -> None:
+    """`record`, unless no field changed: for actions that are nothing but their fields' change (a repeated enable,
+    the same share list again), where an entry would claim something happened that did not."""
+    if any(changed_fields(before, after)):
+        record(tenant_key, contact_id, actor, action, before, after)
 
 
 def history(tenant_key: str, contact_id: str, cursor: str | None = None, limit: int = PAGE_DEFAULT) -> dict:

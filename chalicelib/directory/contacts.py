@@ -283,7 +283,7 @@ def _write(contact: Contact, actions: list, after: dict, *, actor: str, action: 
                            code="contact_changed")
         raise BadRequest("the organisation or department was deleted meanwhile", code="organisation_not_found")
     contact_access.retire_phase(tenant_key, contact_id, old_state, new_state, current)
-    audit.record(tenant_key, contact_id, actor, action, before, after)
+    audit.record_if_changed(tenant_key, contact_id, actor, action, before, after)
     return store.get(tenant_key, contact_id) or contact
 
 

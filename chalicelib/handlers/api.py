@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from chalice import Blueprint, Response
 
-from chalicelib.core.errors import AppError
+from chalicelib.core.errors import MAX_MESSAGE, AppError
 from chalicelib.core.observability import bind_request, logger
 
 JSON = "application/json"
@@ -64,14 +64,30 @@ _CHALICE_CODES = {
 }
 
 
+# On every answer, page or API: HTTPS only from now on for this host (API Gateway serves nothing else), and no
+# content-type guessing. An answer that sets no Cache-Control of its own (the API: sessions, tokens, personal data)
+# is never stored by a browser or a proxy; the pages set theirs (handlers/web.py).
+ALWAYS_HEADERS = {"Strict-Transport-Security": "max-age=31536000; includeSubDomains", "X-Content-Type-Options": "nosniff"}
+DEFAULT_CACHE_CONTROL = "no-store"
+
+
+def _secured(response: Response) -> Response:
+    headers = response.headers
+    headers.update(ALWAYS_HEADERS)
+    if not any(name.lower() == "cache-control" for name in headers):
+        headers["Cache-Control"] = DEFAULT_CACHE_CONTROL
+    return response
+
+
 def json_errors(event: Any, get_response: Callable[[Any], Response]) -> Response:
-    """HTTP middleware: one log context per request, and Chalice's own error bodies in our shape."""
+    """HTTP middleware: one log context per request, Chalice's own error bodies in our shape, and the headers every
+    answer carries (`ALWAYS_HEADERS`, `Cache-Control: no-store` unless the route chose its own)."""
     context = getattr(event, "context", None) or {}
     bind_request(context.get("requestId"), (getattr(event, "uri_params", None) or {}).get("tenantKey"))
     response = get_response(event)
     body = response.body
     if response.status_code >= 400 and isinstance(body, dict) and "Code" in body and "Message" in body:
         status = response.status_code
-        message = "internal error" if status >= 500 else str(body["Message"])
-        return error_response(status, _CHALICE_CODES.get(status, "error"), message)
-    return response
+        message = "internal error" if status >= 500 else str(body["Message"])[:MAX_MESSAGE]
+        response = error_response(status, _CHALICE_CODES.get(status, "error"), message)
+    return _secured(response)

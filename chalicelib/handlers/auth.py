@@ -21,6 +21,7 @@ from chalicelib.core.lazy import lazy_module
 from chalicelib.core.observability import bind_tenant
 
 identity = lazy_module("chalicelib.auth.identity")
+oauth_state = lazy_module("chalicelib.auth.oauth_state")
 sessions = lazy_module("chalicelib.auth.sessions")
 tenants = lazy_module("chalicelib.store.tenants")
 
@@ -55,9 +56,7 @@ def json_body(request) -> dict:
 def authorize_url() -> dict:
     params = bp.current_request.query_params or {}
     tenant = tenants.get_enabled(params.get("tenantKey") or "")
-    redirect = params.get("redirectUri") or ""
-    if not redirect.startswith(("https://", "http://")):
-        raise BadRequest("redirectUri must be an absolute http(s) URL", code="invalid_redirect")
+    redirect = oauth_state.check_redirect(tenant, params.get("redirectUri") or "")
     query = urlencode({"appid": tenant.corp_id, "redirect_uri": redirect, "response_type": "code",
                        "scope": "snsapi_base", "state": tenant.tenant_key, "agentid": tenant.agent_id or ""})
     return {"url": f"{OAUTH_AUTHORIZE}?{query}#wechat_redirect"}

@@ -20,7 +20,7 @@ import random
 import time
 from datetime import datetime, timezone
 from secrets import token_hex
-from typing import Any, NoReturn, Sequence
+from typing import Any, Callable, NoReturn, Sequence
 from urllib.parse import urlencode
 
 from chalicelib.core import config
@@ -144,12 +144,16 @@ def merged_profile(profile: dict | None, url: str, title: str) -> dict | None:
     return {**current, "external_attr": merged}
 
 
-def write_member(client: WeComClient, user_id: str, url: str, title: str) -> bool:
-    """Make the member's profile carry the link: user/get, then user/update only if it differs. True if written."""
+def write_member(client: WeComClient, user_id: str, url: str, title: str,
+                 before_write: Callable[[], None] = lambda: None) -> bool:
+    """Make the member's profile carry the link: user/get, then user/update only if it differs. True if written.
+
+    `before_write` runs just before user/update, so the caller can note the write ahead of it."""
     member = client.get_member(user_id)
     profile = merged_profile(member.get("external_profile"), url, title)
     if profile is None:
         return False
+    before_write()
     client.update_member(user_id, {"external_profile": profile})
     return True
 
@@ -317,21 +321,30 @@ def link_member(tenant: Tenant, run_id: str, user_id: str, *, attempt: int, fina
         store.record(tenant.tenant_key, run_id, user_id, FAILED, attempts=attempt, message=err.message)
         count("ProfileLinkFailed", errcode="placeholder_base_url")
         return
+    # A redelivered message finds the link it wrote last time already there: what this run wrote stays counted.
+    wrote = store.written_in_run(tenant.tenant_key, run_id, user_id)
+
+    def note_write() -> None:
+        nonlocal wrote
+        store.mark_writing(tenant.tenant_key, run_id, user_id, attempts=attempt)
+        wrote = True
+
     try:
-        written = write_member(client_for_tenant(tenant, wait_for_permits=False), user_id, url, title)
+        written = write_member(client_for_tenant(tenant, wait_for_permits=False), user_id, url, title, note_write)
     except WeComApiError as err:
         if err.transient or err.token_invalid:
-            _retry_later(tenant.tenant_key, run_id, user_id, err, attempt, final)
+            _retry_later(tenant.tenant_key, run_id, user_id, err, attempt, final, written=wrote)
         store.record(tenant.tenant_key, run_id, user_id, FAILED, attempts=attempt, errcode=err.errcode,
-                     message=err.errmsg)
+                     message=err.errmsg, written=wrote)
         count("ProfileLinkFailed", errcode=str(err.errcode))
         return
     except (WeComUnavailable, RateLimited) as err:
-        _retry_later(tenant.tenant_key, run_id, user_id, err, attempt, final)
-    store.record(tenant.tenant_key, run_id, user_id, LINKED, attempts=attempt, url=url, written=written)
+        _retry_later(tenant.tenant_key, run_id, user_id, err, attempt, final, written=wrote)
+    store.record(tenant.tenant_key, run_id, user_id, LINKED, attempts=attempt, url=url, written=written or wrote)
 
 
-def _retry_later(tenant_key: str, run_id: str, user_id: str, err: Exception, attempt: int, final: bool) -> NoReturn:
+def _retry_later(tenant_key: str, run_id: str, user_id: str, err: Exception, attempt: int, final: bool, *,
+                 written: bool) -> NoReturn:
     """Record the member pending (failed at the last attempt) and hand the message back for later.
 
     The client's permit ran out → after the limiter's window. WeCom's 45009 → a minute or more, growing: WeCom blocks
@@ -342,7 +355,7 @@ def _retry_later(tenant_key: str, run_id: str, user_id: str, err: Exception, att
     if final or not isinstance(err, RateLimited):  # a spent permit is no news about the member: no write for it
         message = err.errmsg if isinstance(err, WeComApiError) else str(err)
         store.record(tenant_key, run_id, user_id, FAILED if final else PENDING, attempts=attempt, errcode=errcode,
-                     message=message)
+                     message=message, written=written)
     if final:
         count("ProfileLinkFailed", errcode=str(errcode if errcode is not None else type(err).__name__))
     if isinstance(err, RateLimited):

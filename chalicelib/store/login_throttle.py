@@ -1,13 +1,12 @@
 """Counters that throttle external sign-in attempts (TTL `ttl`), keyed by tenantKey first.
 
-Two kinds of item, told apart by the range key `counterKey`:
-- `acct#<sha256(account name)>` — the attempts on one account name, whether or not such an account exists: five
-  slots (`slot0`…`slot4`) each holding the time of an attempt that has not succeeded, and `lockedUntil`. An attempt
-  takes a free slot (empty, or older than the window) with a conditional UpdateItem *before* the password is
-  checked, so however many requests race, at most five guesses per window get as far as the check; a success
-  empties the item.
-- `ip#<source ip>#<window>` — attempts from one source address in one fixed window (`count`), taken with a
-  conditional `ADD` before the check and given back on success.
+Kinds of item, told apart by the range key `counterKey` (`<name>` is the hash of the attempted account name):
+- `pair#<name>#<source ip>` — one source's attempts on one name: `count` (attempts taken since the last success or
+  a long quiet) and `nextAt` (no attempt is checked before it). An attempt takes its place with a conditional
+  UpdateItem on the count it read, *before* the password is checked, so racing requests serialise on the item.
+- `known#<name>#<source ip>` — this source signed in to this name successfully (kept 30 days).
+- `acct#<name>#<window>` and `ip#<source ip>#<window>` — attempts from sources not known for the name in one fixed
+  window (`count`), taken with a conditional `ADD` before the check and given back on success.
 """
 from __future__ import annotations
 
@@ -19,26 +18,15 @@ from pynamodb.models import Model
 
 from chalicelib.store.base import batch_get_in_tenant, conditional_update, table_meta
 
-SLOTS = 5
-
 
 class Counter(Model):
     Meta = table_meta("login-throttle")
 
     tenant_key = UnicodeAttribute(hash_key=True, attr_name="tenantKey")
     counter_key = UnicodeAttribute(range_key=True, attr_name="counterKey")
-    slot0 = NumberAttribute(null=True)
-    slot1 = NumberAttribute(null=True)
-    slot2 = NumberAttribute(null=True)
-    slot3 = NumberAttribute(null=True)
-    slot4 = NumberAttribute(null=True)
-    locked_until = NumberAttribute(null=True, attr_name="lockedUntil")
     count = NumberAttribute(null=True)
+    next_at = NumberAttribute(null=True, attr_name="nextAt")
     ttl = TTLAttribute(null=True)
-
-
-def _slot(index: int) -> NumberAttribute:
-    return getattr(Counter, f"slot{index}")
 
 
 def _expiry(at: float) -> datetime:
@@ -52,43 +40,35 @@ def get(tenant_key: str, counter_key: str) -> Counter | None:
         return None
 
 
-def slots(item: Counter | None) -> list[float | None]:
-    """The five slots' attempt times (None: never used)."""
-    return [getattr(item, f"slot{i}") if item is not None else None for i in range(SLOTS)]
+def get_many(tenant_key: str, counter_keys: list[str]) -> dict[str, Counter]:
+    """The existing counters among these keys, by key: one BatchGetItem."""
+    return batch_get_in_tenant(Counter, tenant_key, counter_keys, "counter_key")
 
 
-def take_slot(tenant_key: str, counter_key: str, index: int, previous: float | None, at: float,
+def take_pair(tenant_key: str, counter_key: str, previous: int | None, count: int, next_at: float,
               expires_at: float) -> bool:
-    """Put an attempt at `at` in slot `index`, if the slot still holds `previous` and no lock is running.
+    """Set the pair's count and next allowed time, if its count is still `previous` (None: no item yet).
 
-    False when another attempt took the slot first or a lock began: the caller reads again.
-    """
-    slot = _slot(index)
-    unchanged = slot.does_not_exist() if previous is None else slot == previous
-    not_locked = Counter.locked_until.does_not_exist() | (Counter.locked_until <= at)
+    False when another attempt got there first: the caller reads again."""
+    unchanged = Counter.count.does_not_exist() if previous is None else Counter.count == previous
     return conditional_update(
         Counter(tenant_key, counter_key),
-        [slot.set(at), Counter.ttl.set(_expiry(expires_at))],
-        unchanged & not_locked,
+        [Counter.count.set(count), Counter.next_at.set(next_at), Counter.ttl.set(_expiry(expires_at))],
+        unchanged,
     )
 
 
-def lock(tenant_key: str, counter_key: str, until: float) -> None:
-    """Start (or extend) a lock; an existing later lock is kept."""
-    conditional_update(
-        Counter(tenant_key, counter_key),
-        [Counter.locked_until.set(until), Counter.ttl.set(_expiry(until))],
-        Counter.locked_until.does_not_exist() | (Counter.locked_until < until),
-    )
+def remember(tenant_key: str, counter_key: str, expires_at: float) -> None:
+    """Keep (or refresh) a marker item until `expires_at`."""
+    Counter(tenant_key, counter_key, ttl=_expiry(expires_at)).save()
 
 
 def clear(tenant_key: str, counter_key: str) -> None:
     Counter(tenant_key, counter_key).delete()
 
 
-def counts(tenant_key: str, counter_keys: list[str]) -> dict[str, int]:
-    """The counts of these fixed-window counters (missing ones count 0): one BatchGetItem."""
-    found = batch_get_in_tenant(Counter, tenant_key, counter_keys, "counter_key")
+def counts(found: dict[str, Counter], counter_keys: list[str]) -> dict[str, int]:
+    """The counts of these fixed-window counters among `found` (missing ones count 0)."""
     return {key: int(found[key].count or 0) if key in found else 0 for key in counter_keys}
 
 

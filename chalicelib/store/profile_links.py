@@ -177,6 +177,28 @@ def record(
     message: str | None = None,
 ) -> None:
     """Replace the member's outcome in the run: the latest attempt is the member's state."""
+    _save_member(tenant_key, run_id, user_id, status, attempts=attempts, url=url, written=written, errcode=errcode,
+                 message=message)
+
+
+def mark_writing(tenant_key: str, run_id: str, user_id: str, *, attempts: int) -> None:
+    """Note, just before user/update, that this run is writing the member's link: a delivery that crashes after the
+    write but before `record` leaves this behind, so the redelivery (which finds the link already there) still
+    counts the member as written by the run."""
+    _save_member(tenant_key, run_id, user_id, PENDING, attempts=attempts, url=None, written=True, errcode=None,
+                 message=None)
+
+
+def written_in_run(tenant_key: str, run_id: str, user_id: str) -> bool:
+    """Whether an earlier delivery of this run wrote (or began writing) the member's link."""
+    try:
+        return bool(MemberLink.get(_members_key(tenant_key, run_id), user_id, consistent_read=True).written)
+    except DoesNotExist:
+        return False
+
+
+def _save_member(tenant_key: str, run_id: str, user_id: str, status: str, *, attempts: int, url: str | None,
+                 written: bool, errcode: int | None, message: str | None) -> None:
     MemberLink(
         _members_key(tenant_key, run_id),
         user_id,

@@ -87,7 +87,6 @@
     network: '网络连接失败，请检查网络后重试。',
     tenant_not_found: '未找到这个团队：链接中的团队识别码无效，或该团队已停用。请从对接人的企业微信名片重新打开。',
     invalid_credentials: '账号或密码不正确。',
-    account_locked: '密码错误次数过多，账号已暂时锁定，请 15 分钟后再试。',
     too_many_attempts: '尝试次数过多，请稍后再试。',
     account_disabled: '您的账号已停用，请联系对接人。',
     invalid_session: '登录已过期，请重新登录。',

@@ -221,6 +221,15 @@ def test_the_audit_trail_records_who_when_and_only_what_changed(lisi, tree):
     assert forged.status_code == 400 and error_code(forged) == "invalid_cursor"
 
 
+def test_saving_what_is_already_there_records_nothing(lisi, tree):
+    made = lisi.contact(name="原样", mobile="13800138000", organisationId=tree["org"])
+    path = f"/api/directory/contacts/{made['contactId']}"
+    assert lisi.put(f"{path}/share-list", {"shareList": {}}).status_code == 200
+    assert lisi.put(f"{path}/visible-members", {"userIds": ["lisi"]}).status_code == 200
+    assert lisi.patch(path, {"name": "原样", "mobile": "13800138000"}).status_code == 200
+    assert [e["action"] for e in body(lisi.get(f"{path}/audit"))["entries"]] == ["create"]
+
+
 def _seed_for_search(demo_tenant, tree) -> dict[str, str]:
     people = [("陈一", "13800000001", "chen1@alpha.com", tree["org"]),
               ("陈二", "13800000002", "chen2@beta.com", tree["other_org"]),

@@ -350,7 +350,7 @@ def test_disabling_ends_sessions_and_blocks_sign_in_and_enabling_restores_it(cli
     back = _sign_in(client, demo_tenant.tenant_key, name, "Initial-Pass-01")
     assert back.status_code == 201 and _json(back)["mustChangePassword"] is True
     actions = [entry["action"] for entry in audit.history(demo_tenant.tenant_key, contact.contact_id)["entries"]]
-    assert actions[:4] == ["account_enabled", "account_disabled", "account_disabled", "account_assigned"]
+    assert actions[:3] == ["account_enabled", "account_disabled", "account_assigned"]  # the second disable: no change
 
 
 def test_a_disabled_account_awaiting_activation_cannot_be_activated_and_its_old_link_stays_dead(
@@ -402,3 +402,14 @@ def test_admins_choose_the_apps_open_to_external_users(client, sign_in, demo_ten
     from chalicelib.accounts import apps
 
     assert len(apps.open_apps(make_tenant().tenant_key)) == 17
+
+
+def test_enabling_an_enabled_account_or_disabling_a_disabled_one_records_nothing(client, sign_in, demo_tenant,
+                                                                               contact):
+    admin = sign_in(demo_tenant, "lisi", roles=("admin",))
+    _put_account(client, admin, contact.contact_id, {"delivery": "password", "password": "Initial-Pass-01"})
+    path = f"/api/directory/contacts/{contact.contact_id}/account"
+    for action in ("enable", "enable", "disable", "disable", "enable", "enable"):
+        assert client.http.post(f"{path}/{action}", headers=admin).status_code == 200
+    actions = [entry["action"] for entry in audit.history(demo_tenant.tenant_key, contact.contact_id)["entries"]]
+    assert actions == ["account_enabled", "account_disabled", "account_assigned", "create"]

@@ -300,6 +300,37 @@ def test_a_consumer_crash_mid_batch_redelivers_the_whole_batch_and_writes_nobody
     assert attempts == [2] * 8  # every message of the crashed batch came back once
 
 
+def test_a_batch_redelivered_after_a_crash_still_counts_every_member_it_wrote(sim, tenant, pump, monkeypatch):
+    """Two members recorded, the third written in WeCom but not recorded, then the crash: the redelivery finds all
+    three carrying the link already, and the run must still say it wrote them (seven: zhouba needed nothing)."""
+    run_id = profile_links.start_bulk_run(tenant, trigger="admin")
+    pump.deliver_once(QUEUE)  # the listing
+    sqs = aws_client("sqs")
+    url = queues.url("profile-links")
+    timeout = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"]
+    record, recorded = link_store.record, []
+
+    def crash_at_the_third(*args, **kwargs):
+        if len(recorded) == 2:
+            raise LambdaCrash()
+        recorded.append(args[2])
+        record(*args, **kwargs)
+
+    monkeypatch.setattr(link_store, "record", crash_at_the_third)
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "0"})
+    try:
+        with pytest.raises(LambdaCrash):
+            pump.deliver_once(QUEUE)
+    finally:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes=timeout)
+    monkeypatch.setattr(link_store, "record", record)
+    pump.drain(QUEUE)
+
+    assert len(calls(sim, "user/update")) == 7
+    progress = profile_links.progress(tenant, run_id)
+    assert (progress["state"], progress["linked"], progress["written"]) == ("done", 8, 7)
+
+
 def test_the_consumer_never_exceeds_the_corps_rate_limit_and_hands_messages_back(sim, tenant, pump, link_queue,
                                                                                backoffs, monkeypatch):
     from chalicelib.store.wecom_state import DynamoPermitStore

@@ -192,3 +192,22 @@ def test_after_wecom_invalidates_its_tokens_a_sign_in_never_retries_with_the_rej
     assert _json(reply)["member"]["userId"] == "lisi"
     used = [call["query"]["access_token"] for call in simulator.control.calls(path="auth/getuserinfo")]
     assert used.count(rejected) == 2  # zhangsan's sign-in, and lisi's first try; never again after the rejection
+
+def test_the_authorize_url_sends_members_back_only_to_the_tenants_own_origin(client, make_tenant):
+    from urllib.parse import quote
+
+    tenant = make_tenant(public_base_url="https://yq.test")
+    own = make_tenant(public_base_url="https://work.example.com")
+
+    def asked(tenant, redirect: str):
+        return client.http.get(f"/api/auth/wecom/authorize-url?tenantKey={tenant.tenant_key}"
+                               f"&redirectUri={quote(redirect, safe='')}")
+
+    assert asked(tenant, "https://yq.test/workspace/").status_code == 200
+    assert asked(own, "https://work.example.com/workspace/?x=1").status_code == 200
+    for tenant_, redirect in [(tenant, "https://evil.example/workspace/"), (tenant, "https://yq.test.evil.example/"),
+                              (tenant, "http://yq.test/workspace/"), (tenant, "https://yq.test:8443/"),
+                              (own, "https://yq.test/workspace/"), (tenant, "javascript:alert(1)"),
+                              (tenant, "//evil.example/")]:
+        reply = asked(tenant_, redirect)
+        assert reply.status_code == 400 and _json(reply)["error"]["code"] == "invalid_redirect", redirect

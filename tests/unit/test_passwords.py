@@ -130,9 +130,13 @@ def test_an_attempted_name_is_counted_under_one_bounded_key_however_it_is_writte
 
 
 def test_the_source_window_weighs_the_previous_window_by_its_overlap():
-    start = 1_700_000_100 - 1_700_000_100 % throttle.WINDOW_SECONDS
-    previous, current, overlap = throttle._source_keys("203.0.113.9", start + throttle.WINDOW_SECONDS / 4)
-    assert previous.endswith(f"#{start // throttle.WINDOW_SECONDS - 1}")
-    assert current == f"ip#203.0.113.9#{start // throttle.WINDOW_SECONDS}"
+    start = 1_700_000_100 - 1_700_000_100 % throttle.SOURCE_WINDOW
+    previous, current, overlap = throttle._source_keys("203.0.113.9", start + throttle.SOURCE_WINDOW / 4)
+    assert previous.endswith(f"#{start // throttle.SOURCE_WINDOW - 1}")
+    assert current == f"ip#203.0.113.9#{start // throttle.SOURCE_WINDOW}"
     assert overlap == pytest.approx(0.75)
     assert throttle._source_keys("not an address; drop table", start)[1].startswith("ip#unknown#")
+
+
+def test_the_delay_between_checks_grows_after_four_free_attempts_up_to_fifteen_minutes():
+    assert [throttle.delay_after(n) for n in range(1, 12)] == [0, 0, 0, 0, 30, 60, 120, 240, 480, 900, 900]
