@@ -56,6 +56,7 @@ def main() -> None:
             "AWS_ENDPOINT_URL": f"http://127.0.0.1:{EMULATOR_PORT}",
             "YQ_WECOM_BASE_URL": f"http://127.0.0.1:{SIMULATOR_PORT}",
             "YQ_WECHAT_BASE_URL": f"http://127.0.0.1:{SIMULATOR_PORT}",
+            "YQ_WECOM_LOGIN_BASE_URL": f"http://127.0.0.1:{SIMULATOR_PORT}",
             "YQ_PUBLIC_BASE_URL": f"http://127.0.0.1:{APP_PORT}",
             "YQ_SUITE_ID": "wwsuitedemo0001",
         }
