@@ -242,9 +242,8 @@
     var more = button('加载更多', 'default', next, { id: 'load-more', hidden: true });
     var search = input('q', { type: 'search', placeholder: '搜索姓名、手机号或邮箱', value: q, className: 'weui-search-bar__input',
                               'aria-label': '搜索', maxlength: 64, autocomplete: 'off' });
-    var form = h('form', { className: 'weui-search-bar ws-search', id: 'search-form', role: 'search' },
-      h('div', { className: 'weui-search-bar__form' }, h('div', { className: 'weui-search-bar__box' },
-        h('i', { className: 'weui-icon-search', 'aria-hidden': 'true' }), search)),
+    var form = h('form', { className: 'weui-search-bar weui-search-bar_focusing ws-search', id: 'search-form', role: 'search' },
+      h('div', { className: 'weui-search-bar__form' }, h('div', { className: 'weui-search-bar__box' }, search)),
       h('button', { type: 'submit', className: 'weui-btn weui-btn_mini weui-btn_primary ws-search-go', text: '搜索' }));
     form.addEventListener('submit', function (event) {
       event.preventDefault();
