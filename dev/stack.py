@@ -56,6 +56,7 @@ def main() -> None:
             "AWS_ENDPOINT_URL": f"http://127.0.0.1:{EMULATOR_PORT}",
             "YQ_WECOM_BASE_URL": f"http://127.0.0.1:{SIMULATOR_PORT}",
             "YQ_WECHAT_BASE_URL": f"http://127.0.0.1:{SIMULATOR_PORT}",
+            "YQ_WECOM_LOGIN_BASE_URL": f"http://127.0.0.1:{SIMULATOR_PORT}",
             "YQ_PUBLIC_BASE_URL": f"http://127.0.0.1:{APP_PORT}",
             "YQ_SUITE_ID": "wwsuitedemo0001",
         }
@@ -127,6 +128,8 @@ def main() -> None:
                     f"  external home     {base}/mobile/wechat/external/home?tenantKey={DEMO_TENANT_KEY}",
                     f"                    sign in as 陈先生: account {DEMO_ACCOUNT}, initial password "
                     f"{DEMO_INITIAL_PASSWORD} (changed at the first sign-in)",
+                    f"  member workspace  {base}/directory/contacts?tenantKey={DEMO_TENANT_KEY}",
+                    "                    sign in with 企业微信扫码登录: the simulator's QR page lets you pick the member",
                     f"  member API        {base}/api/directory/... with the header printed by "
                     "`.venv/bin/python -m dev.sign_in zhangsan` (or lisi, wangwu, ...)",
                     f"  WeCom simulator   http://127.0.0.1:{SIMULATOR_PORT}/__sim__/calls",

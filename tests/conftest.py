@@ -32,6 +32,7 @@ os.environ.update(
         "YQ_PUBLIC_BASE_URL": "https://yq.test",
         "YQ_WECOM_BASE_URL": f"http://127.0.0.1:{SIMULATOR_PORT}",
         "YQ_WECHAT_BASE_URL": f"http://127.0.0.1:{SIMULATOR_PORT}",
+        "YQ_WECOM_LOGIN_BASE_URL": f"http://127.0.0.1:{SIMULATOR_PORT}",
         "YQ_SUITE_ID": "wwsuitedemo0001",
         "POWERTOOLS_METRICS_NAMESPACE": "Yunqiao",
         "POWERTOOLS_DEV": "false",

@@ -39,6 +39,12 @@ def wechat_base_url() -> str:
     return os.environ.get("YQ_WECHAT_BASE_URL", "https://api.weixin.qq.com").rstrip("/")
 
 
+def wecom_login_base_url() -> str | None:
+    """Where members' browsers go to sign in: None for WeCom's own pages (open.weixin.qq.com inside the client,
+    login.work.weixin.qq.com for the QR login), the simulator's root in the local stack and tests (it serves both)."""
+    return os.environ.get("YQ_WECOM_LOGIN_BASE_URL", "").rstrip("/") or None
+
+
 def public_base_url() -> str:
     """Where the app is reachable from a phone; used for the 与我协作 link when a tenant sets none."""
     return os.environ.get("YQ_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")

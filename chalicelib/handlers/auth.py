@@ -1,7 +1,8 @@
 """Sessions over HTTP: signing members in through WeCom OAuth, who-am-I, sign-out, and the helpers every
 session-authenticated route uses to know its caller.
 
-    GET    /api/auth/wecom/authorize-url?tenantKey=&redirectUri=   where to send a member to sign in
+    GET    /api/auth/wecom/authorize-url?tenantKey=&redirectUri=&login=   where to send a member to sign in:
+                                                  login=oauth (default) inside WeCom, login=qr for a desktop browser
     POST   /api/auth/wecom/session   {tenantKey, code}               a member session (201)
     GET    /api/auth/session                                         the caller behind the bearer token
     DELETE /api/auth/session                                         sign out: the token stops working (204)
@@ -11,10 +12,11 @@ never from the URL, so an id from another tenant can only ever be looked up in t
 """
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from chalice import Response
 
+from chalicelib.core import config
 from chalicelib.core.errors import BadRequest, Unauthorized
 from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.core.lazy import lazy_module
@@ -27,6 +29,13 @@ tenants = lazy_module("chalicelib.store.tenants")
 
 bp = ApiBlueprint(__name__)
 OAUTH_AUTHORIZE = "https://open.weixin.qq.com/connect/oauth2/authorize"
+QR_LOGIN = "https://login.work.weixin.qq.com/wwlogin/sso/login"
+
+
+def _login_page(url: str) -> str:
+    """WeCom's page, or the same path on the configured stand-in (the simulator locally)."""
+    base = config.wecom_login_base_url()
+    return f"{base}{urlsplit(url).path}" if base else url
 
 
 def current_session(request, kind: str | None = None) -> sessions.SessionInfo:
@@ -57,9 +66,16 @@ def authorize_url() -> dict:
     params = bp.current_request.query_params or {}
     tenant = tenants.get_enabled(params.get("tenantKey") or "")
     redirect = oauth_state.check_redirect(tenant, params.get("redirectUri") or "")
+    login = params.get("login") or "oauth"
+    if login == "qr":
+        query = urlencode({"login_type": "CorpApp", "appid": tenant.corp_id, "agentid": tenant.agent_id or "",
+                           "redirect_uri": redirect, "state": tenant.tenant_key, "lang": "zh"})
+        return {"url": f"{_login_page(QR_LOGIN)}?{query}"}
+    if login != "oauth":
+        raise BadRequest("login must be oauth or qr", code="invalid_login")
     query = urlencode({"appid": tenant.corp_id, "redirect_uri": redirect, "response_type": "code",
                        "scope": "snsapi_base", "state": tenant.tenant_key, "agentid": tenant.agent_id or ""})
-    return {"url": f"{OAUTH_AUTHORIZE}?{query}#wechat_redirect"}
+    return {"url": f"{_login_page(OAUTH_AUTHORIZE)}?{query}#wechat_redirect"}
 
 
 @bp.route("/api/auth/wecom/session", methods=["POST"])

@@ -1,8 +1,19 @@
-"""The mobile pages external contacts open (与我协作 and the invitation page), served by the app itself.
+"""The pages, served by the app itself: what external contacts open (与我协作 and the invitation page) and the members'
+workspace (外部互联, contact cards, adding contacts, invitations, account applications).
 
     GET /mobile/wechat/external/home?tenantKey=           the external home page (HTML)
     GET /mobile/wechat/external/invite?tenantKey=&token=  the invitation accept page (HTML)
     GET /mobile/wechat/external/assets/{name}             their CSS and JavaScript
+    GET /directory/contacts?tenantKey=                    the workspace: 外部互联, the member's contacts
+    GET /directory/contacts/{contactId}?tenantKey=        a contact's card
+    GET /directory/add/{method}?tenantKey=                add a contact: manual | wechat | organisation
+    GET /directory/org-invitations?tenantKey=             invitations from and to other organisations
+    GET /admin/account-applications?tenantKey=            外部账号开通申请: the approvers' inbox, the applicant's list
+    GET /admin/account-applications/{applicationId}?tenantKey=   one application, approved or rejected there
+
+The workspace's paths are the ones the WeCom cards Yunqiao sends members link to; every one of them serves the same
+page (workspace.js routes by path), which names its assets relative to its own depth so that a stage prefix in front
+(API Gateway's) needs no configuration.
 
 The pages are static: no tenant lookup, no DynamoDB request, the same bytes for every visitor, so a missing or unknown
 tenantKey still gets the page, which asks the API and shows the API's answer (for example "未找到这个团队").
@@ -32,11 +43,17 @@ CONTENT_TYPES = {
     ".js": "text/javascript; charset=utf-8",
 }
 ASSET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*\.(?:css|js)$")
+ASSETS = "mobile/wechat/external/assets/"
 ASSET_REFERENCE = re.compile(r"\{\{([a-z0-9-]+\.(?:css|js))\}\}")
-# Both pages are one shell (page.html) that loads app.css, common.js and the page's own script.
+# Every page is one shell (page.html) that loads app.css, common.js and the page's own script; the workspace also
+# loads the vendored WeUI subset first, so app.css can adjust it.
 PAGES = {
-    "home": {"title": "与我协作", "script": "{{home.js}}", "noscript": "这个页面需要 JavaScript 才能显示共享给您的内容。"},
-    "invite": {"title": "接受邀请", "script": "{{invite.js}}", "noscript": "这个页面需要 JavaScript 才能接受邀请。"},
+    "home": {"title": "与我协作", "script": "{{home.js}}", "noscript": "这个页面需要 JavaScript 才能显示共享给您的内容。",
+             "vendor": ""},
+    "invite": {"title": "接受邀请", "script": "{{invite.js}}", "noscript": "这个页面需要 JavaScript 才能接受邀请。",
+               "vendor": ""},
+    "workspace": {"title": "外部互联", "script": "{{workspace.js}}", "noscript": "外部互联需要 JavaScript 才能使用。",
+                  "vendor": '<link rel="stylesheet" href="{{assets}}{{weui.css}}">\n'},
 }
 IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT = "public, max-age=300"
@@ -76,11 +93,13 @@ def asset(name: str) -> StaticFile:
 
 
 @functools.lru_cache(maxsize=None)
-def page(name: str) -> StaticFile:
-    """A page of PAGES: the shell filled in, each `{{asset}}` becoming `asset?v=<its content hash>`."""
+def page(name: str, depth: int = 0) -> StaticFile:
+    """A page of PAGES: the shell filled in, each `{{asset}}` becoming `asset?v=<its content hash>`, named relative
+    to a page `depth` folders below the root (0: a page of /mobile/wechat/external/, whose assets are `assets/`)."""
     text = (WEB_DIR / "page.html").read_text(encoding="utf-8")
     for key, value in PAGES[name].items():
         text = text.replace("{{%s}}" % key, value)
+    text = text.replace("{{assets}}", "../" * depth + ASSETS if depth else "assets/")
     text = ASSET_REFERENCE.sub(lambda match: f"{match.group(1)}?v={asset(match.group(1)).version}", text)
     return StaticFile(text, CONTENT_TYPES[".html"], _version(text))
 
@@ -109,3 +128,39 @@ def web_asset(name: str) -> Response:
     static = asset(name)
     requested = (bp.current_request.query_params or {}).get("v")
     return _serve(static, IMMUTABLE if requested == static.version else SHORT)
+
+
+# --- the members' workspace: one page at every path a member's WeCom card links to ------------------------------------
+def _workspace(path_depth: int) -> Response:
+    """The workspace page for a path of `path_depth` segments (its folder is one less deep)."""
+    return _serve(page("workspace", path_depth - 1), REVALIDATE)
+
+
+@bp.route("/directory/contacts", methods=["GET"])
+def workspace_contacts() -> Response:
+    return _workspace(2)
+
+
+@bp.route("/directory/contacts/{contactId}", methods=["GET"])
+def workspace_contact(contactId: str) -> Response:
+    return _workspace(3)
+
+
+@bp.route("/directory/add/{method}", methods=["GET"])
+def workspace_add(method: str) -> Response:
+    return _workspace(3)
+
+
+@bp.route("/directory/org-invitations", methods=["GET"])
+def workspace_org_invitations() -> Response:
+    return _workspace(2)
+
+
+@bp.route("/admin/account-applications", methods=["GET"])
+def workspace_applications() -> Response:
+    return _workspace(2)
+
+
+@bp.route("/admin/account-applications/{applicationId}", methods=["GET"])
+def workspace_application(applicationId: str) -> Response:
+    return _workspace(3)

@@ -1,11 +1,12 @@
-/* Yunqiao mobile pages: what the home page and the invitation page share.
+/* Yunqiao pages: what the home page, the invitation page and the members' workspace share.
  * Plain ES2017, no framework, no build step. Every piece of data reaches the page through textContent or an
  * attribute set by h(): nothing from the API is ever parsed as HTML. */
 (function () {
   'use strict';
 
-  /* The API lives beside the page: strip the page's own path to find the prefix (a stage name on API Gateway). */
-  var base = location.pathname.replace(/\/mobile\/wechat\/external\/[^/]*$/, '');
+  /* The API lives beside the pages: this script's own path, less its place among the assets, is the prefix (a stage
+   * name on API Gateway), whatever page loaded it. */
+  var base = new URL(document.currentScript.src).pathname.replace(/\/mobile\/wechat\/external\/assets\/[^/]*$/, '');
   var query = new URLSearchParams(location.search);
 
   /* h('p', {className: 'x', onclick: f}, 'text', node, [more]) builds an element. */
@@ -48,11 +49,11 @@
     this.message = message;
   }
 
-  /* One API call. Resolves with the JSON body; rejects with an ApiError (status 0 and code 'network' when the
-   * request never got an answer). */
+  /* One API call. Resolves with the JSON body (a Blob with `binary: true`); rejects with an ApiError (status 0 and
+   * code 'network' when the request never got an answer). */
   function api(method, path, options) {
     options = options || {};
-    var headers = { Accept: 'application/json' };
+    var headers = { Accept: options.binary ? 'image/png' : 'application/json' };
     if (options.token) headers.Authorization = 'Bearer ' + options.token;
     var init = { method: method, headers: headers, credentials: 'omit', cache: 'no-store' };
     if (options.body !== undefined) {
@@ -70,6 +71,7 @@
     }
     return fetch(url, init).then(function (response) {
       if (response.status === 204) return {};
+      if (response.ok && options.binary) return response.blob();
       return response.text().then(function (text) {
         var body = null;
         try { body = text ? JSON.parse(text) : {}; } catch (e) { body = null; }
@@ -105,7 +107,50 @@
     invalid_current_password: '当前密码不正确。',
     password_unchanged: '新密码不能与当前密码相同。',
     weak_password: '密码不符合要求：至少 10 位，包含大写字母、小写字母、数字、符号中的至少三种，不能包含账号名，也不能是常见密码。',
-    invalid_text: '评论不能为空，最多 2000 字。'
+    invalid_text: '评论不能为空，最多 2000 字。',
+    /* the members' workspace */
+    member_session_required: '请使用企业微信登录。',
+    not_a_member: '只有本团队的企业微信成员可以登录外部互联。',
+    invalid_code: '企业微信授权未完成，请重新登录。',
+    invalid_redirect: '登录地址无效，请从企业微信重新打开。',
+    contact_not_found: '没有找到这个外部联系人：可能已被删除，或您无权查看。',
+    edit_not_allowed: '只有添加人和外部互联维护人可以修改基本信息。',
+    sharing_not_allowed: '只有添加人、有编辑权限的共享成员和维护人可以修改可见成员和共享。',
+    delete_not_allowed: '只有添加人和外部互联维护人可以删除这个联系人。',
+    audit_not_allowed: '只有添加人和维护人可以查看动态。',
+    contact_synced: '这个联系人来自企业微信客户，会随同步保留，不能在这里删除。',
+    field_synced: '姓名、职位和所属组织来自企业微信，会随同步更新，不能在这里修改。',
+    contact_changed: '联系人刚被其他人修改过，请刷新后再试。',
+    contact_busy: '联系人正在被其他人修改，请稍后再试。',
+    member_not_found: '没有这个成员，请填写本团队成员的企业微信账号（userid）。',
+    invalid_share_list: '共享设置无效：权限只能是「可编辑」或「仅查看」。',
+    invalid_security_level: '安全级别应为 -999 到 0 之间的整数。',
+    invalid_name: '请填写姓名（最多 64 字）。',
+    invalid_mobile: '手机号格式不正确。',
+    invalid_email: '邮箱格式不正确。',
+    organisation_not_found: '所选组织不存在或已被删除。',
+    application_pending: '这个联系人已有开通申请在审批中。',
+    account_exists: '这个联系人已经有外部账号了。',
+    application_not_found: '没有找到这个开通申请：可能您无权查看。',
+    application_not_pending: '这个申请已经被处理了。',
+    own_application: '不能审批自己提交的申请，请由其他审批人处理。',
+    not_an_approver: '只有外部互联维护人和该维度的维护人可以审批。',
+    account_opening_failed: '申请已通过，但账号暂时未能开通，请再次点击「通过」重试。',
+    forbidden: '您没有权限查看这些内容。',
+    invalid_remark: '备注最多 500 字。',
+    invalid_reason: '请填写驳回原因（最多 500 字）。',
+    search_terms_required: '请填写组织名称，并填写姓名、手机号、邮箱中的一项。',
+    org_member_not_found: '没有找到：请确认组织名称和对方的姓名、手机号或邮箱完全一致。',
+    invalid_organisation: '组织名称太长了。',
+    rate_limited: '搜索太频繁了，请稍后再试。',
+    candidate_expired: '搜索结果已过期，请重新搜索。',
+    invalid_candidate: '搜索结果无效，请重新搜索。',
+    invitation_pending: '已经邀请过对方了，请等待对方回复。',
+    already_connected: '你们已经互为外部联系人了。',
+    invitation_not_found: '没有找到这个邀请。',
+    invalid_note: '附言最多 200 字。',
+    organisation_unavailable: '对方组织暂时无法接收邀请。',
+    wecom_unavailable: '企业微信暂时无法访问，请稍后再试。'
   };
 
   /* What to tell a person about a failed call: our own words for the codes we know, the API's message otherwise. */
@@ -179,6 +224,6 @@
 
   window.YQ = {
     h: h, show: show, api: api, ApiError: ApiError, describe: describe, loading: loading, notice: notice,
-    field: field, bindForm: bindForm, when: when, safeUrl: safeUrl, query: query
+    field: field, bindForm: bindForm, when: when, safeUrl: safeUrl, query: query, base: base
   };
 })();

@@ -22,6 +22,8 @@ from .clock import SimClock
 from .control import handle_control
 from .errors import WeComError, error_body, wechat_error_body
 from .limits import FaultTable, RateLimiter
+from .login import PATHS as LOGIN_PATHS
+from .login import handle_login
 from .state import SimState
 from .tokens import TokenStore
 
@@ -194,6 +196,10 @@ class _Handler(BaseHTTPRequestHandler):
             status, payload = handle_control(self.sim, method, parts.path[len(CONTROL_PREFIX):], query, raw)
             self._send(status, _json_bytes(payload), "application/json; charset=UTF-8")
             return
+        if method == "GET" and parts.path in LOGIN_PATHS:
+            status, headers, body = handle_login(self.sim, parts.path, query)
+            self._send(status, body, headers.pop("Content-Type"), headers)
+            return
         reply = self.sim.handle_api(method, parts.path, query, raw, self.client_address[0])
         if reply.latency:
             time.sleep(reply.latency)
@@ -206,9 +212,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(reply.status, reply.body, reply.content_type)
 
-    def _send(self, status: int, body: bytes, content_type: str) -> None:
+    def _send(self, status: int, body: bytes, content_type: str, headers: dict | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)

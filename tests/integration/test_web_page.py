@@ -101,3 +101,40 @@ def test_the_pages_load_nothing_from_elsewhere_and_never_parse_data_as_html():
         if path.suffix == ".js":
             for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
                 assert sink not in text, (path.name, sink)
+
+
+WORKSPACE_PATHS = ["/directory/contacts", "/directory/contacts/c%23abc", "/directory/add/manual",
+                   "/directory/org-invitations", "/admin/account-applications", "/admin/account-applications/app-1"]
+WORKSPACE_BUDGET = 150 * 1024
+
+
+@pytest.mark.parametrize("path", WORKSPACE_PATHS)
+def test_every_workspace_path_serves_the_workspace_with_assets_relative_to_its_depth(client, path):
+    from urllib.parse import urljoin
+
+    reply = client.http.get(f"{path}?tenantKey=tnabcd1234")
+    assert reply.status_code == 200
+    assert reply.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "default-src 'none'" in reply.headers["Content-Security-Policy"]
+    html = reply.body.decode("utf-8")
+    assert "<title>外部互联</title>" in html and "{{" not in html
+    linked = re.findall(r'(?:src|href)="([^"]+\?v=[0-9a-f]+)"', html)
+    assert [urljoin(path, url).split("?")[0].rsplit("/", 1)[-1] for url in linked] == \
+        ["weui.css", "app.css", "common.js", "workspace.js"]
+    for url in linked:  # resolved as a browser would, from the page's own address
+        assert client.http.get(urljoin(path, url)).status_code == 200, url
+
+
+def test_the_workspace_weighs_under_150_kib_before_gzip():
+    from chalicelib.handlers.web import asset, page
+
+    html = page("workspace", 1).body
+    names = re.findall(r'assets/([a-z0-9-]+\.(?:css|js))\?v=', html)
+    raw = len(html.encode("utf-8")) + sum(len(asset(name).body.encode("utf-8")) for name in names)
+    assert raw < WORKSPACE_BUDGET, raw
+
+
+def test_the_vendored_weui_keeps_its_licence():
+    text = (WEB / "weui.css").read_text(encoding="utf-8")
+    assert text.startswith("/*!\n * WeUI v") and "Licensed under the MIT license" in text
+    assert "Permission is hereby granted" in (WEB / "weui.LICENSE.txt").read_text(encoding="utf-8")
