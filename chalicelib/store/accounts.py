@@ -25,10 +25,9 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.exceptions import DoesNotExist
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.store.base import conditional_update, table_meta, transact
+from chalicelib.store.base import TableModel, conditional_update, table_meta, transact
 
 AWAITING_ACTIVATION, ACTIVE, DISABLED = "awaiting_activation", "active", "disabled"
 APPS_KEY = "apps"
@@ -50,7 +49,7 @@ def activation_key(token_hash: str) -> str:
     return f"activation#{token_hash}"
 
 
-class AccountItem(Model):
+class AccountItem(TableModel):
     Meta = table_meta("accounts")
 
     tenant_key = UnicodeAttribute(hash_key=True, attr_name="tenantKey")

@@ -10,14 +10,13 @@ import time
 from datetime import timedelta
 
 from pynamodb.attributes import TTLAttribute, UnicodeAttribute
-from pynamodb.models import Model
 
-from chalicelib.store.base import conditional_save, table_meta
+from chalicelib.store.base import TableModel, conditional_save, table_meta
 
 KEEP_FOR = timedelta(days=3)
 
 
-class CallbackEvent(Model):
+class CallbackEvent(TableModel):
     """`pk` is `<tenantKey>#<dedupe key>`, or `suite#<suiteId>#<dedupe key>` for suite instructions."""
 
     Meta = table_meta("callback-events")

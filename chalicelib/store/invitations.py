@@ -33,9 +33,8 @@ from pynamodb.attributes import (
 )
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
-from chalicelib.store.base import conditional_update, table_meta, transact
+from chalicelib.store.base import TableModel, conditional_update, table_meta, transact
 
 WECHAT, ORGANISATION = "wechat", "organisation"
 OUTGOING, INCOMING = "outgoing", "incoming"
@@ -62,7 +61,7 @@ class OwnerIndex(GlobalSecondaryIndex):
     sk = UnicodeAttribute(range_key=True)
 
 
-class InvitationItem(Model):
+class InvitationItem(TableModel):
     Meta = table_meta("invitations")
 
     pk = UnicodeAttribute(hash_key=True)

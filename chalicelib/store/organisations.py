@@ -30,9 +30,8 @@ from typing import Iterable, Iterator
 
 from pynamodb.attributes import BooleanAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
-from chalicelib.store.base import batch_get_in_tenant, conditional_update, table_meta, transact
+from chalicelib.store.base import TableModel, batch_get_in_tenant, conditional_update, table_meta, transact
 
 DIMENSION, GROUP, ORGANISATION, DEPARTMENT = "dimension", "group", "organisation", "department"
 SOURCE_WECOM_CUSTOMER = "wecom_customer"
@@ -92,7 +91,7 @@ class ParentIndex(GlobalSecondaryIndex):
     node_id = UnicodeAttribute(range_key=True, attr_name="nodeId")
 
 
-class Node(Model):
+class Node(TableModel):
     Meta = table_meta("organisations")
 
     tenant_key = UnicodeAttribute(hash_key=True, attr_name="tenantKey")
