@@ -46,6 +46,7 @@ from chalicelib.store.base import (
     table_meta,
     transact,
 )
+from chalicelib.store.organisations import Node
 
 SOURCE_MANUAL = "manual"
 SOURCE_INVITATION = "invitation"
@@ -619,8 +620,6 @@ def version_condition(version: int):
 def _count_on(transaction, tenant_key: str, node_id: str | None, delta: int) -> None:
     """Keep the count of contacts filed directly under a node (only when it still exists, so a node deleted
     meanwhile cancels the write instead of coming back as a bare counter)."""
-    from chalicelib.store.organisations import Node
-
     if node_id:
         transaction.update(Node(tenant_key, node_id), actions=[Node.contact_count.add(delta)],
                            condition=Node.node_id.exists())

@@ -22,6 +22,9 @@ one transaction.
 """
 from __future__ import annotations
 
+import base64
+import json
+import os
 from datetime import datetime, timedelta, timezone
 
 from pynamodb.attributes import (
@@ -34,6 +37,8 @@ from pynamodb.attributes import (
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
+from chalicelib.core.aws import client
+from chalicelib.store import secrets
 from chalicelib.store.base import TableModel, conditional_update, table_meta, transact
 
 WECHAT, ORGANISATION = "wechat", "organisation"
@@ -274,13 +279,6 @@ def signing_keys(secret_id: str) -> dict:
     (links signed with the loser's key would stop working), so the loser reads the winner's key instead. Keeping
     older keys under `keys` lets an operator rotate `current` without breaking links already handed out.
     """
-    import base64
-    import json
-    import os
-
-    from chalicelib.core.aws import client
-    from chalicelib.store import secrets
-
     manager = client("secretsmanager")
     try:
         return secrets.get(secret_id)

@@ -29,6 +29,7 @@ from datetime import datetime, timezone
 from typing import Iterable, Iterator
 
 from pynamodb.attributes import BooleanAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.store.base import TableModel, batch_get_in_tenant, conditional_update, table_meta, transact
@@ -138,8 +139,6 @@ class NodeSpec:
 
 
 def get(tenant_key: str, node_id: str) -> Node | None:
-    from pynamodb.exceptions import DoesNotExist
-
     try:
         return Node.get(tenant_key, node_id, consistent_read=True)
     except DoesNotExist:

@@ -59,7 +59,7 @@ def shared_session() -> Any:
     if _session is None:
         with _session_lock:
             if _session is None:
-                import requests
+                import requests  # deferred: home and callback intake never call WeCom (see the docstring)
                 from requests.adapters import HTTPAdapter
 
                 session = requests.Session()
@@ -147,7 +147,7 @@ class Transport:
     def _attempt(
         self, method: str, url: str, path: str, params: dict | None, body: dict | None, attempt: int
     ) -> dict:
-        import requests
+        import requests  # already loaded by shared_session(); local for the reason above
 
         data = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
         headers = None if body is None else {"Content-Type": "application/json; charset=utf-8"}
