@@ -14,13 +14,12 @@ from chalicelib.core.errors import BadRequest, Forbidden
 from chalicelib.auth.identity import Caller
 from chalicelib.store import tenants
 from chalicelib.store.contacts import Contact
+from chalicelib.directory.contacts import visible_contact
 
 DELIVERIES = ("activation", "password")
 
 
 def _visible(caller: Caller, contact_id: str) -> Contact:
-    from chalicelib.directory.contacts import visible_contact
-
     return visible_contact(caller, contact_id)
 
 

@@ -29,6 +29,8 @@ from chalicelib.store import accounts as store
 from chalicelib.store import contacts as contact_store
 from chalicelib.store import tenants
 from chalicelib.store.contacts import ACCOUNT_DISABLED, ACCOUNT_NONE, ACCOUNT_OPENED, ACCOUNT_PENDING, Contact
+from chalicelib.directory import contacts as directory
+from chalicelib.directory import validation
 
 PASSWORD, ACTIVATION = "password", "activation"
 PASSWORD_METHODS = (PASSWORD, ACTIVATION)  # sessions that prove knowledge of the account's password
@@ -385,9 +387,6 @@ def update_me(caller: ContactCaller, body: dict) -> dict:
     """The contact edits their own basic information (name, mobile, email, position), validated as the directory
     validates every contact write and recorded in its audit trail with actor `contact:<contactId>`. A WeCom
     customer's name and position come from WeCom (409 `field_synced`)."""
-    from chalicelib.directory import contacts as directory
-    from chalicelib.directory import validation
-
     changes = validation.contact_fields(body, creating=False, allowed=SELF_EDITABLE)
     contact = directory.apply_edit(caller.contact, changes, actor=f"contact:{caller.contact_id}")
     return me(replace(caller, contact=contact))

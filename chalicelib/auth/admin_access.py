@@ -18,6 +18,9 @@ from chalicelib.auth import sessions
 from chalicelib.core.errors import Forbidden, Unauthorized
 from chalicelib.store import secrets
 from chalicelib.store.tenants import Tenant
+from chalicelib.auth import identity
+from chalicelib.core.observability import bind_tenant
+from chalicelib.store import tenants
 
 HEADER = "X-Yunqiao-Admin-Token"
 
@@ -46,8 +49,6 @@ def require_admin(tenant: Tenant, headers: Mapping[str, str]) -> None:
 
 
 def _require_admin_session(tenant: Tenant, token: str) -> None:
-    from chalicelib.auth import identity
-
     session = sessions.resolve(token)
     if session is None or session.tenant_key != tenant.tenant_key:
         raise Unauthorized("sign in first: the session is missing, expired, revoked or of another team",
@@ -57,9 +58,6 @@ def _require_admin_session(tenant: Tenant, token: str) -> None:
 
 def admin_tenant(tenant_key: str, headers: Mapping[str, str]) -> Tenant:
     """The enabled tenant an admin request names, once the request has proved it holds the tenant's admin token."""
-    from chalicelib.core.observability import bind_tenant
-    from chalicelib.store import tenants
-
     tenant = tenants.get_enabled(tenant_key)
     token = sessions.bearer_token(headers)
     if token:

@@ -20,6 +20,9 @@ from chalicelib.store import contacts as contact_store
 from chalicelib.store import shares
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store.contacts import Contact
+from chalicelib.profile_links import link_url
+from chalicelib.wecom.errors import WeComApiError
+from chalicelib.tenants.wecom_clients import client_for_tenant
 
 WECHAT_OAUTH, WECOM_OAUTH = "wechat_oauth", "wecom_oauth"
 WECOM_AUTHORIZE = "https://open.weixin.qq.com/connect/oauth2/authorize"
@@ -32,8 +35,6 @@ def no_contact() -> NotFound:
 def login_options(tenant_key: str) -> dict:
     """How a visitor may sign in to the tenant's home: the OAuth pages to send them to (the page picks by the
     browser it runs in: WeChat or WeCom), each coming back to the home with `code` and `state` = wechat | wecom."""
-    from chalicelib.profile_links import link_url
-
     tenant = tenant_store.get_enabled(tenant_key or "")
     home = link_url(tenant)
     wecom = urlencode({"appid": tenant.corp_id, "redirect_uri": home, "response_type": "code",
@@ -81,9 +82,6 @@ def sign_in_wechat(tenant_key: str, code: str) -> dict:
 
 def sign_in_wecom(tenant_key: str, code: str) -> dict:
     """WeCom OAuth: auth/getuserinfo names a non-member by external_userid, which is the synced contact's id."""
-    from chalicelib.wecom.errors import WeComApiError
-    from chalicelib.tenants.wecom_clients import client_for_tenant
-
     tenant = _tenant(tenant_key)
     if not code or len(code) > 512:
         raise BadRequest("an OAuth code is required", code="invalid_code")

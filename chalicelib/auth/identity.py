@@ -13,6 +13,8 @@ from chalicelib.tenants.members import known_member
 from chalicelib.core.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from chalicelib.store import members, roles
 from chalicelib.store.tenants import Tenant
+from chalicelib.wecom.errors import WeComApiError
+from chalicelib.tenants.wecom_clients import client_for_tenant
 
 ADMIN, DIRECTORY_MAINTAINER = roles.ADMIN, roles.DIRECTORY_MAINTAINER
 GRANTABLE = (ADMIN, DIRECTORY_MAINTAINER)
@@ -64,9 +66,6 @@ def sign_in_member(tenant: Tenant, code: str) -> tuple[sessions.Issued, dict]:
     A code that names a non-member (an external contact opening the page) is refused here: this door is for the
     team. The member's name is learned from WeCom the first time they sign in.
     """
-    from chalicelib.wecom.errors import WeComApiError
-    from chalicelib.tenants.wecom_clients import client_for_tenant
-
     if not code or len(code) > 512:
         raise BadRequest("an OAuth code is required", code="invalid_code")
     client = client_for_tenant(tenant)

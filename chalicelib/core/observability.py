@@ -6,6 +6,7 @@ request id are appended per invocation so one tenant's or one request's trail ca
 from __future__ import annotations
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 logger = Logger(service="yunqiao")
 
@@ -25,8 +26,6 @@ def bind_tenant(tenant_key: str) -> None:
 
 def count(name: str, **dimensions: str) -> None:
     """One CloudWatch count (embedded metric format, written to the log at once: no API call on the hot path)."""
-    from aws_lambda_powertools.metrics import MetricUnit, single_metric
-
     with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace="Yunqiao") as metric:
         for key, value in dimensions.items():
             metric.add_dimension(name=key, value=value)

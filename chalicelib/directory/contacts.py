@@ -21,6 +21,9 @@ from chalicelib.store import contacts as store
 from chalicelib.store import organisations as nodes
 from chalicelib.store.contacts import Contact
 from chalicelib.store.tenants import Tenant
+from chalicelib.tenants.members import known_member
+from chalicelib.store import tenants
+from chalicelib.auth import sessions
 
 SOURCES = store.SOURCES
 # What WeCom owns on a synced contact: changing it here would be undone by the next sync.
@@ -185,8 +188,6 @@ def _placement_actions(tenant_key: str, contact_id: str, place: Placement) -> li
 def _check_members(tenant: Tenant, user_ids: list[str], known: set[str]) -> None:
     """Every userid not already related to the contact is an active member of the team (asking WeCom about one
     Yunqiao has not met yet)."""
-    from chalicelib.tenants.members import known_member
-
     for user_id in user_ids:
         if user_id not in known and known_member(tenant, user_id) is None:
             raise BadRequest(f"no member {user_id!r} in this team", code="member_not_found")
@@ -350,8 +351,6 @@ def _may_share(caller: Caller, contact_id: str) -> Contact:
 
 def set_visible_members(caller: Caller, contact_id: str, user_ids: object) -> Contact:
     """Replace the contact's visible members (view access for each)."""
-    from chalicelib.store import tenants
-
     contact = _may_share(caller, contact_id)
     ids = validation.user_ids(user_ids, "visibleMembers")
     _check_members(tenants.get_enabled_recent(caller.tenant_key), ids, set(store.member_ids(contact)))
@@ -362,8 +361,6 @@ def set_visible_members(caller: Caller, contact_id: str, user_ids: object) -> Co
 
 def set_share_list(caller: Caller, contact_id: str, share_list: object) -> Contact:
     """Replace the contact's share list (`{userId: {"permission": "view" | "edit"}}`)."""
-    from chalicelib.store import tenants
-
     contact = _may_share(caller, contact_id)
     entries = validation.share_list(share_list)
     _check_members(tenants.get_enabled_recent(caller.tenant_key), list(entries), set(store.member_ids(contact)))
@@ -375,8 +372,6 @@ def delete_contact(caller: Caller, contact_id: str) -> None:
     """Delete a contact: its adder or a maintainer. A WeCom-synced contact cannot be deleted (409
     `contact_synced`): the next sync or callback would bring it back. Its external sessions end with it; its audit
     trail stays."""
-    from chalicelib.auth import sessions
-
     contact = visible_contact(caller, contact_id)
     if not permissions.can_delete(caller, contact):
         raise Forbidden("only the contact's adder and the directory's maintainers delete it", code="delete_not_allowed")
@@ -397,8 +392,6 @@ def delete_contact(caller: Caller, contact_id: str) -> None:
 
 def create_manual(caller: Caller, body: dict) -> Contact:
     """A member adds a contact by hand (front list or back office): they are its adder and first visible member."""
-    from chalicelib.store import tenants
-
     if not isinstance(body, dict):
         raise BadRequest("the contact must be a JSON object", code="invalid_body")
     unknown = sorted(set(body) - set(validation.EDITABLE) - {"visibleMembers", "shareList"})

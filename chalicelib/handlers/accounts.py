@@ -25,15 +25,9 @@ from chalice import Response
 
 from chalicelib.handlers.api import ApiBlueprint, app_error_response
 from chalicelib.handlers.auth import current_member, current_session, json_body
-from chalicelib.core.lazy import lazy_module
+from chalicelib.auth import identity, sessions
+from chalicelib.accounts import admin, apps, service, throttle
 from chalicelib.core.observability import bind_tenant
-
-identity = lazy_module("chalicelib.auth.identity")
-sessions = lazy_module("chalicelib.auth.sessions")
-admin = lazy_module("chalicelib.accounts.admin")
-apps = lazy_module("chalicelib.accounts.apps")
-service = lazy_module("chalicelib.accounts.service")
-throttle = lazy_module("chalicelib.accounts.throttle")
 
 bp = ApiBlueprint(__name__)
 

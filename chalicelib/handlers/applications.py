@@ -14,10 +14,8 @@ from chalice import Response
 
 from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.handlers.auth import current_member, json_body
-from chalicelib.core.lazy import lazy_module
-
-applications = lazy_module("chalicelib.accounts.applications")
-tenants = lazy_module("chalicelib.store.tenants")
+from chalicelib.accounts import applications
+from chalicelib.store import tenants
 
 bp = ApiBlueprint(__name__)
 

@@ -19,13 +19,9 @@ from chalice import Response
 from chalicelib.core import config
 from chalicelib.core.errors import BadRequest, Unauthorized
 from chalicelib.handlers.api import ApiBlueprint
-from chalicelib.core.lazy import lazy_module
+from chalicelib.auth import identity, oauth_state, sessions
+from chalicelib.store import tenants
 from chalicelib.core.observability import bind_tenant
-
-identity = lazy_module("chalicelib.auth.identity")
-oauth_state = lazy_module("chalicelib.auth.oauth_state")
-sessions = lazy_module("chalicelib.auth.sessions")
-tenants = lazy_module("chalicelib.store.tenants")
 
 bp = ApiBlueprint(__name__)
 OAUTH_AUTHORIZE = "https://open.weixin.qq.com/connect/oauth2/authorize"

@@ -11,11 +11,8 @@ from chalicelib.core import config
 from chalicelib.core.errors import UnsupportedMediaType
 from chalicelib.handlers import sqs
 from chalicelib.handlers.api import ApiBlueprint
-from chalicelib.core.lazy import lazy_module
+from chalicelib.callbacks import intake, processing
 from chalicelib.store.queues import CALLBACKS
-
-intake = lazy_module("chalicelib.callbacks.intake")
-processing = lazy_module("chalicelib.callbacks.processing")
 
 bp = ApiBlueprint(__name__)
 XML_TYPES = ("text/xml", "application/xml")

@@ -31,17 +31,10 @@ from chalice import Response
 from chalicelib.core.errors import Forbidden, NotFound
 from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.handlers.auth import current_member, json_body
-from chalicelib.core.lazy import lazy_module
-
-identity = lazy_module("chalicelib.auth.identity")
-audit = lazy_module("chalicelib.directory.audit")
-lists = lazy_module("chalicelib.directory.lists")
-permissions = lazy_module("chalicelib.directory.permissions")
-tree = lazy_module("chalicelib.directory.tree")
-directory = lazy_module("chalicelib.directory.contacts")
-organisations = lazy_module("chalicelib.store.organisations")
-roles = lazy_module("chalicelib.store.roles")
-tenants = lazy_module("chalicelib.store.tenants")
+from chalicelib.auth import identity
+from chalicelib.directory import audit, lists, permissions, tree
+from chalicelib.directory import contacts as directory
+from chalicelib.store import organisations, roles, tenants
 
 bp = ApiBlueprint(__name__)
 

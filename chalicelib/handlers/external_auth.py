@@ -11,9 +11,7 @@ from chalice import Response
 
 from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.handlers.auth import json_body
-from chalicelib.core.lazy import lazy_module
-
-external = lazy_module("chalicelib.auth.external")
+from chalicelib.auth import external
 
 bp = ApiBlueprint(__name__)
 

@@ -9,10 +9,8 @@ from __future__ import annotations
 from chalice import Response
 
 from chalicelib.handlers.api import ApiBlueprint
-from chalicelib.core.lazy import lazy_module
-
-admin_auth = lazy_module("chalicelib.auth.admin_access")
-tables = lazy_module("chalicelib.store.tables")
+from chalicelib.auth import admin_access
+from chalicelib.store import tables
 
 bp = ApiBlueprint(__name__)
 
@@ -23,7 +21,7 @@ def healthz() -> Response:
     tenant_key = (request.query_params or {}).get("tenantKey")
     if tenant_key is None:
         return Response(body={"status": "ok"}, status_code=200)
-    admin_auth.admin_tenant(tenant_key, request.headers)
+    admin_access.admin_tenant(tenant_key, request.headers)
     states = {}
     for model in tables.all_models():
         try:

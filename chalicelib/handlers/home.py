@@ -19,10 +19,8 @@ from chalice import Response
 from chalicelib.handlers.accounts import current_contact
 from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.handlers.auth import current_session, json_body
-from chalicelib.core.lazy import lazy_module
-
-sessions = lazy_module("chalicelib.auth.sessions")
-feed = lazy_module("chalicelib.home.feed")
+from chalicelib.auth import sessions
+from chalicelib.home import feed
 
 bp = ApiBlueprint(__name__)
 

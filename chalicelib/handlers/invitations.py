@@ -25,11 +25,8 @@ from chalice import Response
 from chalicelib.core.errors import BadRequest
 from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.handlers.auth import current_member, json_body
-from chalicelib.core.lazy import lazy_module
+from chalicelib.invitations import organisations, wechat
 from chalicelib.core.observability import bind_tenant
-
-organisations = lazy_module("chalicelib.invitations.organisations")
-wechat = lazy_module("chalicelib.invitations.wechat")
 
 bp = ApiBlueprint(__name__)
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 from chalicelib.core import config
 from chalicelib.handlers import sqs
 from chalicelib.handlers.api import ApiBlueprint
-from chalicelib.core.lazy import lazy_module
+from chalicelib import notifications
 from chalicelib.store.queues import NOTIFICATIONS
-
-notifications = lazy_module("chalicelib.notifications")
 
 bp = ApiBlueprint(__name__)
 

@@ -19,11 +19,9 @@ from chalicelib.core import config
 from chalicelib.core.errors import BadRequest
 from chalicelib.handlers import sqs
 from chalicelib.handlers.api import ApiBlueprint
-from chalicelib.core.lazy import lazy_module
+from chalicelib.auth import admin_access
+from chalicelib import profile_links
 from chalicelib.store.queues import PROFILE_LINKS
-
-admin_access = lazy_module("chalicelib.auth.admin_access")
-profile_links = lazy_module("chalicelib.profile_links")
 
 if TYPE_CHECKING:
     from chalicelib.store.tenants import Tenant

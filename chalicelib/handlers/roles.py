@@ -14,12 +14,8 @@ from chalice import Response
 from chalicelib.core.errors import Forbidden
 from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.handlers.auth import current_member
-from chalicelib.core.lazy import lazy_module
-
-admin_access = lazy_module("chalicelib.auth.admin_access")
-identity = lazy_module("chalicelib.auth.identity")
-roles = lazy_module("chalicelib.store.roles")
-tenants = lazy_module("chalicelib.store.tenants")
+from chalicelib.auth import admin_access, identity
+from chalicelib.store import roles, tenants
 
 bp = ApiBlueprint(__name__)
 

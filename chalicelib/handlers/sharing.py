@@ -22,9 +22,7 @@ from chalice import Response
 
 from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.handlers.auth import current_member, json_body
-from chalicelib.core.lazy import lazy_module
-
-items = lazy_module("chalicelib.sharing.items")
+from chalicelib.sharing import items
 
 bp = ApiBlueprint(__name__)
 

@@ -16,11 +16,9 @@ from chalicelib.core import config
 from chalicelib.core.errors import BadRequest
 from chalicelib.handlers import sqs
 from chalicelib.handlers.api import ApiBlueprint
-from chalicelib.core.lazy import lazy_module
+from chalicelib.auth import admin_access
+from chalicelib import sync
 from chalicelib.store.queues import SYNC
-
-admin_access = lazy_module("chalicelib.auth.admin_access")
-sync = lazy_module("chalicelib.sync")
 
 if TYPE_CHECKING:
     from chalicelib.store.tenants import Tenant

@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 from chalicelib.handlers.api import ApiBlueprint
-from chalicelib.core.lazy import lazy_module
-
-tenants = lazy_module("chalicelib.store.tenants")
+from chalicelib.store import tenants
 
 bp = ApiBlueprint(__name__)
 

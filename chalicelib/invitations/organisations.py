@@ -50,6 +50,8 @@ from chalicelib.store import members as member_store
 from chalicelib.store import organisations as nodes
 from chalicelib.store import tenants
 from chalicelib.store.tenants import Tenant
+from chalicelib.wecom.errors import WeComApiError, WeComError
+from chalicelib.tenants.wecom_clients import client_for_tenant
 
 SEARCH_FIELDS = ("name", "mobile", "email")
 MAX_RESULTS = 5
@@ -120,9 +122,6 @@ def _take_permit(caller: Caller) -> None:
 
 def _userid_from_wecom(tenant: Tenant, field: str, value: str) -> str | None:
     """Ask the other team's WeCom who has this mobile or email (corp mailbox first, then the member's own)."""
-    from chalicelib.wecom.errors import WeComApiError, WeComError
-    from chalicelib.tenants.wecom_clients import client_for_tenant
-
     client = client_for_tenant(tenant)
     attempts = [lambda: client.userid_by_mobile(value)] if field == "mobile" else [
         lambda: client.userid_by_email(value, CORP_MAILBOX), lambda: client.userid_by_email(value, OWN_EMAIL)]
@@ -318,9 +317,6 @@ def _refuse_decided(item: store.InvitationItem) -> None:
 def _wecom_details(tenant: Tenant, user_id: str, fallback_name: str | None) -> dict:
     """What the member's own WeCom says of them (name, mobile, email, position), for the contact the other side
     gets; only the values the directory accepts, and just the name when WeCom does not answer."""
-    from chalicelib.wecom.errors import WeComError
-    from chalicelib.tenants.wecom_clients import client_for_tenant
-
     fields = {"name": (fallback_name or user_id)[: validation.LIMITS["name"]]}
     try:
         member = client_for_tenant(tenant).get_member(user_id)

@@ -18,6 +18,7 @@ import re
 import time
 
 from chalicelib.core import config
+from chalicelib.store.invitations import signing_keys
 
 WECHAT_LINK = "wx"
 CANDIDATE = "cand"
@@ -83,8 +84,6 @@ def decode(token: str, purpose: str, keys: dict[str, bytes], now: float) -> dict
 
 
 def _keys() -> tuple[str, dict[str, bytes]]:
-    from chalicelib.store.invitations import signing_keys
-
     stored = signing_keys(config.invitation_secret_id())
     return stored["current"], {key_id: base64.b64decode(value) for key_id, value in stored["keys"].items()}
 

@@ -66,7 +66,7 @@ def link(tenant: Tenant, item: store.InvitationItem) -> str:
 
 def qr_code_png(text: str) -> bytes:
     """A QR code of `text` as a PNG (error correction M, 8 pixels a module, the standard 4-module quiet zone)."""
-    import segno
+    import segno  # deferred: only this route draws QR codes, and segno is slow to import on a cold start
 
     buffer = io.BytesIO()
     segno.make_qr(text, error="m").save(buffer, kind="png", scale=8, border=4)

@@ -15,6 +15,9 @@ from typing import Callable, Iterable
 from chalicelib.core.errors import PermanentError, RetryLater, TenantNotFound
 from chalicelib.core.observability import logger
 from chalicelib.store import queues, tenants
+from chalicelib.wecom.errors import RateLimited, WeComApiError
+from chalicelib.tenants.wecom_clients import client_for_tenant
+from chalicelib.tenants.official_account import deliver_template
 
 WECOM_APP = "wecom_app"
 # message/send refusals that no retry can fix: no valid recipient, no app, app not allowed to message them.
@@ -48,9 +51,6 @@ def notify_members(tenant_key: str, user_ids: Iterable[str], *, title: str, desc
 
 def _send_wecom_app(tenant: tenants.Tenant, body: dict) -> None:
     """Send the card. A consumer never idles for rate-limit permits: it hands the message back (RetryLater)."""
-    from chalicelib.wecom.errors import RateLimited, WeComApiError
-    from chalicelib.tenants.wecom_clients import client_for_tenant
-
     if not body.get("touser") or not isinstance(body.get("textcard"), dict):
         raise PermanentError("malformed_message", "a wecom_app message needs touser and textcard")
     try:
@@ -73,8 +73,6 @@ WECHAT_TEMPLATE = "wechat_template"
 def _send_wechat_template(tenant: tenants.Tenant, body: dict) -> None:
     """A template message through the tenant's WeChat official account to an external contact who follows it
     (otherwise nothing); see `chalicelib.tenants.official_account.deliver_template`."""
-    from chalicelib.tenants.official_account import deliver_template
-
     deliver_template(tenant, body)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from secrets import token_hex
 from typing import Any, Callable, NoReturn, Sequence
@@ -220,8 +221,6 @@ def _pacing(members: int) -> list[int]:
 
 def _queue_members(tenant_key: str, run_id: str, user_ids: Sequence[str], *, paced: bool) -> None:
     """Send one message per member, ten per SendMessageBatch call, several calls in parallel."""
-    from concurrent.futures import ThreadPoolExecutor
-
     bodies = [{"kind": MEMBER, "tenantKey": tenant_key, "runId": run_id, "userId": user_id} for user_id in user_ids]
     delays = _pacing(len(bodies)) if paced else [0] * len(bodies)
     chunks = [

@@ -28,6 +28,10 @@ from chalicelib.store import shares
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store.contacts import Contact
 from chalicelib.store.shares import ItemRow, SharerRow
+from chalicelib.directory import permissions
+from chalicelib.store import members
+from chalicelib.profile_links import link_url
+from chalicelib.home.cursors import decode_one, encode_one
 
 WRITE_ATTEMPTS = 5
 EXTERNAL_USERID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -197,8 +201,6 @@ def unshare(caller: Caller, kind: str, item_id: str, contact_id: str) -> None:
 
 def list_shares(caller: Caller, kind: str, item_id: str) -> list[dict]:
     """The item's sharers; a contact the caller may not see is listed by id only (name null)."""
-    from chalicelib.directory import permissions
-
     item = _require_item(caller, kind, item_id)
     if not can_open(caller.user_id, item):
         raise Forbidden("only the item's owner and members may see its sharers", code="not_item_member")
@@ -256,16 +258,12 @@ def send_to_contact(caller: Caller, body: dict) -> dict:
 
 
 def _member_name_or_id(caller: Caller) -> str:
-    from chalicelib.store import members
-
     member = members.get(caller.tenant_key, caller.user_id)
     return (member.name if member is not None and member.name else caller.user_id)
 
 
 def home_url(tenant: tenant_store.Tenant, kind: str | None = None, item_id: str | None = None) -> str:
     """The contact's home page, opened at an item (the page's route `#/i/<kind>/<itemId>`) when given."""
-    from chalicelib.profile_links import link_url
-
     url = link_url(tenant)
     return f"{url}#/i/{quote(kind)}/{quote(item_id)}" if kind and item_id else url
 
@@ -399,8 +397,6 @@ def conversation(caller: Caller, kind: str, item_id: str, contact_id: str) -> di
 
 def submissions(caller: Caller, item_id: str, cursor: str | None, limit: int) -> dict:
     """A form's submissions, newest first, for its owner and members with edit permission."""
-    from chalicelib.home.cursors import decode_one, encode_one
-
     item = _require_item(caller, "form", item_id)
     _require_maintainer(caller, item)
     after = decode_one(cursor, "submission#")

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from chalicelib.core.errors import BadRequest, NotFound
+from chalicelib.store.shares import plain
 
 KINDS = ("project", "task", "approval", "form", "form_record", "document", "schedule", "crm_record")
 KIND_LABELS = {"project": "项目", "task": "任务", "approval": "审批", "form": "表单", "form_record": "表单记录",
@@ -253,8 +254,6 @@ def render(item: Any) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    from chalicelib.store.shares import plain
-
     return plain(value)
 
 

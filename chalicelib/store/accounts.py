@@ -25,10 +25,10 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.exceptions import DoesNotExist
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.store.base import conditional_update, table_meta, transact
+from chalicelib.store.base import TableModel, conditional_update, table_meta, transact
+from chalicelib.store.contacts import ACCOUNT_NONE, Contact
 
 AWAITING_ACTIVATION, ACTIVE, DISABLED = "awaiting_activation", "active", "disabled"
 APPS_KEY = "apps"
@@ -50,7 +50,7 @@ def activation_key(token_hash: str) -> str:
     return f"activation#{token_hash}"
 
 
-class AccountItem(Model):
+class AccountItem(TableModel):
     Meta = table_meta("accounts")
 
     tenant_key = UnicodeAttribute(hash_key=True, attr_name="tenantKey")
@@ -108,8 +108,6 @@ def _contact_status(transaction: TransactWrite, tenant_key: str, contact_id: str
     The same update and condition as `store.contacts.set_account_status` (which cannot join a transaction): the
     account and the directory's view of it change together or not at all.
     """
-    from chalicelib.store.contacts import ACCOUNT_NONE, Contact
-
     condition = Contact.account_status.is_in(*expected)
     if ACCOUNT_NONE in expected:
         condition = condition | Contact.account_status.does_not_exist()

@@ -26,10 +26,9 @@ from typing import Any, Callable, Iterable
 from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.store.base import conditional_update, table_meta, transaction_connection
+from chalicelib.store.base import TableModel, conditional_update, table_meta, transaction_connection
 from chalicelib.store.contacts import ACCOUNT_NONE, ACCOUNT_PENDING, Contact
 
 PENDING = "pending"  # waiting for an approver (the contact is 审批中)
@@ -106,7 +105,7 @@ class DimensionIndex(GlobalSecondaryIndex):
     application_id = UnicodeAttribute(range_key=True, attr_name="applicationId")
 
 
-class Application(Model):
+class Application(TableModel):
     Meta = table_meta("applications")
 
     tenant_key = UnicodeAttribute(hash_key=True, attr_name="tenantKey")

@@ -11,16 +11,15 @@ import secrets
 from datetime import datetime, timezone
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.models import Model
 
-from chalicelib.store.base import table_meta
+from chalicelib.store.base import TableModel, table_meta
 
 
 def audit_key(tenant_key: str, contact_id: str) -> str:
     return f"{tenant_key}#{contact_id}"
 
 
-class AuditEntry(Model):
+class AuditEntry(TableModel):
     Meta = table_meta("contact-audit")
 
     audit_key = UnicodeAttribute(hash_key=True, attr_name="auditKey")

@@ -6,9 +6,58 @@ the one definition of every table's keys and indexes.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Callable, Iterable
 
-from chalicelib.core import config
+import botocore.session
+from pynamodb.connection import Connection
+from pynamodb.connection.table import TableConnection
+from pynamodb.exceptions import PutError, TableError, TransactWriteError, UpdateError
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.core import aws, config
+
+_LIMITS = {"connect_timeout_seconds": 2, "read_timeout_seconds": 5, "max_retry_attempts": 3}
+
+
+class _SharedSessionConnection(Connection):
+    """PynamoDB's connection made from the process's botocore session (`chalicelib.core.aws`) instead of a session of
+    its own per model and per thread."""
+
+    @property
+    def session(self) -> botocore.session.Session:
+        return aws.session()
+
+    @property
+    def client(self) -> Any:
+        with aws.CLIENT_LOCK:
+            return super().client
+
+
+@lru_cache(maxsize=None)
+def connection() -> Connection:
+    """The one DynamoDB connection of the process — every model's table connection and every transaction use it, so
+    there is one client, one connection pool and one credential resolution (PynamoDB 6.1 has no setting for this)."""
+    return _SharedSessionConnection(region=config.region(), host=config.aws_endpoint(), **_LIMITS)
+
+
+class TableModel(Model):
+    """The base of every table model: PynamoDB builds the table's connection (its key schema and indexes) on first use;
+    this swaps the fresh `Connection` inside it, before it makes a client, for the shared one."""
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        table = super()._get_connection()
+        shared = connection()
+        if table.connection is not shared:
+            with aws.CLIENT_LOCK:  # a table's row types (discriminator subclasses) each build one, maybe at once
+                try:
+                    shared.get_meta_table(table.table_name)
+                except TableError:
+                    shared.add_meta_table(table.get_meta_table())
+            table.connection = shared
+        return table
 
 
 def table_meta(logical_name: str) -> type:
@@ -22,26 +71,19 @@ def table_meta(logical_name: str) -> type:
             "region": config.region(),
             "host": config.aws_endpoint(),
             "billing_mode": "PAY_PER_REQUEST",
-            "connect_timeout_seconds": 2,
-            "read_timeout_seconds": 5,
-            "max_retry_attempts": 3,
+            **_LIMITS,
         },
     )
 
 
-def transaction_connection():
-    """The connection PynamoDB transactions need (models carry their own; transactions span models)."""
-    from pynamodb.connection import Connection
-
-    return Connection(region=config.region(), host=config.aws_endpoint())
+def transaction_connection() -> Connection:
+    """The connection PynamoDB transactions need: the shared one, which the models use too."""
+    return connection()
 
 
 def transact(build: Callable[[Any], None]) -> bool:
     """Run the writes `build(transaction)` adds as one TransactWriteItems; False when a condition cancelled it
     (another writer got there first). Anything else — throttling beyond the SDK's retries, a bad request — raises."""
-    from pynamodb.exceptions import TransactWriteError
-    from pynamodb.transactions import TransactWrite
-
     try:
         with TransactWrite(connection=transaction_connection()) as transaction:
             build(transaction)
@@ -54,8 +96,6 @@ def transact(build: Callable[[Any], None]) -> bool:
 
 def conditional_update(item: Any, actions: list, condition: Any) -> bool:
     """UpdateItem if `condition` holds; False (not an error) when another writer got there first or it fails."""
-    from pynamodb.exceptions import UpdateError
-
     try:
         item.update(actions=actions, condition=condition)
     except UpdateError as err:
@@ -67,8 +107,6 @@ def conditional_update(item: Any, actions: list, condition: Any) -> bool:
 
 def conditional_save(item: Any, condition: Any) -> bool:
     """PutItem if `condition` holds (typically: no such item yet); False when it does not."""
-    from pynamodb.exceptions import PutError
-
     try:
         item.save(condition=condition)
     except PutError as err:

@@ -12,15 +12,14 @@ from datetime import timedelta
 
 from pynamodb.attributes import TTLAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
-from pynamodb.models import Model
 
-from chalicelib.store.base import conditional_save, conditional_update, table_meta
+from chalicelib.store.base import TableModel, conditional_save, conditional_update, table_meta
 
 KEEP_FOR = timedelta(days=3)
 PENDING, QUEUED = "pending", "queued"
 
 
-class CallbackEvent(Model):
+class CallbackEvent(TableModel):
     """`pk` is `<tenantKey>#<dedupe key>`, or `suite#<suiteId>#<dedupe key>` for suite instructions."""
 
     Meta = table_meta("callback-events")

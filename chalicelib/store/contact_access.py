@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from pynamodb.attributes import UnicodeAttribute
-from pynamodb.models import Model
 
-from chalicelib.store.base import table_meta
+from chalicelib.store.base import TableModel, table_meta
 
 NO_ORGANISATION = "~"  # sorts after every organisation id: contacts filed under none come last
 
@@ -40,7 +39,7 @@ def search_text(*values: str | None) -> str:
     return "\n".join((value or "").lower() for value in values)
 
 
-class AccessEntry(Model):
+class AccessEntry(TableModel):
     Meta = table_meta("contact-access")
 
     access_key = UnicodeAttribute(hash_key=True, attr_name="accessKey")

@@ -36,10 +36,17 @@ from pynamodb.attributes import (
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import size
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
-from pynamodb.models import Model
 
 from chalicelib.store import contact_access
-from chalicelib.store.base import batch_get_in_tenant, conditional_save, conditional_update, table_meta, transact
+from chalicelib.store.base import (
+    TableModel,
+    batch_get_in_tenant,
+    conditional_save,
+    conditional_update,
+    table_meta,
+    transact,
+)
+from chalicelib.store.organisations import Node
 
 SOURCE_MANUAL = "manual"
 SOURCE_INVITATION = "invitation"
@@ -136,7 +143,7 @@ class UnionIndex(GlobalSecondaryIndex):
     union_key = UnicodeAttribute(hash_key=True, attr_name="unionKey")
 
 
-class Contact(Model):
+class Contact(TableModel):
     Meta = table_meta("contacts")
 
     tenant_key = UnicodeAttribute(hash_key=True, attr_name="tenantKey")
@@ -255,7 +262,7 @@ def find_by_unionid(tenant_key: str, unionid: str) -> Contact | None:
     return None
 
 
-class CustomerFollow(Model):
+class CustomerFollow(TableModel):
     """(member, customer): the member follows the customer in WeCom and the contact names the member."""
 
     Meta = table_meta("customer-follows")
@@ -613,8 +620,6 @@ def version_condition(version: int):
 def _count_on(transaction, tenant_key: str, node_id: str | None, delta: int) -> None:
     """Keep the count of contacts filed directly under a node (only when it still exists, so a node deleted
     meanwhile cancels the write instead of coming back as a bare counter)."""
-    from chalicelib.store.organisations import Node
-
     if node_id:
         transaction.update(Node(tenant_key, node_id), actions=[Node.contact_count.add(delta)],
                            condition=Node.node_id.exists())

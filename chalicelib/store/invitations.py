@@ -22,6 +22,9 @@ one transaction.
 """
 from __future__ import annotations
 
+import base64
+import json
+import os
 from datetime import datetime, timedelta, timezone
 
 from pynamodb.attributes import (
@@ -33,9 +36,10 @@ from pynamodb.attributes import (
 )
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
-from chalicelib.store.base import conditional_update, table_meta, transact
+from chalicelib.core.aws import client
+from chalicelib.store import secrets
+from chalicelib.store.base import TableModel, conditional_update, table_meta, transact
 
 WECHAT, ORGANISATION = "wechat", "organisation"
 OUTGOING, INCOMING = "outgoing", "incoming"
@@ -62,7 +66,7 @@ class OwnerIndex(GlobalSecondaryIndex):
     sk = UnicodeAttribute(range_key=True)
 
 
-class InvitationItem(Model):
+class InvitationItem(TableModel):
     Meta = table_meta("invitations")
 
     pk = UnicodeAttribute(hash_key=True)
@@ -275,13 +279,6 @@ def signing_keys(secret_id: str) -> dict:
     (links signed with the loser's key would stop working), so the loser reads the winner's key instead. Keeping
     older keys under `keys` lets an operator rotate `current` without breaking links already handed out.
     """
-    import base64
-    import json
-    import os
-
-    from chalicelib.core.aws import client
-    from chalicelib.store import secrets
-
     manager = client("secretsmanager")
     try:
         return secrets.get(secret_id)

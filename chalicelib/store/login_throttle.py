@@ -14,12 +14,11 @@ from datetime import datetime, timezone
 
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
-from pynamodb.models import Model
 
-from chalicelib.store.base import batch_get_in_tenant, conditional_update, table_meta
+from chalicelib.store.base import TableModel, batch_get_in_tenant, conditional_update, table_meta
 
 
-class Counter(Model):
+class Counter(TableModel):
     Meta = table_meta("login-throttle")
 
     tenant_key = UnicodeAttribute(hash_key=True, attr_name="tenantKey")

@@ -10,10 +10,9 @@ from datetime import datetime, timezone
 from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.store.base import table_meta, transaction_connection
+from chalicelib.store.base import TableModel, table_meta, transaction_connection
 
 ACTIVE = "active"
 GONE = "gone"
@@ -31,7 +30,7 @@ class UnionIndex(GlobalSecondaryIndex):
     union_key = UnicodeAttribute(hash_key=True, attr_name="unionKey")
 
 
-class Member(Model):
+class Member(TableModel):
     Meta = table_meta("members")
 
     tenant_key = UnicodeAttribute(hash_key=True, attr_name="tenantKey")

@@ -29,10 +29,10 @@ from datetime import datetime, timezone
 from typing import Iterable, Iterator
 
 from pynamodb.attributes import BooleanAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
-from chalicelib.store.base import batch_get_in_tenant, conditional_update, table_meta, transact
+from chalicelib.store.base import TableModel, batch_get_in_tenant, conditional_update, table_meta, transact
 
 DIMENSION, GROUP, ORGANISATION, DEPARTMENT = "dimension", "group", "organisation", "department"
 SOURCE_WECOM_CUSTOMER = "wecom_customer"
@@ -92,7 +92,7 @@ class ParentIndex(GlobalSecondaryIndex):
     node_id = UnicodeAttribute(range_key=True, attr_name="nodeId")
 
 
-class Node(Model):
+class Node(TableModel):
     Meta = table_meta("organisations")
 
     tenant_key = UnicodeAttribute(hash_key=True, attr_name="tenantKey")
@@ -139,8 +139,6 @@ class NodeSpec:
 
 
 def get(tenant_key: str, node_id: str) -> Node | None:
-    from pynamodb.exceptions import DoesNotExist
-
     try:
         return Node.get(tenant_key, node_id, consistent_read=True)
     except DoesNotExist:

@@ -25,9 +25,8 @@ from pynamodb.attributes import (
 )
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
-from pynamodb.models import Model
 
-from chalicelib.store.base import conditional_save, conditional_update, table_meta
+from chalicelib.store.base import TableModel, conditional_save, conditional_update, table_meta
 
 LINKED = "linked"
 PENDING = "pending"
@@ -56,7 +55,7 @@ class RunStatusIndex(GlobalSecondaryIndex):
     sk = UnicodeAttribute(range_key=True)
 
 
-class ProfileLinkItem(Model):
+class ProfileLinkItem(TableModel):
     Meta = table_meta("profile-links")
 
     pk = UnicodeAttribute(hash_key=True)

@@ -11,9 +11,8 @@ from datetime import datetime, timezone
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
-from pynamodb.models import Model
 
-from chalicelib.store.base import table_meta
+from chalicelib.store.base import TableModel, table_meta
 
 ADMIN = "admin"
 DIRECTORY_MAINTAINER = "directory_maintainer"
@@ -37,7 +36,7 @@ class RoleIndex(GlobalSecondaryIndex):
     user_id = UnicodeAttribute(range_key=True, attr_name="userId")
 
 
-class RoleGrant(Model):
+class RoleGrant(TableModel):
     Meta = table_meta("roles")
 
     tenant_key = UnicodeAttribute(hash_key=True, attr_name="tenantKey")

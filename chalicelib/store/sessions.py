@@ -14,9 +14,8 @@ from typing import Iterator
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
-from pynamodb.models import Model
 
-from chalicelib.store.base import conditional_update, table_meta
+from chalicelib.store.base import TableModel, conditional_update, table_meta
 
 MEMBER, CONTACT = "member", "contact"
 
@@ -33,7 +32,7 @@ class SubjectIndex(GlobalSecondaryIndex):
     subject_key = UnicodeAttribute(hash_key=True, attr_name="subjectKey")
 
 
-class Session(Model):
+class Session(TableModel):
     Meta = table_meta("sessions")
 
     tenant_key = UnicodeAttribute(hash_key=True, attr_name="tenantKey")

@@ -20,7 +20,6 @@ from __future__ import annotations
 import secrets
 import time
 from datetime import datetime, timezone
-from functools import lru_cache
 from typing import Any, Iterable, Iterator
 
 from pynamodb.attributes import (
@@ -30,13 +29,18 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
 )
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.core import config
-from chalicelib.store.base import conditional_save, conditional_update, table_meta, transaction_connection
+from chalicelib.store.base import (
+    TableModel,
+    conditional_save,
+    conditional_update,
+    connection,
+    table_meta,
+    transaction_connection,
+)
 
 ITEM_SK, HOME_SK, BINDING_SK = "item", "home", "binding"
 LATEST_PER_KIND = 3
@@ -76,7 +80,7 @@ def _suffix() -> str:
     return secrets.token_hex(4)
 
 
-class ShareRow(Model):
+class ShareRow(TableModel):
     """Every row of the table; `rowType` says which of the classes below it is."""
 
     Meta = table_meta("shares")
@@ -167,11 +171,6 @@ def plain(value: Any) -> Any:
 
 
 # --- reads --------------------------------------------------------------------------------------------------------
-@lru_cache(maxsize=None)
-def _connection() -> Connection:
-    return Connection(region=config.region(), host=config.aws_endpoint())
-
-
 def _key_names(model: type[Model]) -> tuple[str, str]:
     attributes = model.get_attributes().values()
     return (next(a.attr_name for a in attributes if a.is_hash_key),
@@ -191,7 +190,7 @@ def get_many(keys: list[tuple[type[Model], str, str]]) -> list[Model | None]:
         entry["Keys"].append({hash_name: {"S": hash_key}, range_name: {"S": range_key}})
     found: dict[tuple[str, str, str], dict] = {}
     for attempt in range(REFRESH_ATTEMPTS):
-        answer = _connection().client.batch_get_item(RequestItems=request)
+        answer = connection().client.batch_get_item(RequestItems=request)
         for table, rows in answer.get("Responses", {}).items():
             hash_name, range_name = names[table]
             for row in rows:

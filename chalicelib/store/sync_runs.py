@@ -29,9 +29,8 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.exceptions import DoesNotExist
-from pynamodb.models import Model
 
-from chalicelib.store.base import conditional_save, conditional_update, table_meta
+from chalicelib.store.base import TableModel, conditional_save, conditional_update, table_meta
 
 LEASE_KEY = "lease"
 RUN_PREFIX = "run#"
@@ -43,7 +42,7 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class SyncItem(Model):
+class SyncItem(TableModel):
     Meta = table_meta("sync-runs")
 
     tenant_key = UnicodeAttribute(hash_key=True, attr_name="tenantKey")

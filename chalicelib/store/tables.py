@@ -1,33 +1,30 @@
 """The list of every table model: infra/ renders them, the local stack creates them, /healthz checks them."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pynamodb.models import Model
 
-if TYPE_CHECKING:
-    from pynamodb.models import Model
+from chalicelib.store import (
+    accounts,
+    applications,
+    audit,
+    callback_events,
+    contact_access,
+    contacts,
+    invitations,
+    login_throttle,
+    members,
+    organisations,
+    profile_links,
+    roles,
+    sessions,
+    shares,
+    sync_runs,
+    tenants,
+    wecom_state,
+)
 
 
 def all_models() -> list[type[Model]]:
-    from chalicelib.store import (
-        accounts,
-        applications,
-        audit,
-        callback_events,
-        contact_access,
-        contacts,
-        invitations,
-        login_throttle,
-        members,
-        organisations,
-        profile_links,
-        roles,
-        sessions,
-        shares,
-        sync_runs,
-        tenants,
-        wecom_state,
-    )
-
     return [
         tenants.Tenant,
         callback_events.CallbackEvent,

@@ -18,10 +18,9 @@ from pynamodb.attributes import (
 )
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
-from pynamodb.models import Model
 
 from chalicelib.core.errors import Conflict, TenantNotFound
-from chalicelib.store.base import conditional_save, table_meta
+from chalicelib.store.base import TableModel, conditional_save, table_meta
 
 SELF_BUILT = "self_built"
 SUITE = "suite"
@@ -64,7 +63,7 @@ class ModeIndex(GlobalSecondaryIndex):
     tenant_key = UnicodeAttribute(range_key=True, attr_name="tenantKey")
 
 
-class Tenant(Model):
+class Tenant(TableModel):
     """A team bound to one WeCom corp. Secrets are not here: `secret_id` names them in Secrets Manager."""
 
     Meta = table_meta("tenants")

@@ -13,9 +13,8 @@ from datetime import datetime, timedelta, timezone
 
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
-from pynamodb.models import Model
 
-from chalicelib.store.base import conditional_update, table_meta
+from chalicelib.store.base import TableModel, conditional_update, table_meta
 from chalicelib.wecom.tokens import CacheEntry, Token
 
 TOKEN_GRACE = 3600  # keep an expired token's item an hour for diagnosis
@@ -23,7 +22,7 @@ LEASE_GRACE = 86400
 TICKET_TTL = 86400  # a ticket is valid 30 minutes; WeCom pushes a new one every 10
 
 
-class WeComState(Model):
+class WeComState(TableModel):
     Meta = table_meta("wecom-state")
 
     pk = UnicodeAttribute(hash_key=True)

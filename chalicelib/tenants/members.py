@@ -8,6 +8,7 @@ from chalicelib.store import roles as role_store
 from chalicelib.store.tenants import Tenant
 from chalicelib.wecom.client import WeComClient
 from chalicelib.wecom.errors import WeComApiError
+from chalicelib.tenants.wecom_clients import client_for_tenant
 
 UNKNOWN_USERID = 60111
 
@@ -48,8 +49,6 @@ def known_member(tenant: Tenant, user_id: str) -> member_store.Member | None:
     signed in and joined before the app); None when WeCom does not know them either or they left."""
     member = member_store.get(tenant.tenant_key, user_id)
     if member is None or not member.name:
-        from chalicelib.tenants.wecom_clients import client_for_tenant
-
         if not refresh(tenant, client_for_tenant(tenant), user_id):
             return None
         member = member_store.get(tenant.tenant_key, user_id)

@@ -19,6 +19,8 @@ from chalicelib.store import secrets, wecom_state
 from chalicelib.store.tenants import Tenant
 from chalicelib.wecom.http import RetryPolicy, Transport
 from chalicelib.wecom.official_account import INVALID_OPENID, INVALID_TEMPLATE, NOT_FOLLOWING, OfficialAccountClient
+from chalicelib.wecom.client import official_account_oauth
+from chalicelib.wecom.errors import WeComApiError
 
 OAUTH_AUTHORIZE = "https://open.weixin.qq.com/connect/oauth2/authorize"
 SECRET_KEY = "wechat_oa_secret"
@@ -75,9 +77,6 @@ def authorize_url(tenant: Tenant, redirect_uri: str) -> str | None:
 
 def oauth_identity(tenant: Tenant, code: str) -> dict:
     """`{openid, unionid?}` of the visitor an official-account OAuth code stands for."""
-    from chalicelib.wecom.client import official_account_oauth
-    from chalicelib.wecom.errors import WeComApiError
-
     appid = app_id(tenant)
     secret = _secret(tenant) if appid else None
     if not appid or not secret:
@@ -107,8 +106,6 @@ def deliver_template(tenant: Tenant, body: dict) -> None:
     """The `wechat_template` channel: send the template message if the contact follows the account (user/info
     subscribe = 1), otherwise nothing — they will see it on their home. Configuration errors (no account, a wrong
     template id, an openid of another account) can never succeed and are dead-lettered with the reason."""
-    from chalicelib.wecom.errors import WeComApiError
-
     openid = body.get("openid")
     if not openid:
         raise PermanentError("malformed_message", "a wechat_template message needs an openid")

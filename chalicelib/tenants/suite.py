@@ -14,6 +14,7 @@ from chalicelib.store import tenants as tenant_store
 from chalicelib.store.tenants import SUITE
 from chalicelib.wecom.events import CancelAuth, ChangeAuth, CreateAuth, ResetPermanentCode, SuiteTicket, WeComEvent
 from chalicelib.tenants.wecom_clients import suite_client
+from chalicelib import profile_links, sync
 
 
 def process_instruction(suite_id: str, event: WeComEvent) -> None:
@@ -56,7 +57,6 @@ def _authorised(event: CreateAuth) -> None:
         )
     bind_tenant(tenant.tenant_key)
     logger.info("suite authorised", extra={"corpId": corp_id})
-    from chalicelib import profile_links, sync
 
     sync.request_sync(tenant, trigger="create_auth")
     profile_links.start_bulk_run(tenant, trigger="create_auth")

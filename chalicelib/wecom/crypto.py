@@ -13,6 +13,8 @@ import hmac
 import os
 from dataclasses import dataclass
 
+from Crypto.Cipher import AES
+
 SIGNATURE_ERROR = -40001
 PARSE_XML_ERROR = -40002
 COMPUTE_SIGNATURE_ERROR = -40003
@@ -71,10 +73,6 @@ class WeComCrypto:
     """
 
     def __init__(self, token: str, encoding_aes_key: str, receive_id: str | None = None) -> None:
-        # Imported here, not at module level: pycryptodome costs tens of milliseconds to import, which every
-        # cold start of a function that merely imports this module would otherwise pay.
-        from Crypto.Cipher import AES
-
         self._token = token
         key = _decode_aes_key(encoding_aes_key)
         self._new_cbc = functools.partial(AES.new, key, AES.MODE_CBC, key[:16])

@@ -88,7 +88,7 @@ def shared_session() -> Any:
     if _session is None:
         with _session_lock:
             if _session is None:
-                import requests
+                import requests  # deferred: home and callback intake never call WeCom (see the docstring)
                 from requests.adapters import HTTPAdapter
 
                 session = requests.Session()
@@ -183,7 +183,7 @@ class Transport:
         self, method: str, url: str, path: str, params: dict | None, body: dict | None, attempt: int,
         budget: float | None,
     ) -> dict:
-        import requests
+        import requests  # already loaded by shared_session(); local for the reason above
 
         connect, read = self.policy.connect_timeout, self.policy.read_timeout
         if budget is not None:
