@@ -1,0 +1,1 @@
+"""What every part of the app shares: configuration, errors, observability, AWS clients and small helpers."""
