@@ -47,8 +47,11 @@ def function_setting(stage: str, function: str, key: str, default: Any) -> Any:
 
 
 def queue_visibility_timeout(stage: str, spec: QueueSpec) -> int:
-    """Six times the consumer's timeout (AWS's advice): a message is never redelivered while still being worked on."""
-    return 6 * int(function_setting(stage, spec.consumer, "lambda_timeout", DEFAULT_TIMEOUT))
+    """Six times the consumer's timeout (AWS's advice): a message is never redelivered while still being worked on.
+    A consumer that holds its messages itself (`hold_seconds`, renewed while it runs) gets the consumer's timeout, the
+    least Lambda accepts: the queue's value then covers only the moment before the consumer's first hold."""
+    timeout = int(function_setting(stage, spec.consumer, "lambda_timeout", DEFAULT_TIMEOUT))
+    return timeout if spec.hold_seconds else 6 * timeout
 
 
 def _hash_first(key_schema: list[dict]) -> list[dict]:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import random
+from functools import partial
 from typing import Any, Callable
 
+from chalicelib.core.heartbeat import Heartbeat
 from chalicelib.core.errors import PermanentError, RetryLater
 from chalicelib.core.observability import bind_request, bind_tenant, count, logger
 from chalicelib.store import queues
@@ -26,8 +28,10 @@ def backoff_seconds(receive_count: int) -> int:
     return max(1, int(random.uniform(ceiling / 2, ceiling)))
 
 
-def consume(event: Any, queue: str, handle: Callable[[dict], None], max_receives: int) -> dict:
-    """Run `handle` on each message body; returns Lambda's batchItemFailures answer."""
+def consume(event: Any, queue: str, handle: Callable[[dict], None], max_receives: int,
+            hold_seconds: int | None = None) -> dict:
+    """Run `handle` on each message body; returns Lambda's batchItemFailures answer. With `hold_seconds`, each message
+    is hidden for that long while `handle` runs and the hold renewed every third of it (`QueueSpec.hold_seconds`)."""
     failures = []
     for record in event:
         raw = record.to_dict()
@@ -40,7 +44,10 @@ def consume(event: Any, queue: str, handle: Callable[[dict], None], max_receives
                 raise PermanentError("malformed_message", "body is not a JSON object")
             if body.get("tenantKey"):
                 bind_tenant(body["tenantKey"])
-            handle(body)
+            if hold_seconds:
+                _held(queue, record.receipt_handle, hold_seconds, lambda: handle(body))
+            else:
+                handle(body)
         except json.JSONDecodeError as err:
             _dead_letter(queue, record, "malformed_message", str(err), receive_count)
         except PermanentError as err:
@@ -56,6 +63,13 @@ def consume(event: Any, queue: str, handle: Callable[[dict], None], max_receives
                 continue
             failures.append(message_id)
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failures]}
+
+
+def _held(queue: str, receipt_handle: str, seconds: int, work: Callable[[], None]) -> None:
+    hold = partial(queues.set_visibility, queue, receipt_handle, seconds)
+    hold()
+    with Heartbeat(seconds / 3, hold):
+        work()
 
 
 def _retry(queue: str, record: Any, receive_count: int, max_receives: int, delay: int, reason: str, detail: str) -> bool:

@@ -1,6 +1,7 @@
 """The sync's entry points: the queue consumer, the schedule's fan-out and the admin routes.
 
     POST /api/admin/tenants/{tenantKey}/sync         the admin's 同步: queue a full run now → 202 {runId}
+                                                     (409 sync_in_progress while another run holds the tenant)
     GET  /api/admin/tenants/{tenantKey}/sync/runs    the latest runs (?limit=1..50, default 10) with their counts
 
 Admin routes take an admin member's session or the tenant's admin token (`chalicelib.auth.admin_access`).
@@ -35,7 +36,7 @@ def _admin_tenant(tenant_key: str) -> Tenant:
 @bp.route("/api/admin/tenants/{tenantKey}/sync", methods=["POST"])
 def trigger_sync(tenantKey: str) -> Response:
     tenant = _admin_tenant(tenantKey)
-    run_id = sync.queue_run(tenant, "admin")
+    run_id = sync.start_admin_run(tenant)
     return Response(body={"runId": run_id, "status": "queued"}, status_code=202)
 
 
@@ -50,9 +51,11 @@ def list_sync_runs(tenantKey: str) -> dict:
 
 @bp.on_sqs_message(queue=config.resource_name(SYNC.logical_name), batch_size=SYNC.batch_size)
 def process_sync(event) -> dict:
-    """One message per invocation (batch size 1): a run uses the invocation's whole time budget."""
+    """One message per invocation (batch size 1): a run uses the invocation's whole time budget, holding its message
+    a short while at a time (`SYNC.hold_seconds`) so that a killed invocation's run resumes soon."""
     deadline = sync.Deadline.of_context(event.context)
-    return sqs.consume(event, SYNC.logical_name, lambda body: sync.process(body, deadline), SYNC.max_receive_count)
+    return sqs.consume(event, SYNC.logical_name, lambda body: sync.process(body, deadline), SYNC.max_receive_count,
+                       SYNC.hold_seconds)
 
 
 @bp.schedule(os.environ.get("YQ_SYNC_SCHEDULE", "rate(1 hour)"), name="schedule_sync")

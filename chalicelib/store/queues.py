@@ -16,17 +16,22 @@ from chalicelib.core.aws import client
 
 @dataclass(frozen=True)
 class QueueSpec:
-    """A work queue, its consumer function and how often a message may be received before it is dead-lettered."""
+    """A work queue, its consumer function and how often a message may be received before it is dead-lettered.
+
+    `hold_seconds`, for consumers that run long: the consumer hides its message for this long and renews it while it
+    works, so a crashed invocation's message is back in that time rather than after the queue's visibility timeout
+    (which Lambda wants at least the function's timeout)."""
 
     logical_name: str
     consumer: str
     max_receive_count: int = 5
     batch_size: int = 10
+    hold_seconds: int | None = None
 
 
 CALLBACKS = QueueSpec("callbacks", consumer="process_callbacks")
 PROFILE_LINKS = QueueSpec("profile-links", consumer="process_profile_links", max_receive_count=8)
-SYNC = QueueSpec("sync", consumer="process_sync", max_receive_count=5, batch_size=1)
+SYNC = QueueSpec("sync", consumer="process_sync", max_receive_count=5, batch_size=1, hold_seconds=120)
 NOTIFICATIONS = QueueSpec("notifications", consumer="process_notifications", max_receive_count=6)
 QUEUES: tuple[QueueSpec, ...] = (CALLBACKS, PROFILE_LINKS, SYNC, NOTIFICATIONS)
 

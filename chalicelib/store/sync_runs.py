@@ -1,8 +1,9 @@
 """Sync runs, the lease that keeps them apart, and their checkpoints: the sync-runs table.
 
 Items under each tenantKey:
-- `lease`: the run that owns the tenant's sync (`holder`, until `runExpiresAt`) and the invocation working on it
-  right now (`invocation`, until `invocationExpiresAt`), plus the requests that arrived meanwhile (`pendingFull`,
+- `lease`: the run that owns the tenant's sync (`holder`, until `runExpiresAt`; an admin's run reserves it before its
+  message is sent) and the invocation working on it right now (`invocation`, until `invocationExpiresAt`, a short
+  hold its heartbeat renews), plus the requests that arrived meanwhile (`pendingFull`,
   `pendingChains`). Two leases in one: the run lease keeps two runs from overlapping across the queue hops between
   invocations; the invocation lease keeps a redelivered message from working on a run alongside the invocation that
   already does. Both expire, so a run whose Lambda died cannot block the tenant for ever.
@@ -123,6 +124,49 @@ def acquire(tenant_key: str, run_id: str, invocation: str, at: float, invocation
         if current is not None and current.holder:
             return Acquisition(False, current.holder)
     return Acquisition(False, None)  # the lease kept changing hands: the caller retries the message later
+
+
+def reserve(tenant_key: str, run_id: str, at: float, run_until: float) -> Acquisition:
+    """Take the lease for a run about to be queued (no invocation yet: its first message finds the run its own), so
+    that the run id a requester is given is the one that runs. Not acquired: which live run holds the tenant."""
+    free = SyncItem.holder.does_not_exist() | (SyncItem.run_expires_at < at)
+    for _attempt in range(3):
+        before = _get(tenant_key, LEASE_KEY)
+        if conditional_update(
+            SyncItem(tenant_key, LEASE_KEY),
+            [
+                SyncItem.holder.set(run_id),
+                SyncItem.invocation.remove(),
+                SyncItem.invocation_expires_at.remove(),
+                SyncItem.run_expires_at.set(run_until),
+                SyncItem.version.add(1),
+            ],
+            free,
+        ):
+            previous = before.holder if before is not None else None
+            return Acquisition(True, run_id, previous if previous and previous != run_id else None)
+        current = _get(tenant_key, LEASE_KEY)
+        if current is not None and current.holder:
+            return Acquisition(False, current.holder)
+    return Acquisition(False, None)
+
+
+def cancel_reservation(tenant_key: str, run_id: str) -> bool:
+    """Give back a reservation whose run could not be queued (no invocation has started it)."""
+    return conditional_update(
+        SyncItem(tenant_key, LEASE_KEY),
+        [SyncItem.holder.remove(), SyncItem.run_expires_at.remove(), SyncItem.version.add(1)],
+        (SyncItem.holder == run_id) & SyncItem.invocation.does_not_exist(),
+    )
+
+
+def renew_invocation(tenant_key: str, run_id: str, invocation: str, until: float) -> bool:
+    """The invocation is alive: keep its lease until `until` (False once it let go or lost the run)."""
+    return conditional_update(
+        SyncItem(tenant_key, LEASE_KEY),
+        [SyncItem.invocation_expires_at.set(until)],
+        (SyncItem.holder == run_id) & (SyncItem.invocation == invocation),
+    )
 
 
 def request_rerun(tenant_key: str, requester: str, full: bool, chains: Iterable[str], at: float) -> bool:

@@ -43,7 +43,8 @@ from itertools import islice
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from chalicelib.directory import customers
-from chalicelib.core.errors import PermanentError, RetryLater, TenantNotFound
+from chalicelib.core.heartbeat import Heartbeat
+from chalicelib.core.errors import Conflict, PermanentError, RetryLater, TenantNotFound
 from chalicelib.core.observability import count, logger
 from chalicelib.store import contacts, organisations, queues, sync_runs
 from chalicelib.store import tenants as tenant_store
@@ -58,7 +59,6 @@ T = TypeVar("T")
 CUSTOMERS, CHAINS, DONE = "customers", "chains", "done"
 PAGE = 100  # pairs applied per step: batch/get_by_user's page
 RUN_LEASE_SECONDS = 3600  # how long a run keeps the tenant between invocations before another may take over
-INVOCATION_GRACE_SECONDS = 60  # an invocation's lease outlives its deadline by this much
 SAFETY_MARGIN_SECONDS = 90  # stop taking new pages this long before the Lambda's time limit
 CHECKPOINT_EVERY_SECONDS = 30  # bounds the work a crash repeats
 RATE_LIMIT_RETRY_SECONDS = 60  # WeCom blocks an API for a minute after its minute limit (45009, 45033)
@@ -108,6 +108,30 @@ def queue_run(tenant: Tenant, trigger: str, scope: Scope = FULL) -> str:
     run_id = new_run_id()
     queues.send(queues.SYNC.logical_name, request_body(tenant.tenant_key, run_id, trigger, scope))
     logger.info("sync queued", extra={"runId": run_id, "trigger": trigger, "scope": scope.to_dict()})
+    return run_id
+
+
+def start_admin_run(tenant: Tenant) -> str:
+    """The admin's 同步: a full run whose id is the run that does the work, listed (`running`) from now on. The run
+    reserves the tenant before its message is sent; while another run holds it, 409 `sync_in_progress` names that
+    run instead of queuing a request that would only be folded into a follow-up run with an id of its own."""
+    run_id = new_run_id()
+    at = time.time()
+    reserved = sync_runs.reserve(tenant.tenant_key, run_id, at, at + RUN_LEASE_SECONDS)
+    if not reserved.acquired:
+        running = f"run {reserved.holder} is" if reserved.holder else "a run is"
+        raise Conflict(f"a sync {running} in progress for this team; follow it in the latest runs and start "
+                       "another when it has finished", code="sync_in_progress")
+    if reserved.taken_over:
+        sync_runs.abandon(tenant.tenant_key, reserved.taken_over, f"its lease expired; run {run_id} took over")
+    sync_runs.start(tenant.tenant_key, run_id, "admin", FULL.to_dict(), Checkpoint().to_json())
+    try:
+        queues.send(queues.SYNC.logical_name, request_body(tenant.tenant_key, run_id, "admin", FULL))
+    except Exception:
+        sync_runs.abandon(tenant.tenant_key, run_id, "its message could not be queued")
+        sync_runs.cancel_reservation(tenant.tenant_key, run_id)
+        raise
+    logger.info("sync queued", extra={"runId": run_id, "trigger": "admin", "scope": FULL.to_dict()})
     return run_id
 
 
@@ -361,14 +385,17 @@ def process(message: dict, deadline: Deadline) -> None:
         return
     invocation = uuid.uuid4().hex
     at = time.time()
-    invocation_until = at + deadline.seconds_left() + INVOCATION_GRACE_SECONDS
-    lease = sync_runs.acquire(tenant_key, run_id, invocation, at, invocation_until, at + RUN_LEASE_SECONDS)
+    hold = queues.SYNC.hold_seconds or RUN_LEASE_SECONDS
+    lease = sync_runs.acquire(tenant_key, run_id, invocation, at, at + hold, at + RUN_LEASE_SECONDS)
     if not lease.acquired:
         _not_acquired(tenant_key, run_id, trigger, scope, lease.holder, at)
         return
     if lease.taken_over:
         sync_runs.abandon(tenant_key, lease.taken_over, f"its lease expired; run {run_id} took over")
-    _Run(tenant, run_id, trigger, scope, invocation, deadline).execute()
+    # The invocation lease is as short as the message's hold and renewed with it: when this Lambda dies, the
+    # redelivered message finds the lease lapsed and resumes the run.
+    with Heartbeat(hold / 3, lambda: sync_runs.renew_invocation(tenant_key, run_id, invocation, time.time() + hold)):
+        _Run(tenant, run_id, trigger, scope, invocation, deadline).execute()
 
 
 def _not_acquired(tenant_key: str, run_id: str, trigger: str, scope: Scope, holder: str | None, at: float) -> None:

@@ -8,6 +8,7 @@ what the model says it must be.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -587,6 +588,89 @@ def test_the_deadline_keeps_a_margin_proportional_to_short_budgets():
     assert deadline.expired()
     context.remaining = 900_000
     assert sync.Deadline.of_context(context).margin_seconds == sync.SAFETY_MARGIN_SECONDS
+
+
+class LambdaKilled(BaseException):
+    """The invocation's time or memory ran out: nothing after this point of it runs, not even its error handling."""
+
+
+def test_a_killed_sync_invocation_is_resumed_once_its_short_hold_runs_out(tenant, demo_world, sync_queue,
+                                                                        monkeypatch):
+    """The sync Lambda (900 s budget, as deployed) is killed mid-run. Its message was held for the queue's short hold,
+    renewed while it ran, not for the whole budget; once the hold runs out, the redelivered message takes the run
+    over from the dead invocation and finishes it from its checkpoint."""
+    from types import SimpleNamespace
+
+    from app import app
+    from chalicelib.store import queues
+    from dev.pump import EventPump
+
+    held: list[tuple[str, int]] = []
+    hold = queues.set_visibility
+
+    def recorded(logical_name: str, receipt_handle: str, seconds: int) -> None:
+        held.append((receipt_handle, seconds))
+        hold(logical_name, receipt_handle, seconds)
+
+    monkeypatch.setattr(queues, "set_visibility", recorded)
+    real_apply = customers.apply_page
+
+    def killed_on_the_first_page(*args, **kwargs):
+        monkeypatch.setattr(customers, "apply_page", real_apply)
+        raise LambdaKilled()
+
+    monkeypatch.setattr(customers, "apply_page", killed_on_the_first_page)
+    run_id = sync.queue_run(tenant, "admin")
+    pump = EventPump(app, timeout_seconds=900)
+    with pytest.raises(LambdaKilled):
+        pump.deliver_once(QUEUE)
+    assert held and {seconds for _handle, seconds in held} == {queues.SYNC.hold_seconds}
+    assert queues.SYNC.hold_seconds <= 300
+    assert sync_queue.bodies() == []  # hidden while held
+    # The hold runs out: SQS shows the message again, and the dead invocation's lease has lapsed with it.
+    later = time.time() + queues.SYNC.hold_seconds + 1
+    monkeypatch.setattr(sync, "time", SimpleNamespace(time=lambda: later, monotonic=time.monotonic))
+    hold("sync", held[-1][0], 0)
+    pump.drain(QUEUE)
+    run = sync.describe_run(sync_runs.get_run(tenant.tenant_key, run_id))
+    assert run["status"] == "succeeded" and run["invocations"] == 2
+    assert_directory(tenant, demo_world)
+
+
+def test_an_admin_sync_request_while_a_run_is_live_is_told_which_run(tenant, demo_world, client, pump, sync_queue,
+                                                                     monkeypatch):
+    """The run id the admin is given is the run that does the work and is listed from the start; a request while it
+    is queued or under way answers 409 sync_in_progress naming it, instead of an id that never appears."""
+    secrets.merge(tenant.secret_id, {"admin_token": ADMIN_TOKEN})
+    headers = {"X-Yunqiao-Admin-Token": ADMIN_TOKEN}
+    path = f"/api/admin/tenants/{tenant.tenant_key}/sync"
+
+    def listed() -> list[dict]:
+        reply = client.http.get(f"{path}/runs", headers=headers)
+        assert reply.status_code == 200
+        return json.loads(reply.body)["runs"]
+
+    def refused_naming(run_id: str) -> None:
+        reply = client.http.post(path, headers=headers)
+        error = json.loads(reply.body)["error"]
+        assert reply.status_code == 409 and error["code"] == "sync_in_progress" and run_id in error["message"]
+
+    accepted = client.http.post(path, headers=headers)
+    assert accepted.status_code == 202
+    run_id = json.loads(accepted.body)["runId"]
+    assert [(run["runId"], run["status"]) for run in listed()] == [(run_id, "running")]
+    refused_naming(run_id)  # queued, not started
+    stop_after_each_step = {"on": True}
+    monkeypatch.setattr(sync.Deadline, "expired", lambda self: stop_after_each_step["on"])
+    assert pump.deliver_once(QUEUE) == 1  # one step, then a follow-up message
+    refused_naming(run_id)  # under way
+    stop_after_each_step["on"] = False
+    pump.drain(QUEUE)
+    assert [(run["runId"], run["status"]) for run in listed()] == [(run_id, "succeeded")]
+    assert_directory(tenant, demo_world)
+    again = client.http.post(path, headers=headers)
+    assert again.status_code == 202 and json.loads(again.body)["runId"] != run_id
+    pump.drain(QUEUE)
 
 
 # --- one run per tenant at a time ----------------------------------------------------------------------------------
