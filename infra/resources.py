@@ -1,9 +1,11 @@
 """The one definition of Yunqiao's AWS resources, rendered per stage.
 
-Tables come from the PynamoDB models (their keys, indexes and TTL attribute), queues from `QUEUES` below, and the
-Lambda functions, API and schedules from the Chalice app itself. `merge_template(stage)` is what `chalice package
---merge-template` merges into Chalice's SAM template for AWS; the local stack creates the very same tables and
-queues from it in the emulator (`infra.local`), so there is no second copy to drift.
+Tables come from the PynamoDB models (their keys, indexes and TTL attribute), queues from `QUEUES`, and the Lambda
+functions, API and schedules from the Chalice app itself. `merge_template(stage)` is what `chalice package
+--merge-template` merges into Chalice's SAM template for AWS — with each function's role (`infra.policy`), log group
+and alarms (`infra.monitoring`), the custom domain and egress VPC (`infra.network`) and the template's parameters —
+and `finalise` fixes what a merge cannot. The local stack creates the very same tables and queues from it in the
+emulator (`infra.local`), so there is no second copy to drift.
 """
 from __future__ import annotations
 
