@@ -1,22 +1,24 @@
 """Sessions over HTTP: signing members in through WeCom OAuth, who-am-I, sign-out, and the helpers every
 session-authenticated route uses to know its caller.
 
-    GET    /api/auth/wecom/authorize-url?tenantKey=&redirectUri=   where to send a member to sign in
-    POST   /api/auth/wecom/session   {tenantKey, code}               a member session (201)
+    GET    /api/auth/wecom/authorize-url?tenantKey=&redirectUri=   where to send a member to sign in (+ state cookie)
+    POST   /api/auth/wecom/session   {tenantKey, code, state}        a member session (201)
     GET    /api/auth/session                                         the caller behind the bearer token
     DELETE /api/auth/session                                         sign out: the token stops working (204)
 
 Tokens travel as `Authorization: Bearer <token>`. Session-authenticated routes take their tenant from the session,
 never from the URL, so an id from another tenant can only ever be looked up in the caller's own tenant (404).
+Every OAuth sign-in (members here, contacts in `external_auth`) is a round trip bound to the browser that began it
+(`chalicelib.auth.oauth_state`): the authorize-URL route sets the state cookie, `oauth_exchange` checks it first.
 """
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from typing import Callable
 
 from chalice import Response
 
-from chalicelib.errors import BadRequest, Unauthorized
-from chalicelib.handlers.api import ApiBlueprint
+from chalicelib.errors import AppError, BadRequest, Unauthorized
+from chalicelib.handlers.api import ApiBlueprint, refused
 from chalicelib.lazy import lazy_module
 from chalicelib.observability import bind_tenant
 
@@ -26,7 +28,6 @@ sessions = lazy_module("chalicelib.sessions")
 tenants = lazy_module("chalicelib.store.tenants")
 
 bp = ApiBlueprint(__name__)
-OAUTH_AUTHORIZE = "https://open.weixin.qq.com/connect/oauth2/authorize"
 
 
 def current_session(request, kind: str | None = None) -> sessions.SessionInfo:
@@ -52,23 +53,40 @@ def json_body(request) -> dict:
     return body
 
 
+def oauth_exchange(request, door: str, exchange: Callable[[dict], dict]) -> Response:
+    """Exchange an OAuth code: the round trip's state checked before anything else, 201 with `exchange(body)`; every
+    answer, refusals included, clears the state cookie, so a state serves one exchange."""
+    clear = {"Set-Cookie": oauth_state.clear_cookie()}
+    try:
+        body = json_body(request)
+        oauth_state.check(door, body.get("state"), request.headers)
+        return Response(body=exchange(body), status_code=201, headers=clear)
+    except AppError as err:
+        response = refused(err)
+        response.headers.update(clear)
+        return response
+
+
 @bp.route("/api/auth/wecom/authorize-url", methods=["GET"])
-def authorize_url() -> dict:
+def authorize_url() -> Response:
     params = bp.current_request.query_params or {}
     tenant = tenants.get_enabled(params.get("tenantKey") or "")
     redirect = oauth_state.check_redirect(tenant, params.get("redirectUri") or "")
-    query = urlencode({"appid": tenant.corp_id, "redirect_uri": redirect, "response_type": "code",
-                       "scope": "snsapi_base", "state": tenant.tenant_key, "agentid": tenant.agent_id or ""})
-    return {"url": f"{OAUTH_AUTHORIZE}?{query}#wechat_redirect"}
+    visit = oauth_state.begin()
+    state = visit.state(oauth_state.MEMBER)
+    return Response(body={"url": oauth_state.wecom_authorize_url(tenant, redirect, state), "state": state},
+                    status_code=200, headers={"Set-Cookie": visit.set_cookie})
 
 
 @bp.route("/api/auth/wecom/session", methods=["POST"])
 def create_member_session() -> Response:
-    body = json_body(bp.current_request)
-    tenant = tenants.get_enabled(str(body.get("tenantKey") or ""))
-    bind_tenant(tenant.tenant_key)
-    issued, member = identity.sign_in_member(tenant, str(body.get("code") or ""))
-    return Response(body={"token": issued.token, "expiresAt": issued.expires_at, "member": member}, status_code=201)
+    def exchange(body: dict) -> dict:
+        tenant = tenants.get_enabled(str(body.get("tenantKey") or ""))
+        bind_tenant(tenant.tenant_key)
+        issued, member = identity.sign_in_member(tenant, str(body.get("code") or ""))
+        return {"token": issued.token, "expiresAt": issued.expires_at, "member": member}
+
+    return oauth_exchange(bp.current_request, oauth_state.MEMBER, exchange)
 
 
 @bp.route("/api/auth/session", methods=["GET"])

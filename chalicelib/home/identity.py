@@ -8,9 +8,8 @@ given a session for a contact they were not matched to.
 """
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from chalicelib import sessions
+from chalicelib.auth import oauth_state
 from chalicelib.accounts.service import describe_contact
 from chalicelib.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from chalicelib.observability import bind_tenant
@@ -22,26 +21,24 @@ from chalicelib.store import tenants as tenant_store
 from chalicelib.store.contacts import Contact
 
 WECHAT_OAUTH, WECOM_OAUTH = "wechat_oauth", "wecom_oauth"
-WECOM_AUTHORIZE = "https://open.weixin.qq.com/connect/oauth2/authorize"
 
 
 def no_contact() -> NotFound:
     return NotFound("没有找到与您对应的外部联系人，请使用账号登录", code="no_contact")
 
 
-def login_options(tenant_key: str) -> dict:
+def login_options(tenant_key: str, visit: oauth_state.Visit) -> dict:
     """How a visitor may sign in to the tenant's home: the OAuth pages to send them to (the page picks by the
-    browser it runs in: WeChat or WeCom), each coming back to the home with `code` and `state` = wechat | wecom."""
+    browser it runs in: WeChat or WeCom), each coming back to the home with `code` and `state` (the visit's state
+    for that door: wechat… | wecom…)."""
     from chalicelib.profile_links import link_url
 
     tenant = tenant_store.get_enabled(tenant_key or "")
     home = link_url(tenant)
-    wecom = urlencode({"appid": tenant.corp_id, "redirect_uri": home, "response_type": "code",
-                       "scope": "snsapi_base", "state": "wecom", "agentid": tenant.agent_id or ""})
     return {
         "tenant": {"tenantKey": tenant.tenant_key, "name": tenant.name},
-        "wechatAuthorizeUrl": wechat.authorize_url(tenant, home),
-        "wecomAuthorizeUrl": f"{WECOM_AUTHORIZE}?{wecom}#wechat_redirect",
+        "wechatAuthorizeUrl": wechat.authorize_url(tenant, home, visit.state(oauth_state.WECHAT)),
+        "wecomAuthorizeUrl": oauth_state.wecom_authorize_url(tenant, home, visit.state(oauth_state.WECOM)),
         "passwordLogin": True,
     }
 
