@@ -8,9 +8,7 @@ given a session for a contact they were not matched to.
 """
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
-from chalicelib.auth import sessions
+from chalicelib.auth import oauth_state, sessions
 from chalicelib.accounts.service import describe_contact
 from chalicelib.core.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from chalicelib.core.observability import bind_tenant
@@ -25,24 +23,22 @@ from chalicelib.wecom.errors import WeComApiError
 from chalicelib.tenants.wecom_clients import client_for_tenant
 
 WECHAT_OAUTH, WECOM_OAUTH = "wechat_oauth", "wecom_oauth"
-WECOM_AUTHORIZE = "https://open.weixin.qq.com/connect/oauth2/authorize"
 
 
 def no_contact() -> NotFound:
     return NotFound("没有找到与您对应的外部联系人，请使用账号登录", code="no_contact")
 
 
-def login_options(tenant_key: str) -> dict:
+def login_options(tenant_key: str, visit: oauth_state.Visit) -> dict:
     """How a visitor may sign in to the tenant's home: the OAuth pages to send them to (the page picks by the
-    browser it runs in: WeChat or WeCom), each coming back to the home with `code` and `state` = wechat | wecom."""
+    browser it runs in: WeChat or WeCom), each coming back to the home with `code` and `state` (the visit's state
+    for that door: wechat… | wecom…)."""
     tenant = tenant_store.get_enabled(tenant_key or "")
     home = link_url(tenant)
-    wecom = urlencode({"appid": tenant.corp_id, "redirect_uri": home, "response_type": "code",
-                       "scope": "snsapi_base", "state": "wecom", "agentid": tenant.agent_id or ""})
     return {
         "tenant": {"tenantKey": tenant.tenant_key, "name": tenant.name},
-        "wechatAuthorizeUrl": official_account.authorize_url(tenant, home),
-        "wecomAuthorizeUrl": f"{WECOM_AUTHORIZE}?{wecom}#wechat_redirect",
+        "wechatAuthorizeUrl": official_account.authorize_url(tenant, home, visit.state(oauth_state.WECHAT)),
+        "wecomAuthorizeUrl": oauth_state.wecom_authorize_url(tenant, home, visit.state(oauth_state.WECOM)),
         "passwordLogin": True,
     }
 

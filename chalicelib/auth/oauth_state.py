@@ -1,15 +1,98 @@
-"""The OAuth round trip to WeChat / WeCom and back: where the provider may send the browser back to.
+"""The OAuth round trip to WeChat / WeCom and back: the per-visit `state` that proves the browser coming back with a
+code is the browser that left, and where the provider may send it back to.
 
-(The per-visit `state` that proves the browser coming back is the one that left joins this module next.)
+Without it a link carrying someone else's code (`…/home?code=<theirs>&state=wecom`) signs a fresh browser in as
+them: login CSRF. So every round trip starts at an endpoint that calls `begin()`, which answers
+
+- `state` values for the authorize URLs: `<door><expiresAt><128 random bits, hex>` (WeChat allows only
+  `[a-zA-Z0-9]`, at most 128 bytes, in `state`; the door — wechat | wecom | member — stays a prefix, so the page
+  still knows which exchange to call), and
+- a `Set-Cookie` holding `<expiresAt><random>`: HttpOnly (page scripts cannot read or copy it), SameSite=Lax (sent
+  on the top-level navigation back from the provider and on the page's own same-origin calls, never on another
+  site's requests), Max-Age 10 minutes, and on deployed stages `Secure` under the `__Host-` prefix (no sibling
+  subdomain can plant one).
+
+The exchange endpoint calls `check()` *before* any code goes to WeChat / WeCom: the state must be for that door,
+its random part must equal the cookie's (constant-time comparison) and it must not have expired; otherwise 403
+`invalid_state`. Every exchange answer, success or refusal, carries `clear_cookie()`, so a state is good for one
+exchange. Nothing is stored server-side: an anonymous page view costs no write, and the cookie, which an attacker
+cannot set in someone else's browser, is the binding. (A state is not tied to a tenant: it proves which browser
+started the trip, and the exchange still names its tenant.)
 """
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import hmac
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Mapping
+from urllib.parse import urlencode, urlsplit
 
 from chalicelib.core import config
-from chalicelib.core.errors import BadRequest
+from chalicelib.core.errors import BadRequest, Forbidden
 from chalicelib.store.tenants import Tenant
 
+WECHAT, WECOM, MEMBER = "wechat", "wecom", "member"
+DOORS = (WECHAT, WECOM, MEMBER)
+STATE_SECONDS = 600
+_VISIT = re.compile(r"^[0-9]{10}[0-9a-f]{32}$")
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One round trip begun: the cookie to set on the answer, and the state for each door's authorize URL."""
+
+    token: str
+    set_cookie: str
+
+    def state(self, door: str) -> str:
+        return f"{door}{self.token}"
+
+
+def cookie_name() -> str:
+    return "yq_oauth" if config.stage() == "local" else "__Host-yq_oauth"
+
+
+def _cookie(value: str, max_age: int) -> str:
+    secure = "" if config.stage() == "local" else "; Secure"  # the local stack is plain http on 127.0.0.1
+    return f"{cookie_name()}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
+
+
+def begin() -> Visit:
+    """A new round trip: fresh randomness, valid for `STATE_SECONDS`."""
+    token = f"{int(time.time()) + STATE_SECONDS:010d}{secrets.token_hex(16)}"
+    return Visit(token, _cookie(token, STATE_SECONDS))
+
+
+def clear_cookie() -> str:
+    """The Set-Cookie that ends the round trip (every exchange answer carries it)."""
+    return _cookie("", 0)
+
+
+def _cookie_value(headers: Mapping[str, str]) -> str:
+    raw = next((value for key, value in headers.items() if key.lower() == "cookie"), "") or ""
+    wanted = cookie_name()
+    for part in raw.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == wanted:
+            return value.strip()
+    return ""
+
+
+def check(door: str, state: object, headers: Mapping[str, str]) -> None:
+    """Refuse (403 `invalid_state`) unless `state` was issued for `door` to the browser sending `headers`, and has
+    not expired. Call it before the code is exchanged."""
+    held = _cookie_value(headers)
+    given = state[len(door):] if isinstance(state, str) and state.startswith(door) else ""
+    same = hmac.compare_digest(given.encode("utf-8"), held.encode("utf-8"))  # the length is no secret
+    if not same or not _VISIT.match(held) or int(held[:10]) <= time.time():
+        raise Forbidden("this sign-in was not started in this browser, or took too long: please start again",
+                        code="invalid_state")
+
+
+WECOM_AUTHORIZE = "https://open.weixin.qq.com/connect/oauth2/authorize"
+WECOM_QR_LOGIN = "https://login.work.weixin.qq.com/wwlogin/sso/login"
 MAX_REDIRECT = 2048
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 
@@ -39,3 +122,23 @@ def check_redirect(tenant: Tenant, redirect_uri: str) -> str:
     if not clean or wanted is None or _origin(redirect_uri) != wanted:
         raise BadRequest("redirectUri must be a page of this team's own site", code="invalid_redirect")
     return redirect_uri
+
+
+def _login_page(url: str) -> str:
+    """WeCom's page, or the same path on the configured stand-in (the simulator, locally and in tests)."""
+    base = config.wecom_login_base_url()
+    return f"{base}{urlsplit(url).path}" if base else url
+
+
+def wecom_authorize_url(tenant: Tenant, redirect_uri: str, state: str) -> str:
+    """WeCom's OAuth page (scope snsapi_base) for the tenant's corp and app, coming back to `redirect_uri`."""
+    query = urlencode({"appid": tenant.corp_id, "redirect_uri": redirect_uri, "response_type": "code",
+                       "scope": "snsapi_base", "state": state, "agentid": tenant.agent_id or ""})
+    return f"{_login_page(WECOM_AUTHORIZE)}?{query}#wechat_redirect"
+
+
+def wecom_qr_login_url(tenant: Tenant, redirect_uri: str, state: str) -> str:
+    """WeCom's web login by QR code (扫码登录) for a desktop browser; the code it sends back is exchanged alike."""
+    query = urlencode({"login_type": "CorpApp", "appid": tenant.corp_id, "agentid": tenant.agent_id or "",
+                       "redirect_uri": redirect_uri, "state": state, "lang": "zh"})
+    return f"{_login_page(WECOM_QR_LOGIN)}?{query}"

@@ -30,6 +30,12 @@ def app_error_response(err: AppError) -> Response:
     return error_response(err.status, err.code, err.message)
 
 
+def refused(err: AppError) -> Response:
+    """The answer to a refusal, logged."""
+    logger.info("request refused", extra={"code": err.code, "status": err.status})
+    return app_error_response(err)
+
+
 class ApiBlueprint(Blueprint):
     """A Blueprint whose routes answer AppError with our JSON error body."""
 
@@ -42,8 +48,7 @@ class ApiBlueprint(Blueprint):
                 try:
                     return view(*args, **kw)
                 except AppError as err:
-                    logger.info("request refused", extra={"code": err.code, "status": err.status})
-                    return app_error_response(err)
+                    return refused(err)
 
             register(answering_errors)
             return view

@@ -1,37 +1,31 @@
 """Sessions over HTTP: signing members in through WeCom OAuth, who-am-I, sign-out, and the helpers every
 session-authenticated route uses to know its caller.
 
-    GET    /api/auth/wecom/authorize-url?tenantKey=&redirectUri=&login=   where to send a member to sign in:
-                                                  login=oauth (default) inside WeCom, login=qr for a desktop browser
-    POST   /api/auth/wecom/session   {tenantKey, code}               a member session (201)
+    GET    /api/auth/wecom/authorize-url?tenantKey=&redirectUri=&login=   where to send a member to sign in
+                                                  (+ state cookie): login=oauth (default) inside WeCom, login=qr for a
+                                                  desktop browser
+    POST   /api/auth/wecom/session   {tenantKey, code, state}        a member session (201)
     GET    /api/auth/session                                         the caller behind the bearer token
     DELETE /api/auth/session                                         sign out: the token stops working (204)
 
 Tokens travel as `Authorization: Bearer <token>`. Session-authenticated routes take their tenant from the session,
 never from the URL, so an id from another tenant can only ever be looked up in the caller's own tenant (404).
+Every OAuth sign-in (members here, contacts in `external_auth`) is a round trip bound to the browser that began it
+(`chalicelib.auth.oauth_state`): the authorize-URL route sets the state cookie, `oauth_exchange` checks it first.
 """
 from __future__ import annotations
 
-from urllib.parse import urlencode, urlsplit
+from typing import Callable
 
 from chalice import Response
 
-from chalicelib.core import config
-from chalicelib.core.errors import BadRequest, Unauthorized
-from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.auth import identity, oauth_state, sessions
-from chalicelib.store import tenants
+from chalicelib.core.errors import AppError, BadRequest, Unauthorized
 from chalicelib.core.observability import bind_tenant
+from chalicelib.handlers.api import ApiBlueprint, refused
+from chalicelib.store import tenants
 
 bp = ApiBlueprint(__name__)
-OAUTH_AUTHORIZE = "https://open.weixin.qq.com/connect/oauth2/authorize"
-QR_LOGIN = "https://login.work.weixin.qq.com/wwlogin/sso/login"
-
-
-def _login_page(url: str) -> str:
-    """WeCom's page, or the same path on the configured stand-in (the simulator locally)."""
-    base = config.wecom_login_base_url()
-    return f"{base}{urlsplit(url).path}" if base else url
 
 
 def current_session(request, kind: str | None = None) -> sessions.SessionInfo:
@@ -57,30 +51,44 @@ def json_body(request) -> dict:
     return body
 
 
+def oauth_exchange(request, door: str, exchange: Callable[[dict], dict]) -> Response:
+    """Exchange an OAuth code: the round trip's state checked before anything else, 201 with `exchange(body)`; every
+    answer, refusals included, clears the state cookie, so a state serves one exchange."""
+    clear = {"Set-Cookie": oauth_state.clear_cookie()}
+    try:
+        body = json_body(request)
+        oauth_state.check(door, body.get("state"), request.headers)
+        return Response(body=exchange(body), status_code=201, headers=clear)
+    except AppError as err:
+        response = refused(err)
+        response.headers.update(clear)
+        return response
+
+
 @bp.route("/api/auth/wecom/authorize-url", methods=["GET"])
-def authorize_url() -> dict:
+def authorize_url() -> Response:
     params = bp.current_request.query_params or {}
     tenant = tenants.get_enabled(params.get("tenantKey") or "")
     redirect = oauth_state.check_redirect(tenant, params.get("redirectUri") or "")
     login = params.get("login") or "oauth"
-    if login == "qr":
-        query = urlencode({"login_type": "CorpApp", "appid": tenant.corp_id, "agentid": tenant.agent_id or "",
-                           "redirect_uri": redirect, "state": tenant.tenant_key, "lang": "zh"})
-        return {"url": f"{_login_page(QR_LOGIN)}?{query}"}
-    if login != "oauth":
+    if login not in ("oauth", "qr"):
         raise BadRequest("login must be oauth or qr", code="invalid_login")
-    query = urlencode({"appid": tenant.corp_id, "redirect_uri": redirect, "response_type": "code",
-                       "scope": "snsapi_base", "state": tenant.tenant_key, "agentid": tenant.agent_id or ""})
-    return {"url": f"{_login_page(OAUTH_AUTHORIZE)}?{query}#wechat_redirect"}
+    visit = oauth_state.begin()
+    state = visit.state(oauth_state.MEMBER)
+    build = oauth_state.wecom_qr_login_url if login == "qr" else oauth_state.wecom_authorize_url
+    return Response(body={"url": build(tenant, redirect, state), "state": state},
+                    status_code=200, headers={"Set-Cookie": visit.set_cookie})
 
 
 @bp.route("/api/auth/wecom/session", methods=["POST"])
 def create_member_session() -> Response:
-    body = json_body(bp.current_request)
-    tenant = tenants.get_enabled(str(body.get("tenantKey") or ""))
-    bind_tenant(tenant.tenant_key)
-    issued, member = identity.sign_in_member(tenant, str(body.get("code") or ""))
-    return Response(body={"token": issued.token, "expiresAt": issued.expires_at, "member": member}, status_code=201)
+    def exchange(body: dict) -> dict:
+        tenant = tenants.get_enabled(str(body.get("tenantKey") or ""))
+        bind_tenant(tenant.tenant_key)
+        issued, member = identity.sign_in_member(tenant, str(body.get("code") or ""))
+        return {"token": issued.token, "expiresAt": issued.expires_at, "member": member}
+
+    return oauth_exchange(bp.current_request, oauth_state.MEMBER, exchange)
 
 
 @bp.route("/api/auth/session", methods=["GET"])

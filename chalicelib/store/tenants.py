@@ -5,6 +5,7 @@ corp, not the tenant.
 """
 from __future__ import annotations
 
+import re
 import time
 from datetime import datetime, timezone
 from typing import Iterator
@@ -19,11 +20,12 @@ from pynamodb.attributes import (
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 
-from chalicelib.core.errors import Conflict, TenantNotFound
+from chalicelib.core.errors import BadRequest, Conflict, TenantNotFound
 from chalicelib.store.base import TableModel, conditional_save, table_meta
 
 SELF_BUILT = "self_built"
 SUITE = "suite"
+KEY_PATTERN = re.compile(r"^[a-z0-9]{4,32}$")  # what a tenantKey looks like (tenants.validate_tenant_key)
 
 
 def _now() -> datetime:
@@ -85,7 +87,14 @@ class Tenant(TableModel):
 
 
 def get(tenant_key: str) -> Tenant:
-    """The tenant, or TenantNotFound (a 404 for callers, whatever the reason the key is unknown)."""
+    """The tenant, or TenantNotFound (a 404 for callers, whatever the reason the key is unknown).
+
+    No key at all is a bad request (400 `missing_tenant_key`); a key that cannot be one is unknown without asking
+    DynamoDB (which refuses an empty or oversized key with a ValidationException)."""
+    if not tenant_key:
+        raise BadRequest("tenantKey is required", code="missing_tenant_key")
+    if not isinstance(tenant_key, str) or not KEY_PATTERN.match(tenant_key):
+        raise TenantNotFound(tenant_key)
     try:
         return Tenant.get(tenant_key)
     except DoesNotExist:

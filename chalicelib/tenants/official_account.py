@@ -65,13 +65,13 @@ def client_for(tenant: Tenant) -> OfficialAccountClient | None:
     return cached[1]
 
 
-def authorize_url(tenant: Tenant, redirect_uri: str) -> str | None:
+def authorize_url(tenant: Tenant, redirect_uri: str, state: str) -> str | None:
     """Where to send a visitor in the WeChat client: the account's OAuth with scope snsapi_userinfo (unionid)."""
     appid = app_id(tenant)
     if not appid:
         return None
     query = urlencode({"appid": appid, "redirect_uri": redirect_uri, "response_type": "code",
-                       "scope": "snsapi_userinfo", "state": "wechat"})
+                       "scope": "snsapi_userinfo", "state": state})
     return f"{OAUTH_AUTHORIZE}?{query}#wechat_redirect"
 
 

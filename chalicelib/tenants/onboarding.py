@@ -11,9 +11,9 @@ from chalicelib.core import config
 from chalicelib.core.errors import BadRequest
 from chalicelib.invitations import lookup
 from chalicelib.store import secrets, tenants
+from chalicelib.store.tenants import KEY_PATTERN as TENANT_KEY
 from chalicelib.store.tenants import SELF_BUILT, SUITE, Tenant, TenantSettings
 
-TENANT_KEY = re.compile(r"^[a-z0-9]{4,32}$")
 CORP_ID = re.compile(r"^[A-Za-z0-9_-]{4,64}$")
 SELF_BUILT_SECRETS = ("contacts_secret", "customer_secret", "app_secret", "callback_token", "callback_aes_key")
 # Optional in the same secret: `admin_token`, what admin routes check until internal sessions exist (auth/admin_access.py).

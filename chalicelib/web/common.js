@@ -50,12 +50,14 @@
   }
 
   /* One API call. Resolves with the JSON body (a Blob with `binary: true`); rejects with an ApiError (status 0 and
-   * code 'network' when the request never got an answer). */
+   * code 'network' when the request never got an answer). Cookies stay out of it, except for `options.oauth`: the
+   * calls that begin and end an OAuth round trip, whose state cookie (HttpOnly, same origin) binds the trip to this
+   * browser. */
   function api(method, path, options) {
     options = options || {};
     var headers = { Accept: options.binary ? 'image/png' : 'application/json' };
     if (options.token) headers.Authorization = 'Bearer ' + options.token;
-    var init = { method: method, headers: headers, credentials: 'omit', cache: 'no-store' };
+    var init = { method: method, headers: headers, credentials: options.oauth ? 'same-origin' : 'omit', cache: 'no-store' };
     if (options.body !== undefined) {
       headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(options.body);
@@ -95,6 +97,7 @@
     item_not_found: '该内容已不再共享给您。',
     no_contact: '没有找到与您的微信身份对应的外部联系人，请使用账号密码登录。',
     oauth_failed: '微信授权未完成或已过期，请使用账号密码登录。',
+    invalid_state: '登录链接无效或已过期（它不是从这个浏览器发起的），请重新登录。',
     password_change_required: '请先修改初始密码。',
     invitation_used: '这个邀请已经被接受过了。',
     invitation_expired: '这个邀请已过期，请联系邀请人重新发送。',

@@ -80,7 +80,7 @@
 
   function startSignIn(note) {
     Y.show(header(tenantName() || '与我协作'), Y.loading());
-    Y.api('GET', '/api/external/login-options', { query: { tenantKey: tenantKey } }).then(function (options) {
+    Y.api('GET', '/api/external/login-options', { query: { tenantKey: tenantKey }, oauth: true }).then(function (options) {
       if (options.tenant && options.tenant.name) sessionStorage.setItem(keys.tenant, options.tenant.name);
       var target = Y.safeUrl(inWeCom ? options.wecomAuthorizeUrl : inWeChat ? options.wechatAuthorizeUrl : null);
       if (target && !note && !sessionStorage.getItem(keys.oauth)) {
@@ -174,15 +174,17 @@
       h('button', { type: 'button', className: 'btn link', onclick: signOut, text: '退出登录' }));
   }
 
-  /* Back from WeChat / WeCom OAuth with ?code=&state=: exchange the code once, then drop it from the address. */
+  /* Back from WeChat / WeCom OAuth with ?code=&state=: exchange the code once, then drop it from the address. The
+   * state (wechat… | wecom…, issued by login-options with an HttpOnly cookie) goes with the code: the API refuses a
+   * state this browser did not begin (403 invalid_state), so a link carrying someone else's code signs nobody in. */
   function exchangeCode(code, state) {
-    var via = /wecom|wxwork/i.test(state) ? 'wecom' : /wechat|weixin/i.test(state) ? 'wechat' : inWeCom ? 'wecom' : 'wechat';
+    var via = /^wecom/i.test(state) ? 'wecom' : /^wechat/i.test(state) ? 'wechat' : inWeCom ? 'wecom' : 'wechat';
     var params = new URLSearchParams(location.search);
     params.delete('code');
     params.delete('state');
     history.replaceState(null, '', location.pathname + '?' + params.toString() + location.hash);
     Y.show(header(tenantName() || '与我协作'), Y.loading('正在登录…'));
-    Y.api('POST', '/api/external/session/' + via, { body: { tenantKey: tenantKey, code: code } }).then(function (session) {
+    Y.api('POST', '/api/external/session/' + via, { body: { tenantKey: tenantKey, code: code, state: state }, oauth: true }).then(function (session) {
       signedIn(session);
       route();
     }, function (error) {

@@ -185,7 +185,7 @@
 
   function startLogin(login) {
     sessionStorage.setItem(keys.tried, '1');
-    return Y.api('GET', '/api/auth/wecom/authorize-url', { query: { tenantKey: tenantKey, redirectUri: returnAddress(), login: login } })
+    return Y.api('GET', '/api/auth/wecom/authorize-url', { query: { tenantKey: tenantKey, redirectUri: returnAddress(), login: login }, oauth: true })
       .then(function (answer) {
         var target = Y.safeUrl(answer.url);
         if (!target) throw new Y.ApiError(502, 'bad_answer', '登录地址无效');
@@ -212,7 +212,7 @@
   function exchange(code, state) {
     history.replaceState(null, '', returnAddress().slice(location.origin.length) + location.hash);
     page(header('外部互联'), Y.loading('正在登录…'));
-    Y.api('POST', '/api/auth/wecom/session', { body: { tenantKey: tenantKey, code: code, state: state } }).then(function (session) {
+    Y.api('POST', '/api/auth/wecom/session', { body: { tenantKey: tenantKey, code: code, state: state }, oauth: true }).then(function (session) {
       sessionStorage.setItem(keys.token, session.token);
       sessionStorage.removeItem(keys.tried);
       remember(session.member);

@@ -180,27 +180,81 @@ def test_an_activation_link_sets_the_password_and_opens_an_empty_home(phone, app
     shoot("empty-home")
 
 
+WECOM_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+            "Mobile/15E148 wxwork/4.1.22 MicroMessenger/7.0.1 Language/zh")
+
+
+def wecom_authorize(simulator, app_server: str, visits: list, external_userid: str):
+    """WeCom's authorize page, played by the test: it mints the code the simulator will exchange for that visitor
+    and sends the browser back to the page with the state it was given, as WeCom does."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from chalicelib.core import config
+
+    def wecom(route):
+        asked = parse_qs(urlsplit(route.request.url).query)
+        visits.append(asked)
+        code = simulator.control.mint_oauth_code(corpid=asked["appid"][0], external_userid=external_userid)
+        back = asked["redirect_uri"][0].replace(config.public_base_url(), app_server)
+        route.fulfill(status=302, headers={"Location": f"{back}&code={code}&state={asked['state'][0]}"})
+    return wecom
+
+
 def test_wecom_oauth_signs_a_synced_customer_in_and_sends_a_stranger_to_the_login_form(
-        phone, app_server, client, demo_tenant, sign_in, simulator, shoot):
+        phones, app_server, client, demo_tenant, sign_in, simulator, shoot):
     contact = sync_customer(demo_tenant, HUANG)
     member = sign_in(demo_tenant, "lisi")
     register(client, member, "crm_record", "c-huang", title="黄同学的客户档案", status="意向客户")
     share(client, member, "crm_record", "c-huang", contact.contact_id)
+    visits: list[dict] = []
 
-    code = simulator.control.mint_oauth_code(corpid=demo_tenant.corp_id, external_userid=HUANG)
-    phone.goto(f"{home_url(app_server, demo_tenant)}&code={code}&state=wecom")
-    phone.locator("[data-block=crm]").get_by_text("黄同学的客户档案").wait_for()
-    assert "code=" not in phone.url
-    assert tile_count(phone, "crm") == 1
+    customer = phones(user_agent=WECOM_UA)
+    customer.route("https://open.weixin.qq.com/**", wecom_authorize(simulator, app_server, visits, HUANG))
+    customer.goto(home_url(app_server, demo_tenant))
+    customer.locator("[data-block=crm]").get_by_text("黄同学的客户档案").wait_for()
+    assert "code=" not in customer.url
+    assert tile_count(customer, "crm") == 1
+    assert visits[0]["state"][0].startswith("wecom") and visits[0]["state"][0] != "wecom"
 
-    phone.click("#sign-out")
-    phone.locator("#login-form").wait_for()
-    stranger = simulator.control.mint_oauth_code(corpid=demo_tenant.corp_id, external_userid="wmNoSuchCustomer00001")
-    phone.goto(f"{home_url(app_server, demo_tenant)}&code={stranger}&state=wecom")
-    note = phone.locator("#login-form .form-note")
+    stranger = phones(user_agent=WECOM_UA)
+    stranger.route("https://open.weixin.qq.com/**",
+                   wecom_authorize(simulator, app_server, visits, "wmNoSuchCustomer00001"))
+    stranger.goto(home_url(app_server, demo_tenant))
+    note = stranger.locator("#login-form .form-note")
     note.wait_for()
     assert "没有找到与您的微信身份对应的外部联系人" in note.inner_text()
-    shoot("oauth-no-contact")
+    assert len(visits) == 2  # each sent to WeCom once: no redirect loop
+    shoot("oauth-no-contact", page=stranger)
+
+
+def test_a_link_carrying_someone_elses_code_signs_nobody_in(phones, phone, app_server, demo_tenant, simulator,
+                                                             shoot):
+    """Login CSRF: the attacker begins a WeCom round trip in their own browser, keeps the code WeCom hands them and
+    sends the victim `home?code=<theirs>&state=<theirs>`. The victim's browser never began that trip: no session."""
+    from urllib.parse import parse_qs, urlsplit
+
+    sync_customer(demo_tenant, CHEN)
+    kept: dict[str, str] = {}
+
+    def keep_the_code(route):
+        asked = parse_qs(urlsplit(route.request.url).query)
+        kept["state"] = asked["state"][0]
+        kept["code"] = simulator.control.mint_oauth_code(corpid=asked["appid"][0], external_userid=CHEN)
+        route.fulfill(status=200, content_type="text/plain", body="stopped here")
+
+    attacker = phones(user_agent=WECOM_UA)
+    attacker.route("https://open.weixin.qq.com/**", keep_the_code)
+    attacker.goto(home_url(app_server, demo_tenant))
+    attacker.wait_for_url("https://open.weixin.qq.com/**")
+    assert kept["state"].startswith("wecom")
+
+    phone.goto(f"{home_url(app_server, demo_tenant)}&code={kept['code']}&state={kept['state']}")
+    note = phone.locator("#login-form .form-note")
+    note.wait_for()
+    assert "不是从这个浏览器发起的" in note.inner_text()
+    assert "code=" not in phone.url
+    assert phone.evaluate("Object.keys(sessionStorage).filter(function (k) { return /^yq\\.token/.test(k); })") == []
+    shoot("forged-oauth-state")
 
 
 def test_an_unshared_item_and_an_expired_session_say_what_happened(phone, app_server, client, demo_tenant,
@@ -263,7 +317,7 @@ def test_inside_wechat_the_page_goes_through_official_account_oauth_once(phones,
     customer.locator(".tiles").wait_for()
     assert customer.locator(".bar-sub").inner_text().startswith("陈")
     assert "code=" not in customer.url
-    assert [(v["scope"], v["state"]) for v in visits] == [(["snsapi_userinfo"], ["wechat"])]
+    assert [v["scope"] for v in visits] == [["snsapi_userinfo"]] and visits[0]["state"][0].startswith("wechat")
 
     stranger = phones(user_agent=WECHAT_UA)
     stranger.route("https://open.weixin.qq.com/**", authorize_as("oz4Dq5strangerUnion0000001", "oStranger0001"))

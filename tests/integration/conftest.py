@@ -238,13 +238,15 @@ def sign_in(client, simulator):
     import json as _json
 
     from chalicelib.store import roles as role_store
+    from tests.integration.oauth_support import exchange, member_round_trip
 
     def sign(tenant, user_id: str, roles: tuple[str, ...] = ()) -> dict:
         for role in roles:
             role_store.grant(tenant.tenant_key, user_id, role, "test")
+        state, cookie = member_round_trip(client, tenant)
         code = simulator.control.mint_oauth_code(corpid=tenant.corp_id, userid=user_id)
-        reply = client.http.post("/api/auth/wecom/session", headers={"Content-Type": "application/json"},
-                                 body=_json.dumps({"tenantKey": tenant.tenant_key, "code": code}))
+        reply = exchange(client, "/api/auth/wecom/session", {"tenantKey": tenant.tenant_key, "code": code}, state,
+                         cookie)
         assert reply.status_code == 201, reply.body
         return {"Authorization": f"Bearer {_json.loads(reply.body)['token']}", "Content-Type": "application/json"}
 

@@ -4,11 +4,13 @@ matches no synced contact of that tenant."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.integration.oauth_support import contact_round_trip, exchange
 from tests.integration.sharing_support import (
     CHEN,
     LIN,
@@ -25,8 +27,10 @@ from tests.integration.sharing_support import (
 DEMO = Path(__file__).resolve().parents[2] / "dev" / "scenarios" / "demo.json"
 
 
-def _post(client, path: str, payload: dict):
-    return client.http.post(path, headers={"Content-Type": "application/json"}, body=json.dumps(payload))
+def _exchange(client, door: str, payload: dict, state_from: str | None = None):
+    """The exchange as the page makes it: login-options begins the round trip in this "browser" first."""
+    state, cookie = contact_round_trip(client, state_from or payload["tenantKey"], door)
+    return exchange(client, f"/api/external/session/{door}", payload, state, cookie)
 
 
 def _wechat_code(simulator, external_userid: str | None = None, **params) -> str:
@@ -49,11 +53,17 @@ def test_login_options_name_the_tenant_and_its_oauth_pages(client, demo_tenant):
     assert options["tenant"] == {"tenantKey": demo_tenant.tenant_key, "name": demo_tenant.name}
     home = f"https://yq.test/mobile/wechat/external/home?tenantKey={demo_tenant.tenant_key}"
     wechat = parse_qs(urlsplit(options["wechatAuthorizeUrl"]).query)
+    state = wechat.pop("state")[0]
     assert wechat == {"appid": [OA_APPID], "redirect_uri": [home], "response_type": ["code"],
-                      "scope": ["snsapi_userinfo"], "state": ["wechat"]}
+                      "scope": ["snsapi_userinfo"]}
+    assert re.fullmatch(r"wechat[0-9]{10}[0-9a-f]{32}", state)  # WeChat allows [a-zA-Z0-9] only, 128 bytes at most
     assert options["wechatAuthorizeUrl"].endswith("#wechat_redirect")
     wecom = parse_qs(urlsplit(options["wecomAuthorizeUrl"]).query)
-    assert wecom["appid"] == [demo_tenant.corp_id] and wecom["state"] == ["wecom"] and wecom["redirect_uri"] == [home]
+    assert wecom["appid"] == [demo_tenant.corp_id] and wecom["redirect_uri"] == [home]
+    assert wecom["state"] == ["wecom" + state.removeprefix("wechat")]
+    cookie = reply.headers["Set-Cookie"]
+    assert cookie == f"yq_oauth={state.removeprefix('wechat')}; Path=/; Max-Age=600; HttpOnly; SameSite=Lax"
+    assert reply.headers["Cache-Control"] == "no-store"
     assert wecom["agentid"] == [demo_tenant.agent_id] and wecom["scope"] == ["snsapi_base"]
 
 
@@ -74,8 +84,7 @@ def test_wechat_oauth_signs_the_contact_with_that_unionid_in(client, simulator, 
     owner = sign_in(demo_tenant, "zhangsan")
     register(client, owner, "task", "T-1", title="陈的任务")
     share(client, owner, "task", "T-1", chen.contact_id)
-    reply = _post(client, "/api/external/session/wechat",
-                  {"tenantKey": demo_tenant.tenant_key, "code": _wechat_code(simulator, CHEN)})
+    reply = _exchange(client, "wechat", {"tenantKey": demo_tenant.tenant_key, "code": _wechat_code(simulator, CHEN)})
     assert reply.status_code == 201, reply.body
     answer = body(reply)
     assert answer["contact"]["contactId"] == chen.contact_id and answer["method"] == "wechat_oauth"
@@ -90,7 +99,7 @@ def test_wechat_oauth_signs_the_contact_with_that_unionid_in(client, simulator, 
 def test_the_demo_scenarios_code_matches_the_demo_contact(client, demo_tenant):
     connect_official_account(demo_tenant)
     chen = sync_customer(demo_tenant, CHEN)
-    reply = _post(client, "/api/external/session/wechat", {"tenantKey": demo_tenant.tenant_key,
+    reply = _exchange(client, "wechat", {"tenantKey": demo_tenant.tenant_key,
                                                            "code": "demo-oa-code-0001"})
     assert reply.status_code == 201 and body(reply)["contact"]["contactId"] == chen.contact_id
 
@@ -103,8 +112,7 @@ def test_the_demo_scenarios_code_matches_the_demo_contact(client, demo_tenant):
 def test_a_wechat_visitor_matching_no_synced_contact_gets_the_login_form(client, simulator, demo_tenant, params):
     connect_official_account(demo_tenant)
     sync_customer(demo_tenant, CHEN)
-    reply = _post(client, "/api/external/session/wechat",
-                  {"tenantKey": demo_tenant.tenant_key, "code": _wechat_code(simulator, **params)})
+    reply = _exchange(client, "wechat", {"tenantKey": demo_tenant.tenant_key, "code": _wechat_code(simulator, **params)})
     assert reply.status_code == 404 and body(reply)["error"]["code"] == "no_contact"
 
 
@@ -116,8 +124,7 @@ def test_a_contact_of_one_tenant_is_nobody_in_another(client, simulator, demo_te
     sync_customer(demo_tenant, CHEN)
     other = seed(DEMO, onboarding.new_tenant_key())
     connect_official_account(other)
-    reply = _post(client, "/api/external/session/wechat",
-                  {"tenantKey": other.tenant_key, "code": _wechat_code(simulator, CHEN)})
+    reply = _exchange(client, "wechat", {"tenantKey": other.tenant_key, "code": _wechat_code(simulator, CHEN)})
     assert reply.status_code == 404 and body(reply)["error"]["code"] == "no_contact"
 
 
@@ -125,15 +132,13 @@ def test_wechat_codes_are_single_use_and_need_an_official_account(client, simula
     connect_official_account(demo_tenant)
     sync_customer(demo_tenant, CHEN)
     code = _wechat_code(simulator, CHEN)
-    assert _post(client, "/api/external/session/wechat",
-                 {"tenantKey": demo_tenant.tenant_key, "code": code}).status_code == 201
-    again = _post(client, "/api/external/session/wechat", {"tenantKey": demo_tenant.tenant_key, "code": code})
+    assert _exchange(client, "wechat", {"tenantKey": demo_tenant.tenant_key, "code": code}).status_code == 201
+    again = _exchange(client, "wechat", {"tenantKey": demo_tenant.tenant_key, "code": code})
     assert again.status_code == 401 and body(again)["error"]["code"] == "oauth_failed"
-    missing = _post(client, "/api/external/session/wechat", {"tenantKey": demo_tenant.tenant_key, "code": ""})
+    missing = _exchange(client, "wechat", {"tenantKey": demo_tenant.tenant_key, "code": ""})
     assert missing.status_code == 400 and body(missing)["error"]["code"] == "invalid_code"
     bare = make_tenant()
-    unconfigured = _post(client, "/api/external/session/wechat",
-                         {"tenantKey": bare.tenant_key, "code": _wechat_code(simulator, CHEN)})
+    unconfigured = _exchange(client, "wechat", {"tenantKey": bare.tenant_key, "code": _wechat_code(simulator, CHEN)})
     assert unconfigured.status_code == 404 and body(unconfigured)["error"]["code"] == "wechat_not_configured"
 
 
@@ -141,7 +146,7 @@ def test_wechat_codes_are_single_use_and_need_an_official_account(client, simula
 def test_wecom_oauth_signs_the_synced_customer_in(client, simulator, demo_tenant):
     chen = sync_customer(demo_tenant, CHEN)
     code = simulator.control.mint_oauth_code(corpid=demo_tenant.corp_id, external_userid=CHEN)
-    reply = _post(client, "/api/external/session/wecom", {"tenantKey": demo_tenant.tenant_key, "code": code})
+    reply = _exchange(client, "wecom", {"tenantKey": demo_tenant.tenant_key, "code": code})
     assert reply.status_code == 201, reply.body
     answer = body(reply)
     assert answer["contact"]["contactId"] == chen.contact_id and answer["method"] == "wecom_oauth"
@@ -156,15 +161,15 @@ def test_wecom_oauth_signs_the_synced_customer_in(client, simulator, demo_tenant
 def test_a_wecom_visitor_matching_no_synced_contact_gets_the_login_form(client, simulator, demo_tenant, params):
     sync_customer(demo_tenant, CHEN)
     code = simulator.control.mint_oauth_code(corpid=demo_tenant.corp_id, **params)
-    reply = _post(client, "/api/external/session/wecom", {"tenantKey": demo_tenant.tenant_key, "code": code})
+    reply = _exchange(client, "wecom", {"tenantKey": demo_tenant.tenant_key, "code": code})
     assert reply.status_code == 404 and body(reply)["error"] == {
         "code": "no_contact", "message": "没有找到与您对应的外部联系人，请使用账号登录"}
 
 
 def test_a_bad_wecom_code_is_refused(client, demo_tenant):
-    reply = _post(client, "/api/external/session/wecom", {"tenantKey": demo_tenant.tenant_key, "code": "forged"})
+    reply = _exchange(client, "wecom", {"tenantKey": demo_tenant.tenant_key, "code": "forged"})
     assert reply.status_code == 401 and body(reply)["error"]["code"] == "oauth_failed"
-    unknown = _post(client, "/api/external/session/wecom", {"tenantKey": "tnnope00000", "code": "x"})
+    unknown = _exchange(client, "wecom", {"tenantKey": "tnnope00000", "code": "x"}, state_from=demo_tenant.tenant_key)
     assert unknown.status_code == 404 and body(unknown)["error"]["code"] == "tenant_not_found"
 
 
@@ -179,5 +184,35 @@ def test_a_disabled_account_bars_oauth_sign_in_too(client, simulator, demo_tenan
     assert client.http.post(f"/api/directory/contacts/{chen.contact_id}/account/disable",
                             headers=admin).status_code == 200
     code = simulator.control.mint_oauth_code(corpid=demo_tenant.corp_id, external_userid=CHEN)
-    reply = _post(client, "/api/external/session/wecom", {"tenantKey": demo_tenant.tenant_key, "code": code})
+    reply = _exchange(client, "wecom", {"tenantKey": demo_tenant.tenant_key, "code": code})
     assert reply.status_code == 403 and body(reply)["error"]["code"] == "account_disabled"
+
+
+# --- the round trip's state: login CSRF (issue 19, finding 3) ----------------------------------------------------
+def test_a_code_carried_by_someone_elses_link_is_refused_before_it_is_exchanged(client, simulator, demo_tenant):
+    """The attacker begins a round trip in their browser, gets a code for themself and stops; the link
+    `home?code=<theirs>&state=<theirs>` opened in the victim's browser must not sign the victim in as them."""
+    sync_customer(demo_tenant, CHEN)
+    theirs, their_cookie = contact_round_trip(client, demo_tenant.tenant_key, "wecom")
+    mine, my_cookie = contact_round_trip(client, demo_tenant.tenant_key, "wecom")
+    code = simulator.control.mint_oauth_code(corpid=demo_tenant.corp_id, external_userid=CHEN)
+    payload = {"tenantKey": demo_tenant.tenant_key, "code": code}
+    expired = "0000000001" + "0" * 32
+    simulator.control.reset_calls()
+    for door, state, cookie in [
+        ("wecom", theirs, my_cookie),  # the forged link in the victim's browser
+        ("wecom", theirs, None),  # a browser that never began a round trip
+        ("wecom", "wecom", my_cookie),  # the constant state of old
+        ("wecom", None, my_cookie),
+        ("wechat", mine.replace("wecom", "wechat", 1), my_cookie.replace(mine[5:], "x" * 42)),
+        ("wechat", mine, my_cookie),  # a state for the other door
+        ("wecom", "wecom" + expired, f"yq_oauth={expired}"),  # too old
+    ]:
+        reply = exchange(client, f"/api/external/session/{door}", payload, state, cookie)
+        assert reply.status_code == 403 and body(reply)["error"]["code"] == "invalid_state", (state, cookie)
+        assert "yq_oauth=; Path=/; Max-Age=0" in reply.headers["Set-Cookie"]
+    assert simulator.control.calls(path="auth/getuserinfo") == []  # checked before any code went to WeCom
+
+    reply = exchange(client, "/api/external/session/wecom", payload, theirs, their_cookie)
+    assert reply.status_code == 201  # in the browser that began it, the round trip works
+    assert "yq_oauth=; Path=/; Max-Age=0" in reply.headers["Set-Cookie"]  # and is over

@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from tests.integration.oauth_support import contact_round_trip, exchange, member_round_trip
+
 
 def test_unknown_tenant_is_a_json_404(client):
     reply = client.http.get("/api/tenants/tnnosuch01/public")
@@ -106,3 +110,30 @@ def test_an_error_never_echoes_an_unbounded_input(client):
         assert 400 <= reply.status_code < 500, reply.status_code
         message = json.loads(reply.body)["error"]["message"]
         assert "k" * 100 not in message and len(message) <= 300
+
+
+# --- a missing or empty tenantKey (issue 19, finding 4) -----------------------------------------------------------
+@pytest.mark.parametrize("tenant_key", [None, "", "  ", "TN-UPPER", "x" * 3000])
+@pytest.mark.parametrize("method, path, payload", [
+    ("GET", "/api/external/login-options", None),
+    ("GET", "/api/auth/wecom/authorize-url?redirectUri=http%3A%2F%2F127.0.0.1%3A8000%2F", None),
+    ("POST", "/api/auth/wecom/session", {"code": "a-code"}),
+    ("POST", "/api/external/activation", {"token": "a-token", "password": "Harbour-Lights-42"}),
+    ("POST", "/api/external/session/wechat", {"code": "a-code"}),
+    ("POST", "/api/external/session/wecom", {"code": "a-code"}),
+])
+def test_a_missing_or_unusable_tenant_key_is_a_4xx_on_every_public_route(client, make_tenant, method, path, payload,
+                                                                          tenant_key):
+    if method == "GET":
+        sep = "&" if "?" in path else "?"
+        reply = client.http.get(path if tenant_key is None else f"{path}{sep}tenantKey={tenant_key}")
+    else:
+        # The OAuth exchanges check the round trip's state first: begin one, so the tenantKey is what is judged.
+        state, cookie = contact_round_trip(client, make_tenant().tenant_key, path.rsplit("/", 1)[1])
+        if path == "/api/auth/wecom/session":
+            state, cookie = member_round_trip(client, make_tenant())
+        body = {**payload, **({} if tenant_key is None else {"tenantKey": tenant_key})}
+        reply = exchange(client, path, body, state, cookie)
+    assert reply.status_code in (400, 404), (reply.status_code, reply.body)
+    error = json.loads(reply.body)["error"]
+    assert error["code"] in ("missing_tenant_key", "tenant_not_found") and len(error["message"]) <= 300

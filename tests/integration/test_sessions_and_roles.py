@@ -8,20 +8,22 @@ import pytest
 
 from chalicelib.auth import sessions
 from chalicelib.store import roles
+from tests.integration.oauth_support import exchange, member_round_trip
 
 
 def _json(reply) -> dict:
     return json.loads(reply.body) if reply.body else {}
 
 
-def _post(client, path: str, body: dict, headers: dict | None = None):
-    return client.http.post(path, headers={"Content-Type": "application/json", **(headers or {})},
-                            body=json.dumps(body))
+def _sign(client, tenant, payload: dict):
+    """POST /api/auth/wecom/session as the workspace page makes it, after authorize-url began the round trip."""
+    state, cookie = member_round_trip(client, tenant)
+    return exchange(client, "/api/auth/wecom/session", payload, state, cookie)
 
 
 def test_oauth_code_signs_a_member_in_and_the_session_names_them(client, simulator, demo_tenant):
     code = simulator.control.mint_oauth_code(corpid=demo_tenant.corp_id, userid="zhangsan")
-    reply = _post(client, "/api/auth/wecom/session", {"tenantKey": demo_tenant.tenant_key, "code": code})
+    reply = _sign(client, demo_tenant, {"tenantKey": demo_tenant.tenant_key, "code": code})
     assert reply.status_code == 201
     body = _json(reply)
     assert body["member"] == {"tenantKey": demo_tenant.tenant_key, "userId": "zhangsan", "name": "张三", "roles": []}
@@ -33,23 +35,23 @@ def test_oauth_code_signs_a_member_in_and_the_session_names_them(client, simulat
 
 def test_a_code_is_single_use_and_a_forged_code_is_refused(client, simulator, demo_tenant):
     code = simulator.control.mint_oauth_code(corpid=demo_tenant.corp_id, userid="lisi")
-    assert _post(client, "/api/auth/wecom/session", {"tenantKey": demo_tenant.tenant_key, "code": code}).status_code == 201
-    again = _post(client, "/api/auth/wecom/session", {"tenantKey": demo_tenant.tenant_key, "code": code})
+    assert _sign(client, demo_tenant, {"tenantKey": demo_tenant.tenant_key, "code": code}).status_code == 201
+    again = _sign(client, demo_tenant, {"tenantKey": demo_tenant.tenant_key, "code": code})
     assert again.status_code == 401 and _json(again)["error"]["code"] == "oauth_failed"
-    forged = _post(client, "/api/auth/wecom/session", {"tenantKey": demo_tenant.tenant_key, "code": "made-up"})
+    forged = _sign(client, demo_tenant, {"tenantKey": demo_tenant.tenant_key, "code": "made-up"})
     assert forged.status_code == 401
 
 
 def test_an_external_contact_cannot_use_the_member_door(client, simulator, demo_tenant):
     code = simulator.control.mint_oauth_code(corpid=demo_tenant.corp_id, external_userid="wmDemoCustomer0001")
-    reply = _post(client, "/api/auth/wecom/session", {"tenantKey": demo_tenant.tenant_key, "code": code})
+    reply = _sign(client, demo_tenant, {"tenantKey": demo_tenant.tenant_key, "code": code})
     assert reply.status_code == 403 and _json(reply)["error"]["code"] == "not_a_member"
 
 
 def test_unknown_tenant_and_missing_code_are_clear_errors(client, demo_tenant):
-    unknown = _post(client, "/api/auth/wecom/session", {"tenantKey": "tnnope00000", "code": "x"})
+    unknown = _sign(client, demo_tenant, {"tenantKey": "tnnope00000", "code": "x"})
     assert unknown.status_code == 404 and _json(unknown)["error"]["code"] == "tenant_not_found"
-    empty = _post(client, "/api/auth/wecom/session", {"tenantKey": demo_tenant.tenant_key})
+    empty = _sign(client, demo_tenant, {"tenantKey": demo_tenant.tenant_key})
     assert empty.status_code == 400 and _json(empty)["error"]["code"] == "invalid_code"
 
 
@@ -211,3 +213,17 @@ def test_the_authorize_url_sends_members_back_only_to_the_tenants_own_origin(cli
                               (tenant, "//evil.example/")]:
         reply = asked(tenant_, redirect)
         assert reply.status_code == 400 and _json(reply)["error"]["code"] == "invalid_redirect", redirect
+
+
+def test_a_member_code_needs_the_state_of_a_round_trip_begun_in_this_browser(client, simulator, demo_tenant):
+    theirs, their_cookie = member_round_trip(client, demo_tenant)
+    mine, my_cookie = member_round_trip(client, demo_tenant)
+    code = simulator.control.mint_oauth_code(corpid=demo_tenant.corp_id, userid="zhangsan")
+    payload = {"tenantKey": demo_tenant.tenant_key, "code": code}
+    simulator.control.reset_calls()
+    for state, cookie in [(theirs, my_cookie), (theirs, None), (demo_tenant.tenant_key, my_cookie), (None, None),
+                          ("wecom" + mine.removeprefix("member"), my_cookie)]:
+        reply = exchange(client, "/api/auth/wecom/session", payload, state, cookie)
+        assert reply.status_code == 403 and _json(reply)["error"]["code"] == "invalid_state", (state, cookie)
+    assert simulator.control.calls(path="auth/getuserinfo") == []
+    assert exchange(client, "/api/auth/wecom/session", payload, mine, my_cookie).status_code == 201

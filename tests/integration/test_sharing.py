@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib.core import config
+from tests.integration.oauth_support import contact_round_trip, exchange
 from tests.integration.sharing_support import (
     CHEN,
     HUANG,
@@ -69,8 +70,9 @@ def _wechat_sign_in(client, simulator, tenant, external_userid: str) -> dict:
     """The contact signs in through the official account (which is how Yunqiao learns their openid)."""
     code = simulator.control.mint_oauth_code(appid="wxdemooa00000001", openid=OPENIDS[external_userid],
                                              unionid=UNIONIDS[external_userid])
-    reply = client.http.post("/api/external/session/wechat", headers={"Content-Type": "application/json"},
-                             body=json.dumps({"tenantKey": tenant.tenant_key, "code": code}))
+    state, cookie = contact_round_trip(client, tenant.tenant_key, "wechat")
+    reply = exchange(client, "/api/external/session/wechat", {"tenantKey": tenant.tenant_key, "code": code}, state,
+                     cookie)
     assert reply.status_code == 201, reply.body
     return {"Authorization": f"Bearer {body(reply)['token']}", "Content-Type": "application/json"}
 

@@ -18,10 +18,29 @@ def test_every_route_is_documented_and_every_documented_route_exists():
     assert served == documented
 
 
+ERROR_RESPONSE = "#/components/responses/Error"
+ERROR_SCHEMA = "#/components/schemas/Error"
+
+
+def _json_schema(response: dict) -> dict | None:
+    return ((response.get("content") or {}).get("application/json") or {}).get("schema")
+
+
 def test_every_documented_operation_names_its_error_shape():
+    """Every operation has a success answer, every 4xx it documents is the error shape, and every 5xx says what
+    its JSON body is (the error shape, or /healthz's table report)."""
     document = yaml.safe_load((ROOT / "docs" / "openapi.yaml").read_text(encoding="utf-8"))
     assert document["components"]["schemas"]["Error"]["required"] == ["error"]
+    assert _json_schema(document["components"]["responses"]["Error"]) == {"$ref": ERROR_SCHEMA}
     for path, item in document["paths"].items():
         for method, operation in item.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
             statuses = set(operation["responses"])
             assert any(status.startswith("2") for status in statuses), (path, method)
+            for status, response in operation["responses"].items():
+                if status.startswith("4"):
+                    assert response.get("$ref") == ERROR_RESPONSE or _json_schema(response) == {
+                        "$ref": ERROR_SCHEMA}, (path, method, status)
+                elif status.startswith("5"):
+                    assert response.get("$ref") == ERROR_RESPONSE or _json_schema(response), (path, method, status)
