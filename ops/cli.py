@@ -5,6 +5,7 @@
     python -m ops --stage prod tenants show tnxabtf9g2
     python -m ops --stage prod tenants list
     python -m ops --stage prod tenants disable tnxabtf9g2
+    python -m ops --stage prod tenants service-key tnxabtf9g2     issue or rotate the integrations' key (printed once)
     python -m ops --stage prod queues redrive profile-links
     python -m ops --stage prod verification-files put WW_verify_AbC123.txt
     python -m ops --local tenants list            # the local stack (make run)
@@ -95,6 +96,18 @@ def _set_enabled(enabled: bool) -> Callable[[argparse.Namespace], None]:
         _print(onboarding.describe(tenant_store.get(args.tenant_key)))
 
     return command
+
+
+def tenants_service_key(args: argparse.Namespace) -> None:
+    """Issue the tenant's service key for its integrations, replacing the previous one: the only time it is shown
+    (only its hash is kept). Give it to the modules that register items (`Authorization: Service <key>`)."""
+    from chalicelib.auth import service_keys
+    from chalicelib.store import tenants as tenant_store
+
+    tenant = tenant_store.get_enabled(args.tenant_key)
+    key, issued_at = service_keys.issue(tenant)
+    _progress(f"issued a service key for {tenant.tenant_key}; the previous one no longer works")
+    _print({"tenantKey": tenant.tenant_key, "serviceKey": key, "issuedAt": issued_at.isoformat()})
 
 
 def queues_redrive(args: argparse.Namespace) -> None:
@@ -226,6 +239,10 @@ def parser() -> argparse.ArgumentParser:
         sub = tenant.add_parser(name, help=f"{name} a tenant (a disabled one is refused everywhere; its data stays)")
         sub.add_argument("tenant_key")
         sub.set_defaults(run=_set_enabled(enabled))
+
+    service_key = tenant.add_parser("service-key", help="issue or rotate the key integrations register items with")
+    service_key.add_argument("tenant_key")
+    service_key.set_defaults(run=tenants_service_key)
 
     from chalicelib.store.queues import QUEUES
 

@@ -1,7 +1,13 @@
-"""Sharing, for internal members (the eteams modules and the WeCom chat toolbar; member sessions):
+"""Sharing, for internal members (the eteams modules and the WeCom chat toolbar; member sessions) and the modules
+themselves (the team's service key, for registering items only):
 
-    PUT    /api/sharing/items/{kind}/{itemId}                          register or update an item (201 new, 200)
+    PUT    /api/sharing/items/{kind}/{itemId}                          register or update an item (201 new, 200):
+                                                                       a member their own items, the item's module
+                                                                       any (the team's service key)
     GET    /api/sharing/items/{kind}/{itemId}                          the item (its owner and members)
+    DELETE /api/sharing/items/{kind}/{itemId}                          an admin deletes it from every home (204)
+    PUT    /api/sharing/items/{kind}/{itemId}/owner  {ownerId}          an admin gives it to another member
+    POST   /api/admin/tenants/{tenantKey}/service-key                   issue or rotate the team's service key (201)
     POST   /api/sharing/items/{kind}/{itemId}/shares   {contactId}     make a contact a sharer (201 new, 200 again)
     GET    /api/sharing/items/{kind}/{itemId}/shares                   its sharers
     DELETE /api/sharing/items/{kind}/{itemId}/shares/{contactId}       unshare (204)
@@ -22,6 +28,8 @@ from chalice import Response
 
 from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.handlers.auth import current_member, json_body
+from chalicelib.auth import admin_access, service_keys
+from chalicelib.core.observability import bind_tenant
 from chalicelib.sharing import items
 
 bp = ApiBlueprint(__name__)
@@ -29,9 +37,37 @@ bp = ApiBlueprint(__name__)
 
 @bp.route("/api/sharing/items/{kind}/{itemId}", methods=["PUT"])
 def register_item(kind: str, itemId: str) -> Response:
+    """A member's session, or the team's service key (`Authorization: Service <key>`) of the item's own module."""
     request = bp.current_request
-    item, created = items.register(current_member(request), unquote(kind), unquote(itemId), json_body(request))
+    key = service_keys.presented(request.headers)
+    if key is not None:
+        tenant = service_keys.service_tenant(key)
+        bind_tenant(tenant.tenant_key)
+        item, created = items.register_for_integration(tenant, unquote(kind), unquote(itemId), json_body(request))
+    else:
+        item, created = items.register(current_member(request), unquote(kind), unquote(itemId), json_body(request))
     return Response(body=item, status_code=201 if created else 200)
+
+
+@bp.route("/api/sharing/items/{kind}/{itemId}", methods=["DELETE"])
+def delete_item(kind: str, itemId: str) -> Response:
+    items.delete_item(current_member(bp.current_request), unquote(kind), unquote(itemId))
+    return Response(body="", status_code=204)
+
+
+@bp.route("/api/sharing/items/{kind}/{itemId}/owner", methods=["PUT"])
+def reclaim_item(kind: str, itemId: str) -> dict:
+    request = bp.current_request
+    return items.reclaim(current_member(request), unquote(kind), unquote(itemId), json_body(request))
+
+
+@bp.route("/api/admin/tenants/{tenantKey}/service-key", methods=["POST"])
+def issue_service_key(tenantKey: str) -> Response:
+    """Issue the team's service key, replacing the previous one (shown once; only its hash is kept)."""
+    tenant = admin_access.admin_tenant(tenantKey, bp.current_request.headers)
+    key, issued_at = service_keys.issue(tenant)
+    return Response(body={"serviceKey": key, "issuedAt": issued_at.isoformat()}, status_code=201,
+                    headers={"Cache-Control": "no-store"})
 
 
 @bp.route("/api/sharing/items/{kind}/{itemId}", methods=["GET"])

@@ -2,10 +2,12 @@
 them to the chat's customer, unshare, bind a chat's contact to projects, reply to contacts, read form submissions.
 
 Who may do what with an item (the eteams module that registers it knows its owner and internal members):
+- register it: its module, with the team's service key, for any active member; a member only as its owner;
 - open it (see it in full in the toolbar, reply to a contact about it): its owner and the members it is shared
   with internally (`members`, view or edit);
 - maintain it (update it, share and unshare it, see a form's submissions): its owner and members with `edit`.
-Being an admin grants nothing here: the item's module decides who works on it. A contact can be shared with only
+Being an admin grants nothing in the item's work (its module decides who works on it), except the way back from a
+wrong registration: an admin may give the item to another owner or delete it. A contact can be shared with only
 by a member who may see that contact (the directory's rules); unsharing needs no sight of the contact.
 """
 from __future__ import annotations
@@ -13,13 +15,14 @@ from __future__ import annotations
 import re
 import time
 from urllib.parse import quote
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from chalicelib import notifications
 from chalicelib.directory import audit
 from chalicelib.directory import contacts as directory
 from chalicelib.core.errors import BadRequest, Conflict, Forbidden, NotFound
-from chalicelib.auth.identity import Caller
+from chalicelib.core.observability import logger
+from chalicelib.auth.identity import Caller, require_admin
 from chalicelib.tenants.members import known_member
 from chalicelib.sharing import kinds
 from chalicelib.sharing.kinds import public, render
@@ -34,6 +37,7 @@ from chalicelib.profile_links import link_url
 from chalicelib.home.cursors import decode_one, encode_one
 
 WRITE_ATTEMPTS = 5
+INTEGRATION = "service"  # `registeredBy` of items their module registered with the service key
 EXTERNAL_USERID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 THREAD_PAGE = 50
 SUBMISSIONS_PAGE, SUBMISSIONS_MAX = 50, 100
@@ -65,13 +69,14 @@ def _require_maintainer(caller: Caller, item: ItemRow) -> None:
         raise Forbidden("only the item's owner and members with edit permission may do this", code="not_item_editor")
 
 
-def describe(item: ItemRow, caller: Caller) -> dict[str, Any]:
-    """The item as members see it: what contacts see, plus its internal members, version and the caller's rights."""
+def describe(item: ItemRow, caller: Caller | None) -> dict[str, Any]:
+    """The item as members see it: what contacts see, plus its internal members, version and the caller's rights
+    (`caller` None: the item's own module, which maintains it)."""
     rendered = render(item)
     shown = {key: rendered.get(key) for key in kinds.SHOWN_KEYS if key != "sharedAt"}
     shown.update({key: rendered[key] for key in ("form", "values") if key in rendered})
     shown.update(members=shares.plain(item.members), version=int(item.version),
-                 canMaintain=can_maintain(caller.user_id, item))
+                 canMaintain=caller is None or can_maintain(caller.user_id, item))
     return shown
 
 
@@ -84,34 +89,73 @@ def open_item(caller: Caller, kind: str, item_id: str) -> dict[str, Any]:
 
 
 # --- registering and updating -------------------------------------------------------------------------------------
-def register(caller: Caller, kind: str, item_id: str, body: dict) -> tuple[dict, bool]:
-    """Create or update an item (PUT). A new item belongs to `ownerId` (an active member) or the caller; updating
-    needs maintainer rights, changing the owner is the owner's own decision. An update is re-rendered at once in the
-    feed and home of every sharer. Returns the item and whether it was created."""
-    kinds.check_kind(kind)
-    kinds.check_item_id(item_id)
-    fields = kinds.item_fields(kind, body)
+def _owner_field(body: dict) -> str | None:
     owner_id = body.get("ownerId")
     if owner_id is not None and (not isinstance(owner_id, str) or not kinds.USER_ID.match(owner_id)):
         raise BadRequest("ownerId must be a member's userid", code="invalid_owner")
+    return owner_id
+
+
+def register(caller: Caller, kind: str, item_id: str, body: dict) -> tuple[dict, bool]:
+    """A member creates or updates an item (PUT). A member registers only items they own (`ownerId` left out or
+    their own userid): an item of someone else is registered by its module with the team's service key, so nobody
+    can publish in another member's name or squat an id its owner's module will register. Updating needs maintainer
+    rights; changing the owner is the owner's own decision. Returns the item and whether it was created."""
+    kinds.check_kind(kind)
+    kinds.check_item_id(item_id)
+    fields = kinds.item_fields(kind, body)
+    owner_id = _owner_field(body)
     tenant = tenant_store.get_enabled_recent(caller.tenant_key)
-    for _ in range(WRITE_ATTEMPTS):
-        existing = shares.get_item(caller.tenant_key, kind, item_id)
-        if existing is None:
-            item = _create(tenant, caller, kind, item_id, fields, owner_id or caller.user_id)
-            if item is not None:
-                return describe(item, caller), True
-            continue
+
+    def may_update(existing: ItemRow) -> str | None:
         _require_maintainer(caller, existing)
+        if owner_id is not None and owner_id != existing.owner_id and caller.user_id != existing.owner_id:
+            raise Forbidden("only the owner may hand the item to someone else", code="owner_only")
+        return owner_id
+
+    def owner_of_new() -> str:
+        if owner_id is not None and owner_id != caller.user_id:
+            raise Forbidden("a member registers only items they own (ownerId left out or your own userid); the "
+                            "module an item belongs to registers it for its owner", code="not_own_item")
+        return caller.user_id
+
+    item, created = _save(tenant, kind, item_id, fields, caller.user_id, owner_of_new, may_update)
+    return describe(item, caller), created
+
+
+def register_for_integration(tenant: tenant_store.Tenant, kind: str, item_id: str, body: dict) -> tuple[dict, bool]:
+    """The item's own module registers or updates it with the team's service key: `ownerId` (an active member) is
+    required and authoritative, so a new owner replaces the old one and an id a member registered first is taken
+    back for its real owner."""
+    kinds.check_kind(kind)
+    kinds.check_item_id(item_id)
+    fields = kinds.item_fields(kind, body)
+    owner_id = _owner_field(body)
+    if owner_id is None:
+        raise BadRequest("ownerId is required: the member the item belongs to", code="owner_required")
+    item, created = _save(tenant, kind, item_id, fields, INTEGRATION, lambda: owner_id, lambda _existing: owner_id)
+    return describe(item, None), created
+
+
+def _save(tenant: tenant_store.Tenant, kind: str, item_id: str, fields: dict, actor: str,
+          owner_of_new: Callable[[], str], may_update: Callable[[ItemRow], str | None]) -> tuple[ItemRow, bool]:
+    """Create the item, or update it once `may_update` allowed it (returning the owner it may set, if any); an update
+    is re-rendered at once in the feed and home of every sharer."""
+    for _ in range(WRITE_ATTEMPTS):
+        existing = shares.get_item(tenant.tenant_key, kind, item_id)
+        if existing is None:
+            item = _create(tenant, actor, kind, item_id, fields, owner_of_new())
+            if item is not None:
+                return item, True
+            continue
+        owner_id = may_update(existing)
         changes: dict[str, Any] = dict(fields)
         if owner_id is not None and owner_id != existing.owner_id:
-            if caller.user_id != existing.owner_id:
-                raise Forbidden("only the owner may hand the item to someone else", code="owner_only")
             changes.update(owner_id=owner_id, owner_name=_member_name(tenant, owner_id))
-        if shares.update_item(caller.tenant_key, kind, item_id, changes, int(existing.version)):
-            item = shares.get_item(caller.tenant_key, kind, item_id)
-            fan_out(caller.tenant_key, item)
-            return describe(item, caller), False
+        if shares.update_item(tenant.tenant_key, kind, item_id, changes, int(existing.version)):
+            item = shares.get_item(tenant.tenant_key, kind, item_id)
+            fan_out(tenant.tenant_key, item)
+            return item, False
     raise Conflict("the item kept changing; try again", code="item_changed")
 
 
@@ -122,13 +166,57 @@ def _member_name(tenant: tenant_store.Tenant, user_id: str) -> str:
     return member.name or user_id
 
 
-def _create(tenant: tenant_store.Tenant, caller: Caller, kind: str, item_id: str, fields: dict,
+def _create(tenant: tenant_store.Tenant, actor: str, kind: str, item_id: str, fields: dict,
             owner_id: str) -> ItemRow | None:
     owner_name = _member_name(tenant, owner_id)
-    row = ItemRow(shares.item_pk(caller.tenant_key, kind, item_id), shares.ITEM_SK, kind=kind, item_id=item_id,
-                  owner_id=owner_id, owner_name=owner_name, version=1, registered_by=caller.user_id,
+    row = ItemRow(shares.item_pk(tenant.tenant_key, kind, item_id), shares.ITEM_SK, kind=kind, item_id=item_id,
+                  owner_id=owner_id, owner_name=owner_name, version=1, registered_by=actor,
                   registered_at=shares.stamp(), **{key: value for key, value in fields.items() if value is not None})
     return row if shares.create_item(row) else None
+
+
+def reclaim(caller: Caller, kind: str, item_id: str, body: dict) -> dict:
+    """An admin gives an item to another active member (`PUT …/owner {ownerId}`): the way back from an item
+    registered under the wrong owner. Its sharers see the new owner at once."""
+    require_admin(caller)
+    kinds.check_kind(kind)
+    kinds.check_item_id(item_id)
+    owner_id = _owner_field(body)
+    if owner_id is None:
+        raise BadRequest("ownerId is required", code="invalid_owner")
+    tenant = tenant_store.get_enabled_recent(caller.tenant_key)
+    for _ in range(WRITE_ATTEMPTS):
+        existing = _require_item(caller, kind, item_id)
+        changes = {"owner_id": owner_id, "owner_name": _member_name(tenant, owner_id)}
+        if shares.update_item(caller.tenant_key, kind, item_id, changes, int(existing.version)):
+            item = shares.get_item(caller.tenant_key, kind, item_id)
+            fan_out(caller.tenant_key, item)
+            logger.info("item reclaimed", extra={"item": f"{kind}/{item_id}", "from": existing.owner_id,
+                                                 "to": owner_id})
+            return describe(item, caller)
+    raise Conflict("the item kept changing; try again", code="item_changed")
+
+
+def delete_item(caller: Caller, kind: str, item_id: str) -> None:
+    """An admin deletes an item: it leaves every sharer's home and lists at once, with its conversations and
+    submissions. The item row goes first (conditional on the version read), so no share can start meanwhile; a
+    delete interrupted half-way is finished by the next one, which finds the sharers left."""
+    require_admin(caller)
+    kinds.check_kind(kind)
+    kinds.check_item_id(item_id)
+    for _ in range(WRITE_ATTEMPTS):
+        existing = shares.get_item(caller.tenant_key, kind, item_id)
+        if existing is None or shares.delete_item_row(caller.tenant_key, kind, item_id, int(existing.version)):
+            break
+    else:
+        raise Conflict("the item kept changing; try again", code="item_changed")
+    left = list(shares.sharers(caller.tenant_key, kind, item_id))
+    if existing is None and not left:
+        raise item_not_found()
+    for sharer in left:
+        _remove_sharer(caller, kind, item_id, sharer.contact_id)
+    shares.delete_item_partition(caller.tenant_key, kind, item_id)
+    logger.info("item deleted", extra={"item": f"{kind}/{item_id}", "sharers": len(left)})
 
 
 def fan_out(tenant_key: str, item: ItemRow) -> int:
@@ -187,15 +275,21 @@ def unshare(caller: Caller, kind: str, item_id: str, contact_id: str) -> None:
     """The item disappears from the contact's home and lists at once; 404 when it was not shared with them."""
     item = _require_item(caller, kind, item_id)
     _require_maintainer(caller, item)
+    if not _remove_sharer(caller, kind, item_id, contact_id):
+        raise NotFound("the item is not shared with this contact", code="share_not_found")
+
+
+def _remove_sharer(caller: Caller, kind: str, item_id: str, contact_id: str) -> bool:
+    """Take the item off one contact's feed, count and newest items; False when it was not shared with them."""
     for _ in range(WRITE_ATTEMPTS):
         _item, current = shares.item_and_sharer(caller.tenant_key, kind, item_id, contact_id)
         if current is None:
-            raise NotFound("the item is not shared with this contact", code="share_not_found")
+            return False
         if shares.remove_share(caller.tenant_key, contact_id, kind, item_id, current):
             shares.refresh_latest(caller.tenant_key, contact_id, kind, _card)
             audit.record(caller.tenant_key, contact_id, caller.user_id, "item_unshared",
                          {"item": f"{kind}/{item_id}"}, {})
-            return
+            return True
     raise Conflict("the sharing kept changing; try again", code="item_changed")
 
 

@@ -29,7 +29,8 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
 )
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -310,6 +311,27 @@ def update_item(tenant_key: str, kind: str, item_id: str, fields: dict[str, Any]
                for name, value in fields.items()]
     actions.append(ItemRow.version.set(expected_version + 1))
     return conditional_update(row, actions, ItemRow.version == expected_version)
+
+
+def delete_item_row(tenant_key: str, kind: str, item_id: str, expected_version: int) -> bool:
+    """Delete the item's own row if nobody changed it since `expected_version` was read. Sharing checks the item's
+    version in its transaction, so no share commits once this row is gone."""
+    try:
+        ItemRow(item_pk(tenant_key, kind, item_id), ITEM_SK).delete(condition=ItemRow.version == expected_version)
+    except DeleteError as err:
+        if err.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def delete_item_partition(tenant_key: str, kind: str, item_id: str) -> None:
+    """Delete what is left under a deleted item (its conversations and a form's submissions), once its sharers were
+    taken off their homes one by one."""
+    rows = ShareRow.query(item_pk(tenant_key, kind, item_id), consistent_read=True)
+    with ShareRow.batch_write() as batch:
+        for row in rows:
+            batch.delete(row)
 
 
 # --- the home summary ---------------------------------------------------------------------------------------------

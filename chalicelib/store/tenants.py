@@ -81,6 +81,9 @@ class Tenant(TableModel):
     enabled = BooleanAttribute(default=True)
     created_at = UTCDateTimeAttribute(default=_now, attr_name="createdAt")
     updated_at = UTCDateTimeAttribute(default=_now, attr_name="updatedAt")
+    # The integrations' service key (chalicelib.auth.service_keys): its SHA-256 only, never the key.
+    service_key_hash = UnicodeAttribute(null=True, attr_name="serviceKeyHash")
+    service_key_issued_at = UTCDateTimeAttribute(null=True, attr_name="serviceKeyIssuedAt")
 
     by_corp = CorpIndex()
     by_mode = ModeIndex()
@@ -127,6 +130,14 @@ def set_corp_info(tenant: Tenant, corp_name: str, agent_id: str | None) -> None:
     if agent_id:
         actions.append(Tenant.agent_id.set(agent_id))
     tenant.update(actions=actions)
+
+
+def set_service_key_hash(tenant: Tenant, digest: str) -> datetime:
+    """Replace the tenant's service key (its hash): the previous key stops working at once. Returns when."""
+    at = _now()
+    tenant.update(actions=[Tenant.service_key_hash.set(digest), Tenant.service_key_issued_at.set(at),
+                           Tenant.updated_at.set(at)])
+    return at
 
 
 def set_enabled(tenant: Tenant, enabled: bool) -> None:

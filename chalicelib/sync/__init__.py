@@ -119,8 +119,8 @@ def start_admin_run(tenant: Tenant) -> str:
     at = time.time()
     reserved = sync_runs.reserve(tenant.tenant_key, run_id, at, at + RUN_LEASE_SECONDS)
     if not reserved.acquired:
-        running = f"run {reserved.holder} is" if reserved.holder else "a run is"
-        raise Conflict(f"a sync {running} in progress for this team; follow it in the latest runs and start "
+        named = f" ({reserved.holder})" if reserved.holder else ""
+        raise Conflict(f"a sync run{named} is in progress for this team; follow it in the latest runs and start "
                        "another when it has finished", code="sync_in_progress")
     if reserved.taken_over:
         sync_runs.abandon(tenant.tenant_key, reserved.taken_over, f"its lease expired; run {run_id} took over")

@@ -106,7 +106,7 @@ def test_register_creates_then_updates_and_checks_who_may(client, team):
     ("form", {"title": "ok", "form": {"fields": [{"name": "a", "label": "A", "type": "select"}]}}, "invalid_form"),
     ("form", {"title": "ok", "form": {"fields": [{"name": "a", "label": "A"}, {"name": "a", "label": "B"}]}},
      "invalid_form"),
-    ("task", {"title": "ok", "ownerId": "nobody"}, "invalid_owner"),
+    ("task", {"title": "ok", "ownerId": "no body"}, "invalid_owner"),
 ])
 def test_registration_is_validated(client, team, kind, fields, code):
     reply = client.http.put(f"/api/sharing/items/{kind}/X-1", headers=team["zhangsan"], body=json.dumps(fields))
@@ -119,6 +119,115 @@ def test_unknown_kinds_and_bad_ids_are_refused(client, team):
                                 body=json.dumps({"title": "x"})))["error"]["code"] == "unknown_kind"
     bad = client.http.put("/api/sharing/items/task/a%23b", headers=team["zhangsan"], body=json.dumps({"title": "x"}))
     assert bad.status_code == 400 and body(bad)["error"]["code"] == "invalid_item_id"
+
+
+# --- who registers items: members their own, integrations with the team's service key, admins reclaim -------------
+def _service_key(client, tenant, admin_headers) -> str:
+    reply = client.http.post(f"/api/admin/tenants/{tenant.tenant_key}/service-key", headers=admin_headers)
+    assert reply.status_code == 201, reply.body
+    return body(reply)["serviceKey"]
+
+
+def _as_service(key: str) -> dict:
+    return {"Authorization": f"Service {key}", "Content-Type": "application/json"}
+
+
+def test_a_member_registers_only_items_they_own(client, team):
+    forged = client.http.put("/api/sharing/items/document/D-9", headers=team["lisi"],
+                             body=json.dumps({"title": "报价单", "url": "https://phish.test/login", "ownerId": "zhangsan"}))
+    assert forged.status_code == 403 and body(forged)["error"]["code"] == "not_own_item"
+    assert client.http.get("/api/sharing/items/document/D-9", headers=team["zhangsan"]).status_code == 404
+    own = register(client, team["lisi"], "document", "D-9", expect=201, ownerId="lisi")
+    assert own["owner"]["userId"] == "lisi"
+    register(client, team["zhangsan"], "task", "T-5", expect=201)
+    taken = client.http.put("/api/sharing/items/task/T-5", headers=team["lisi"], body=json.dumps({"title": "抢注"}))
+    assert taken.status_code == 403 and body(taken)["error"]["code"] == "not_item_editor"
+
+
+def test_integrations_register_items_for_their_owners_with_the_teams_service_key(client, demo_tenant, team, sign_in,
+                                                                                  make_tenant):
+    admin = sign_in(demo_tenant, "wangwu", roles=("admin",))
+    refused = client.http.post(f"/api/admin/tenants/{demo_tenant.tenant_key}/service-key", headers=team["lisi"])
+    assert refused.status_code == 403 and body(refused)["error"]["code"] == "admin_required"
+    key = _service_key(client, demo_tenant, admin)
+    squatted = register(client, team["lisi"], "task", "T-7", expect=201, title="抢先注册")  # lisi's own, for now
+    assert squatted["owner"]["userId"] == "lisi"
+    reclaimed = register(client, _as_service(key), "task", "T-7", expect=200, title="真正的任务", ownerId="zhangsan")
+    assert reclaimed["owner"] == {"userId": "zhangsan", "name": "张三"} and reclaimed["canMaintain"] is True
+    made = register(client, _as_service(key), "document", "D-1", expect=201, ownerId="zhangsan")
+    assert made["owner"]["userId"] == "zhangsan"
+    no_owner = client.http.put("/api/sharing/items/document/D-2", headers=_as_service(key),
+                               body=json.dumps({"title": "无主"}))
+    assert no_owner.status_code == 400 and body(no_owner)["error"]["code"] == "owner_required"
+    gone = client.http.put("/api/sharing/items/document/D-2", headers=_as_service(key),
+                           body=json.dumps({"title": "x", "ownerId": "nobody"}))
+    assert gone.status_code == 400 and body(gone)["error"]["code"] == "invalid_owner"
+    # Scoped to registering items: the key opens nothing else.
+    for method, path in (("get", "/api/sharing/items/document/D-1"), ("get", "/api/sharing/items/document/D-1/shares"),
+                         ("get", "/api/auth/session")):
+        assert getattr(client.http, method)(path, headers=_as_service(key)).status_code == 401
+    other = make_tenant()
+    assert client.http.put("/api/sharing/items/task/T-7", headers=_as_service(key.replace(
+        demo_tenant.tenant_key, other.tenant_key)), body=json.dumps({"title": "x", "ownerId": "zhangsan"})).status_code == 401
+    for wrong in (key[:-1] + ("A" if key[-1] != "A" else "B"), "yqs1.nope", ""):
+        reply = client.http.put("/api/sharing/items/task/T-7", headers=_as_service(wrong),
+                                body=json.dumps({"title": "x", "ownerId": "zhangsan"}))
+        assert reply.status_code == 401 and body(reply)["error"]["code"] == "invalid_service_key"
+    rotated = _service_key(client, demo_tenant, admin)
+    assert rotated != key
+    assert client.http.put("/api/sharing/items/task/T-7", headers=_as_service(key),
+                           body=json.dumps({"title": "x", "ownerId": "zhangsan"})).status_code == 401
+    register(client, _as_service(rotated), "task", "T-7", expect=200, ownerId="zhangsan")
+    from chalicelib.store import tenants as tenant_store
+
+    stored = tenant_store.get(demo_tenant.tenant_key)
+    assert rotated.split(".")[-1] not in json.dumps(stored.attribute_values, default=str)  # only its hash is kept
+
+
+def test_the_ops_cli_issues_a_service_key_that_registers_items(client, demo_tenant, team):
+    from tests.integration.test_ops_cli import run_ops
+
+    issued = run_ops("tenants", "service-key", demo_tenant.tenant_key)
+    assert issued.returncode == 0, issued.stderr
+    key = json.loads(issued.stdout)["serviceKey"]
+    register(client, _as_service(key), "project", "P-1", expect=201, ownerId="lisi")
+    assert "tenant_not_found" in run_ops("tenants", "service-key", "tnmissing00").stderr
+
+
+def test_admins_reclaim_an_item_and_delete_it_from_every_sharers_home(client, demo_tenant, team, chen, lin, sign_in):
+    admin = sign_in(demo_tenant, "wangwu", roles=("admin",))
+    register(client, team["zhangsan"], "document", "D-3", title="交接中的文件")
+    register(client, team["zhangsan"], "document", "D-4", title="另一份")
+    for contact in (chen, lin):
+        share(client, team["zhangsan"], "document", "D-3", contact.contact_id)
+    share(client, team["zhangsan"], "document", "D-4", chen.contact_id)
+    chen_headers = contact_headers(demo_tenant, chen.contact_id)
+    lin_headers = contact_headers(demo_tenant, lin.contact_id)
+    assert _titles(client, chen_headers, "document") == ["另一份", "交接中的文件"]
+
+    not_admin = client.http.put("/api/sharing/items/document/D-3/owner", headers=team["zhangsan"],
+                                body=json.dumps({"ownerId": "lisi"}))
+    assert not_admin.status_code == 403 and body(not_admin)["error"]["code"] == "admin_required"
+    moved = client.http.put("/api/sharing/items/document/D-3/owner", headers=admin, body=json.dumps({"ownerId": "lisi"}))
+    assert moved.status_code == 200 and body(moved)["owner"]["userId"] == "lisi"
+    shown = body(client.http.get("/api/external/items?kind=document", headers=lin_headers))["items"]
+    assert [item["owner"]["userId"] for item in shown] == ["lisi"]
+    bad = client.http.put("/api/sharing/items/document/D-3/owner", headers=admin, body=json.dumps({"ownerId": "nobody"}))
+    assert bad.status_code == 400 and body(bad)["error"]["code"] == "invalid_owner"
+
+    assert client.http.delete("/api/sharing/items/document/D-3", headers=team["zhangsan"]).status_code == 403
+    assert client.http.delete("/api/sharing/items/document/D-3", headers=admin).status_code == 204
+    assert _titles(client, chen_headers, "document") == ["另一份"]
+    assert _titles(client, lin_headers, "document") == []
+    chen_home = _home(client, chen_headers)
+    assert [card["title"] for card in chen_home["latest"]["document"]] == ["另一份"]
+    assert chen_home["counts"]["document"] == 1 and _home(client, lin_headers)["counts"]["document"] == 0
+    assert client.http.get("/api/sharing/items/document/D-3", headers=team["zhangsan"]).status_code == 404
+    again = client.http.delete("/api/sharing/items/document/D-3", headers=admin)
+    assert again.status_code == 404 and body(again)["error"]["code"] == "item_not_found"
+    reused = register(client, team["zhangsan"], "document", "D-3", expect=201, title="新文件")
+    assert reused["version"] == 1
+    assert body(client.http.get("/api/sharing/items/document/D-3/shares", headers=team["zhangsan"]))["shares"] == []
 
 
 # --- sharing -------------------------------------------------------------------------------------------------------
