@@ -9,7 +9,7 @@ visible member each), so the only difference is the size of the directory around
 Each round requests, through the app's real route (`GET /api/directory/contacts` via Chalice's test client, session
 resolution included): the first page, a page deep in the list (from a cursor), and a search page (`q`). Rounds
 alternate between the tenants and the medians are compared within the run (the machine is noisy). DynamoDB requests
-are counted with a botocore hook on PynamoDB's sessions: per page, the session's GetItem, the caller's
+are counted with a botocore hook on the process's botocore session: per page, the session's GetItem, the caller's
 roles Query and the list's one Query on `contact-access` (plus, once a minute, the tenant's GetItem).
 
 The emulator: moto server, as in the tests, with `bench/support.py`'s one correction: a table Query reads the

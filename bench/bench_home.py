@@ -10,7 +10,7 @@ the same `--mine` items shared with them (through the real sharing code) and eve
 Each round requests, through the app's real routes (Chalice's test client, session resolution included): the home,
 a task list page (`kind=task`, one Query) and a section page (`section=tasks`, project + task merged: two Queries).
 Rounds alternate between the tenants; medians are compared within the run (the machine is noisy). DynamoDB requests
-are counted with a botocore hook (`before-parameter-build`, once per API call) on every session PynamoDB creates.
+are counted with a botocore hook (`before-parameter-build`, once per API call) on the process's one botocore session.
 
 The emulator is moto server with `bench/support.py`'s one correction, as in `bench_directory.py`: moto answers a
 table Query by walking every item of the table, DynamoDB by reading one partition; the emulator process serves a

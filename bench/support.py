@@ -160,21 +160,14 @@ class Writer:
 # --- the measurement ------------------------------------------------------------------------------------------------
 class RequestCounter:
     """DynamoDB requests made through PynamoDB, as (operation, table): a botocore hook (`before-parameter-build`, once
-    per API call) on every session PynamoDB creates (one per thread and connection). Create it before the first
-    request, so that no session escapes it."""
+    per API call) on the process's one botocore session (`chalicelib.core.aws`). Create it before the first request,
+    so that the DynamoDB client is made with the hook."""
 
     def __init__(self) -> None:
-        from pynamodb.connection import base
+        from chalicelib.core import aws
 
         self.calls: list[tuple[str, str]] = []
-        make_session = base.get_session
-
-        def counted_session():
-            session = make_session()
-            session.register("before-parameter-build.dynamodb", self._seen)
-            return session
-
-        base.get_session = counted_session
+        aws.session().register("before-parameter-build.dynamodb", self._seen)
 
     def _seen(self, model, params, **_kwargs) -> None:
         self.calls.append((model.name, params.get("TableName", "")))

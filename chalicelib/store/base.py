@@ -37,8 +37,8 @@ class _SharedSessionConnection(Connection):
 
 @lru_cache(maxsize=None)
 def connection() -> Connection:
-    """The one DynamoDB connection of the process — every model's table connection and every transaction use it, so
-    there is one client, one connection pool and one credential resolution (PynamoDB 6.1 has no setting for this)."""
+    """The one DynamoDB connection of the models — every model's table connection uses it, so there is one client
+    and one connection pool for all tables (PynamoDB 6.1 has no setting for this)."""
     return _SharedSessionConnection(region=config.region(), host=config.aws_endpoint(), **_LIMITS)
 
 
@@ -76,9 +76,12 @@ def table_meta(logical_name: str) -> type:
     )
 
 
+@lru_cache(maxsize=None)
 def transaction_connection() -> Connection:
-    """The connection PynamoDB transactions need: the shared one, which the models use too."""
-    return connection()
+    """The connection PynamoDB transactions need (they span models): from the same botocore session, but with the
+    longer timeouts transactions have always had — a TransactWriteItems retried after a read timeout can meet its
+    own first attempt, already committed, and report a conflict that is not one."""
+    return _SharedSessionConnection(region=config.region(), host=config.aws_endpoint())
 
 
 def transact(build: Callable[[Any], None]) -> bool:

@@ -57,9 +57,10 @@ def test_a_cold_process_makes_one_botocore_session_and_one_dynamodb_client(emula
     assert {session for session, _ in seen["clients"]} == set(seen["sessions"])
 
 
-def test_every_model_and_transaction_use_the_one_connection(emulator):
+def test_every_model_uses_the_one_connection_and_transactions_the_one_session(emulator):
     shared = base.connection()
     assert all(model._get_connection().connection is shared for model in [*tables.all_models(), shares.ItemRow])
-    assert base.transaction_connection() is shared
+    assert base.transaction_connection() is base.transaction_connection()
+    assert base.transaction_connection().session is aws.session()
     assert tenants.Tenant._get_connection().connection.session is aws.session()
     assert sessions.Session._get_connection().connection.client is tenants.Tenant._get_connection().connection.client
