@@ -12,14 +12,25 @@ def _emulator(emulator):
     return emulator
 
 
-@pytest.fixture
-def client():
-    """The app through Chalice's test client: the same routing, middleware and handlers as API Gateway + Lambda."""
+def _test_client():
     from chalice.test import Client
 
     from app import app
 
-    with Client(app, stage_name="local") as test_client:
+    return Client(app, stage_name="local")
+
+
+@pytest.fixture
+def client():
+    """The app through Chalice's test client: the same routing, middleware and handlers as API Gateway + Lambda."""
+    with _test_client() as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def module_client(emulator):
+    """`client`, once for a module: for the read-only worlds a module builds once (`module_demo_tenant`)."""
+    with _test_client() as test_client:
         yield test_client
 
 
@@ -122,6 +133,12 @@ def callbacks_queue(queue):
 
 
 @pytest.fixture
+def notifications_queue(queue):
+    """The notifications queue and its dead-letter queue, emptied: a test reads only the notifications it caused."""
+    return queue("notifications")
+
+
+@pytest.fixture
 def backoffs(monkeypatch):
     """The visibility delays consumers ask for, granted at once: time travel instead of waiting out a backoff."""
     from chalicelib.store import queues
@@ -187,6 +204,18 @@ def app_server(emulator, simulator_session):
         stop_process(process)
 
 
+def _seed_demo_tenant():
+    from pathlib import Path
+
+    from chalicelib.tenants import onboarding
+    from chalicelib.store.wecom_state import WeComState
+    from dev.seed import seed
+
+    for item in WeComState.scan(WeComState.pk.startswith("token#")):  # test-only Scan
+        item.delete()
+    return seed(Path(__file__).resolve().parents[2] / "dev" / "scenarios" / "demo.json", onboarding.new_tenant_key())
+
+
 @pytest.fixture
 def demo_tenant(emulator, simulator):
     """A fresh tenant bound to the simulator's demo corp (its real secrets), auto-sync on.
@@ -194,15 +223,21 @@ def demo_tenant(emulator, simulator):
     The simulator was reset, so tokens cached by earlier tests are unknown to it: they are dropped, and each test
     counts only its own WeCom calls.
     """
-    from pathlib import Path
+    return _seed_demo_tenant()
 
-    from chalicelib.tenants import onboarding
-    from chalicelib.store.wecom_state import WeComState
-    from dev.seed import seed
 
-    for item in WeComState.scan(WeComState.pk.startswith("token#")):
-        item.delete()
-    return seed(Path(__file__).resolve().parents[2] / "dev" / "scenarios" / "demo.json", onboarding.new_tenant_key())
+@pytest.fixture(scope="module")
+def module_demo_tenant(emulator, simulator_session):
+    """`demo_tenant`, once for a module: the ground of a world that the module's tests only read (a tenant of its own,
+    so nothing another module does shows in it). Build the world in a module-scoped fixture of the test module."""
+    simulator_session.control.reset()
+    return _seed_demo_tenant()
+
+
+@pytest.fixture(scope="module")
+def module_sign_in(module_client, simulator_session):
+    """`sign_in`, for the worlds built once per module."""
+    return lambda tenant, user_id, roles=(): sign_in_member(module_client, simulator_session, tenant, user_id, roles)
 
 
 @pytest.fixture
@@ -230,21 +265,20 @@ def pump():
     return EventPump(app)
 
 
+def sign_in_member(client, simulator, tenant, user_id: str, roles: tuple[str, ...] = ()) -> dict:
+    from chalicelib.store import roles as role_store
+    from tests.integration.api_support import bearer_of, post_json
+
+    for role in roles:
+        role_store.grant(tenant.tenant_key, user_id, role, "test")
+    code = simulator.control.mint_oauth_code(corpid=tenant.corp_id, userid=user_id)
+    reply = post_json(client, "/api/auth/wecom/session", {"tenantKey": tenant.tenant_key, "code": code})
+    assert reply.status_code == 201, reply.body
+    return bearer_of(reply)
+
+
 @pytest.fixture
 def sign_in(client, simulator):
     """Sign a member of the simulated corp in through WeCom OAuth (a code minted by the simulator, exchanged by the
     app's own route) and return the request headers carrying the session. `roles` are granted first."""
-    import json as _json
-
-    from chalicelib.store import roles as role_store
-
-    def sign(tenant, user_id: str, roles: tuple[str, ...] = ()) -> dict:
-        for role in roles:
-            role_store.grant(tenant.tenant_key, user_id, role, "test")
-        code = simulator.control.mint_oauth_code(corpid=tenant.corp_id, userid=user_id)
-        reply = client.http.post("/api/auth/wecom/session", headers={"Content-Type": "application/json"},
-                                 body=_json.dumps({"tenantKey": tenant.tenant_key, "code": code}))
-        assert reply.status_code == 201, reply.body
-        return {"Authorization": f"Bearer {_json.loads(reply.body)['token']}", "Content-Type": "application/json"}
-
-    return sign
+    return lambda tenant, user_id, roles=(): sign_in_member(client, simulator, tenant, user_id, roles)

@@ -3,19 +3,18 @@
 matches no synced contact of that tenant."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.integration.api_support import body, post_json, session_headers
 from tests.integration.sharing_support import (
     CHEN,
     LIN,
     OA_APPID,
     OPENIDS,
     UNIONIDS,
-    body,
     connect_official_account,
     register,
     share,
@@ -25,19 +24,11 @@ from tests.integration.sharing_support import (
 DEMO = Path(__file__).resolve().parents[2] / "dev" / "scenarios" / "demo.json"
 
 
-def _post(client, path: str, payload: dict):
-    return client.http.post(path, headers={"Content-Type": "application/json"}, body=json.dumps(payload))
-
-
 def _wechat_code(simulator, external_userid: str | None = None, **params) -> str:
     if external_userid:
         params.setdefault("openid", OPENIDS[external_userid])
         params.setdefault("unionid", UNIONIDS[external_userid])
     return simulator.control.mint_oauth_code(appid=OA_APPID, **params)
-
-
-def _bearer(answer: dict) -> dict:
-    return {"Authorization": f"Bearer {answer['token']}", "Content-Type": "application/json"}
 
 
 # --- login options -------------------------------------------------------------------------------------------------
@@ -74,24 +65,24 @@ def test_wechat_oauth_signs_the_contact_with_that_unionid_in(client, simulator, 
     owner = sign_in(demo_tenant, "zhangsan")
     register(client, owner, "task", "T-1", title="陈的任务")
     share(client, owner, "task", "T-1", chen.contact_id)
-    reply = _post(client, "/api/external/session/wechat",
-                  {"tenantKey": demo_tenant.tenant_key, "code": _wechat_code(simulator, CHEN)})
+    reply = post_json(client, "/api/external/session/wechat",
+                      {"tenantKey": demo_tenant.tenant_key, "code": _wechat_code(simulator, CHEN)})
     assert reply.status_code == 201, reply.body
     answer = body(reply)
     assert answer["contact"]["contactId"] == chen.contact_id and answer["method"] == "wechat_oauth"
     assert answer["mustChangePassword"] is False
-    home = body(client.http.get("/api/external/home", headers=_bearer(answer)))
+    home = body(client.http.get("/api/external/home", headers=session_headers(answer["token"])))
     assert [i["title"] for i in home["latest"]["task"]] == ["陈的任务"]
     assert shares.get_home(demo_tenant.tenant_key, chen.contact_id).openid == OPENIDS[CHEN]
-    who = body(client.http.get("/api/auth/session", headers=_bearer(answer)))
+    who = body(client.http.get("/api/auth/session", headers=session_headers(answer["token"])))
     assert who["kind"] == "contact" and who["contactId"] == chen.contact_id
 
 
 def test_the_demo_scenarios_code_matches_the_demo_contact(client, demo_tenant):
     connect_official_account(demo_tenant)
     chen = sync_customer(demo_tenant, CHEN)
-    reply = _post(client, "/api/external/session/wechat", {"tenantKey": demo_tenant.tenant_key,
-                                                           "code": "demo-oa-code-0001"})
+    reply = post_json(client, "/api/external/session/wechat", {"tenantKey": demo_tenant.tenant_key,
+                                                               "code": "demo-oa-code-0001"})
     assert reply.status_code == 201 and body(reply)["contact"]["contactId"] == chen.contact_id
 
 
@@ -103,8 +94,8 @@ def test_the_demo_scenarios_code_matches_the_demo_contact(client, demo_tenant):
 def test_a_wechat_visitor_matching_no_synced_contact_gets_the_login_form(client, simulator, demo_tenant, params):
     connect_official_account(demo_tenant)
     sync_customer(demo_tenant, CHEN)
-    reply = _post(client, "/api/external/session/wechat",
-                  {"tenantKey": demo_tenant.tenant_key, "code": _wechat_code(simulator, **params)})
+    reply = post_json(client, "/api/external/session/wechat",
+                      {"tenantKey": demo_tenant.tenant_key, "code": _wechat_code(simulator, **params)})
     assert reply.status_code == 404 and body(reply)["error"]["code"] == "no_contact"
 
 
@@ -116,8 +107,8 @@ def test_a_contact_of_one_tenant_is_nobody_in_another(client, simulator, demo_te
     sync_customer(demo_tenant, CHEN)
     other = seed(DEMO, onboarding.new_tenant_key())
     connect_official_account(other)
-    reply = _post(client, "/api/external/session/wechat",
-                  {"tenantKey": other.tenant_key, "code": _wechat_code(simulator, CHEN)})
+    reply = post_json(client, "/api/external/session/wechat",
+                      {"tenantKey": other.tenant_key, "code": _wechat_code(simulator, CHEN)})
     assert reply.status_code == 404 and body(reply)["error"]["code"] == "no_contact"
 
 
@@ -125,15 +116,15 @@ def test_wechat_codes_are_single_use_and_need_an_official_account(client, simula
     connect_official_account(demo_tenant)
     sync_customer(demo_tenant, CHEN)
     code = _wechat_code(simulator, CHEN)
-    assert _post(client, "/api/external/session/wechat",
-                 {"tenantKey": demo_tenant.tenant_key, "code": code}).status_code == 201
-    again = _post(client, "/api/external/session/wechat", {"tenantKey": demo_tenant.tenant_key, "code": code})
+    assert post_json(client, "/api/external/session/wechat",
+                     {"tenantKey": demo_tenant.tenant_key, "code": code}).status_code == 201
+    again = post_json(client, "/api/external/session/wechat", {"tenantKey": demo_tenant.tenant_key, "code": code})
     assert again.status_code == 401 and body(again)["error"]["code"] == "oauth_failed"
-    missing = _post(client, "/api/external/session/wechat", {"tenantKey": demo_tenant.tenant_key, "code": ""})
+    missing = post_json(client, "/api/external/session/wechat", {"tenantKey": demo_tenant.tenant_key, "code": ""})
     assert missing.status_code == 400 and body(missing)["error"]["code"] == "invalid_code"
     bare = make_tenant()
-    unconfigured = _post(client, "/api/external/session/wechat",
-                         {"tenantKey": bare.tenant_key, "code": _wechat_code(simulator, CHEN)})
+    unconfigured = post_json(client, "/api/external/session/wechat",
+                             {"tenantKey": bare.tenant_key, "code": _wechat_code(simulator, CHEN)})
     assert unconfigured.status_code == 404 and body(unconfigured)["error"]["code"] == "wechat_not_configured"
 
 
@@ -141,11 +132,11 @@ def test_wechat_codes_are_single_use_and_need_an_official_account(client, simula
 def test_wecom_oauth_signs_the_synced_customer_in(client, simulator, demo_tenant):
     chen = sync_customer(demo_tenant, CHEN)
     code = simulator.control.mint_oauth_code(corpid=demo_tenant.corp_id, external_userid=CHEN)
-    reply = _post(client, "/api/external/session/wecom", {"tenantKey": demo_tenant.tenant_key, "code": code})
+    reply = post_json(client, "/api/external/session/wecom", {"tenantKey": demo_tenant.tenant_key, "code": code})
     assert reply.status_code == 201, reply.body
     answer = body(reply)
     assert answer["contact"]["contactId"] == chen.contact_id and answer["method"] == "wecom_oauth"
-    assert client.http.get("/api/external/home", headers=_bearer(answer)).status_code == 200
+    assert client.http.get("/api/external/home", headers=session_headers(answer["token"])).status_code == 200
 
 
 @pytest.mark.parametrize("params", [
@@ -156,28 +147,27 @@ def test_wecom_oauth_signs_the_synced_customer_in(client, simulator, demo_tenant
 def test_a_wecom_visitor_matching_no_synced_contact_gets_the_login_form(client, simulator, demo_tenant, params):
     sync_customer(demo_tenant, CHEN)
     code = simulator.control.mint_oauth_code(corpid=demo_tenant.corp_id, **params)
-    reply = _post(client, "/api/external/session/wecom", {"tenantKey": demo_tenant.tenant_key, "code": code})
+    reply = post_json(client, "/api/external/session/wecom", {"tenantKey": demo_tenant.tenant_key, "code": code})
     assert reply.status_code == 404 and body(reply)["error"] == {
         "code": "no_contact", "message": "没有找到与您对应的外部联系人，请使用账号登录"}
 
 
 def test_a_bad_wecom_code_is_refused(client, demo_tenant):
-    reply = _post(client, "/api/external/session/wecom", {"tenantKey": demo_tenant.tenant_key, "code": "forged"})
+    reply = post_json(client, "/api/external/session/wecom", {"tenantKey": demo_tenant.tenant_key, "code": "forged"})
     assert reply.status_code == 401 and body(reply)["error"]["code"] == "oauth_failed"
-    unknown = _post(client, "/api/external/session/wecom", {"tenantKey": "tnnope00000", "code": "x"})
+    unknown = post_json(client, "/api/external/session/wecom", {"tenantKey": "tnnope00000", "code": "x"})
     assert unknown.status_code == 404 and body(unknown)["error"]["code"] == "tenant_not_found"
 
 
-def test_a_disabled_account_bars_oauth_sign_in_too(client, simulator, demo_tenant, sign_in, monkeypatch):
+def test_a_disabled_account_bars_oauth_sign_in_too(client, simulator, demo_tenant, sign_in):
     from chalicelib.accounts import service
     from chalicelib.store import roles
 
-    monkeypatch.setenv("YQ_SCRYPT_N", "1024")
     chen = sync_customer(demo_tenant, CHEN)
     service.open_account(demo_tenant, chen.contact_id, actor="zhangsan")
     admin = sign_in(demo_tenant, "zhangsan", roles=(roles.ADMIN,))
     assert client.http.post(f"/api/directory/contacts/{chen.contact_id}/account/disable",
                             headers=admin).status_code == 200
     code = simulator.control.mint_oauth_code(corpid=demo_tenant.corp_id, external_userid=CHEN)
-    reply = _post(client, "/api/external/session/wecom", {"tenantKey": demo_tenant.tenant_key, "code": code})
+    reply = post_json(client, "/api/external/session/wecom", {"tenantKey": demo_tenant.tenant_key, "code": code})
     assert reply.status_code == 403 and body(reply)["error"]["code"] == "account_disabled"

@@ -8,20 +8,13 @@ import pytest
 
 from chalicelib.auth import sessions
 from chalicelib.store import roles
-
-
-def _json(reply) -> dict:
-    return json.loads(reply.body) if reply.body else {}
-
-
-def _post(client, path: str, body: dict, headers: dict | None = None):
-    return client.http.post(path, headers={"Content-Type": "application/json", **(headers or {})},
-                            body=json.dumps(body))
+from tests.integration.api_support import body as _json
+from tests.integration.api_support import post_json
 
 
 def test_oauth_code_signs_a_member_in_and_the_session_names_them(client, simulator, demo_tenant):
     code = simulator.control.mint_oauth_code(corpid=demo_tenant.corp_id, userid="zhangsan")
-    reply = _post(client, "/api/auth/wecom/session", {"tenantKey": demo_tenant.tenant_key, "code": code})
+    reply = post_json(client, "/api/auth/wecom/session", {"tenantKey": demo_tenant.tenant_key, "code": code})
     assert reply.status_code == 201
     body = _json(reply)
     assert body["member"] == {"tenantKey": demo_tenant.tenant_key, "userId": "zhangsan", "name": "张三", "roles": []}
@@ -33,23 +26,24 @@ def test_oauth_code_signs_a_member_in_and_the_session_names_them(client, simulat
 
 def test_a_code_is_single_use_and_a_forged_code_is_refused(client, simulator, demo_tenant):
     code = simulator.control.mint_oauth_code(corpid=demo_tenant.corp_id, userid="lisi")
-    assert _post(client, "/api/auth/wecom/session", {"tenantKey": demo_tenant.tenant_key, "code": code}).status_code == 201
-    again = _post(client, "/api/auth/wecom/session", {"tenantKey": demo_tenant.tenant_key, "code": code})
+    first = post_json(client, "/api/auth/wecom/session", {"tenantKey": demo_tenant.tenant_key, "code": code})
+    assert first.status_code == 201
+    again = post_json(client, "/api/auth/wecom/session", {"tenantKey": demo_tenant.tenant_key, "code": code})
     assert again.status_code == 401 and _json(again)["error"]["code"] == "oauth_failed"
-    forged = _post(client, "/api/auth/wecom/session", {"tenantKey": demo_tenant.tenant_key, "code": "made-up"})
+    forged = post_json(client, "/api/auth/wecom/session", {"tenantKey": demo_tenant.tenant_key, "code": "made-up"})
     assert forged.status_code == 401
 
 
 def test_an_external_contact_cannot_use_the_member_door(client, simulator, demo_tenant):
     code = simulator.control.mint_oauth_code(corpid=demo_tenant.corp_id, external_userid="wmDemoCustomer0001")
-    reply = _post(client, "/api/auth/wecom/session", {"tenantKey": demo_tenant.tenant_key, "code": code})
+    reply = post_json(client, "/api/auth/wecom/session", {"tenantKey": demo_tenant.tenant_key, "code": code})
     assert reply.status_code == 403 and _json(reply)["error"]["code"] == "not_a_member"
 
 
 def test_unknown_tenant_and_missing_code_are_clear_errors(client, demo_tenant):
-    unknown = _post(client, "/api/auth/wecom/session", {"tenantKey": "tnnope00000", "code": "x"})
+    unknown = post_json(client, "/api/auth/wecom/session", {"tenantKey": "tnnope00000", "code": "x"})
     assert unknown.status_code == 404 and _json(unknown)["error"]["code"] == "tenant_not_found"
-    empty = _post(client, "/api/auth/wecom/session", {"tenantKey": demo_tenant.tenant_key})
+    empty = post_json(client, "/api/auth/wecom/session", {"tenantKey": demo_tenant.tenant_key})
     assert empty.status_code == 400 and _json(empty)["error"]["code"] == "invalid_code"
 
 
