@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench policies package clean chromium
+.PHONY: run test bench bench-smoke policies package clean chromium
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@echo "== installing dependencies into $(VENV)"
@@ -32,6 +32,9 @@ chromium:
 
 bench: $(STAMP)
 	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+bench-smoke: $(STAMP)
+	@for script in bench/bench_*.py; do echo "== $$script --smoke"; $(PY) $$script --smoke || exit 1; done
 
 policies: $(STAMP)
 	$(PY) -m infra.build policies
