@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench package lock deploy clean chromium
+.PHONY: run test bench bench-smoke package lock deploy clean chromium
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@echo "== installing dependencies into $(VENV)"
@@ -32,6 +32,9 @@ chromium:
 
 bench: $(STAMP)
 	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+bench-smoke: $(STAMP)
+	@for script in bench/bench_*.py; do echo "== $$script --smoke"; $(PY) $$script --smoke || exit 1; done
 
 package: $(STAMP)
 	$(PY) -m infra.build package --stage $(or $(STAGE),dev)

@@ -15,11 +15,13 @@ Each round times all four sides, in an order reversed every round so drift hits 
 ratio is taken within each round (the two sides of a pair ran seconds apart) and the median over the
 rounds is reported.
 
-Run: .venv/bin/python bench/bench_crypto.py [callbacks] [rounds]
+Run: .venv/bin/python bench/bench_crypto.py [callbacks] [rounds]   (2000 callbacks, at least 7 rounds)
+     .venv/bin/python bench/bench_crypto.py --smoke                (100 callbacks, 3 rounds: a second)
 """
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 import time
@@ -104,8 +106,12 @@ PAIRS = {"like-for-like": ("ours", "wechatpy"), "decrypt-only": ("ours decrypt-o
 
 
 def main() -> int:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
-    rounds = max(7, int(sys.argv[2]) if len(sys.argv) > 2 else 9)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("callbacks", type=int, nargs="?", default=2000)
+    parser.add_argument("rounds", type=int, nargs="?", default=9)
+    parser.add_argument("--smoke", action="store_true", help="100 callbacks, 3 rounds: does the bench still run")
+    args = parser.parse_args()
+    n, rounds = (100, 3) if args.smoke else (args.callbacks, max(7, args.rounds))
     print(f"building {n} encrypted callbacks ...", flush=True)
     callbacks = build_callbacks(n)
     size = sum(len(inner_xml(i).encode()) for i in range(n)) // n

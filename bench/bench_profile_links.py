@@ -16,6 +16,7 @@ re-run), 45009 answers (must be 0: our limiter keeps below WeCom's), wall time a
 (members ÷ rate), and messages lost (must be 0: every member carries the link, nothing left queued or dead-lettered).
 
 Run: .venv/bin/python bench/bench_profile_links.py [--members 10000] [--rate 6000] [--workers 8] [--storm 100]
+     .venv/bin/python bench/bench_profile_links.py --smoke   (60 members, 2 workers, a storm of 3: seconds)
 """
 from __future__ import annotations
 
@@ -33,7 +34,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dev.emulator import LOCAL_CREDENTIALS, create_stage_resources, free_port, start_emulator  # noqa: E402
+from dev.emulator import (  # noqa: E402
+    LOCAL_CREDENTIALS, create_stage_resources, free_port, start_emulator, stop_process,
+)
 
 WECOM_LIMIT_PER_MINUTE = 10000
 PROGRESS_EVERY = 5.0  # seconds between progress lines
@@ -46,7 +49,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=8, help="concurrent consumer invocations")
     parser.add_argument("--storm", type=int, default=100, help="WeCom busy (-1) answers injected mid-run")
     parser.add_argument("--seed", type=int, default=1)
-    return parser.parse_args()
+    parser.add_argument("--smoke", action="store_true", help="60 members, 2 workers, a storm of 3: does it still run")
+    args = parser.parse_args()
+    if args.smoke:
+        args.members, args.workers, args.storm = 60, 2, 3
+    return args
 
 
 def main() -> int:
@@ -65,8 +72,7 @@ def main() -> int:
         create_stage_resources("local")
         return Bench(args).run()
     finally:
-        emulator.terminate()
-        emulator.wait(timeout=10)
+        stop_process(emulator)
 
 
 class SqsDouble:

@@ -1,7 +1,8 @@
 """The local AWS emulator (moto server) on loopback, with a stage's tables and queues created in it.
 
-Used by `make run` and by the test session: both get the resources from `infra.resources`, the same definition
-AWS gets.
+Used by `make run`, the benchmarks and the test session: all get the resources from `infra.resources`, the same
+definition AWS gets, and two corrections that bring moto closer to DynamoDB (`serve`): each request applied
+atomically, and a table Query that reads its partition alone.
 """
 from __future__ import annotations
 
@@ -65,13 +66,18 @@ def stop_process(process: subprocess.Popen, grace_seconds: float = 10.0) -> None
         process.wait()
 
 
-def start_emulator(port: int, log_file=subprocess.DEVNULL) -> subprocess.Popen:
-    """Start moto server as a child process and wait until it answers."""
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def start_emulator(port: int, log_file=subprocess.DEVNULL, moto_query: bool = False) -> subprocess.Popen:
+    """Start the emulator (`serve`) as a child process and wait until it answers. `moto_query`: leave moto's own
+    whole-table Query in place (a bench measuring moto's cost), instead of the partition-local one."""
+    python_path = os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")]))
     process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "dev.emulator", "--port", str(port), *(["--moto-query"] if moto_query else [])],
         stdout=log_file,
         stderr=subprocess.STDOUT,
-        env={**os.environ, **LOCAL_CREDENTIALS},
+        env={**os.environ, **LOCAL_CREDENTIALS, "PYTHONPATH": python_path},
     )
     wait_for_http(f"http://127.0.0.1:{port}/moto-api/", process=process)
     return process
@@ -83,3 +89,93 @@ def create_stage_resources(stage: str, progress=lambda _msg: None) -> None:
     from infra.resources import data_resources
 
     create_resources(data_resources(stage), progress)
+
+
+def make_dynamodb_atomic() -> None:
+    """In this (the emulator's) process: apply every DynamoDB request whole before the next one starts.
+
+    DynamoDB applies each request atomically: a conditional write's check and write are one step, and a transaction
+    is isolated from every other request. moto's server answers requests on concurrent threads and applies a
+    conditional UpdateItem as read, check, write without a lock, so two concurrent writers can both pass a condition
+    only one may pass; its TransactWriteItems deep-copies the tables it touches and, when a condition fails, restores
+    the copies, undoing writes that other requests committed meanwhile (and showing its partial writes to concurrent
+    reads). Tests and benchmarks that race threads (standing in for concurrent Lambda invocations) saw both.
+
+    The lock is here, in the emulator, rather than around the client's calls: it holds whichever process sends the
+    requests (the test process, `chalice local`, the local stack's pump) and whichever client library sends them
+    (PynamoDB, boto3), and it covers reads too, so no request sees another half-applied. Only DynamoDB is
+    serialised; SQS long polls and the other services stay concurrent.
+    """
+    import threading
+
+    from moto.dynamodb.responses import DynamoHandler
+
+    one_at_a_time = threading.Lock()
+    call_action = DynamoHandler.call_action
+
+    def atomic(self):
+        with one_at_a_time:
+            return call_action(self)
+
+    DynamoHandler.call_action = atomic
+
+
+def make_query_partition_local() -> None:
+    """In this (the emulator's) process: answer a table Query from the queried partition alone, as DynamoDB does.
+
+    moto answers a Query on a table by walking and sorting every item of the table (`Table.all_items`), so its cost
+    grows with the table, whatever the partition: a test session's emulator fills up as its tests run, and its late
+    Queries were slow enough to time out; a bench's large tenant would look slower only because moto is. Here a
+    table Query sees only its partition's items (the same items in the same order); index Queries walk the table,
+    as before.
+    """
+    import threading
+
+    from moto.dynamodb.models.table import Table
+
+    scope = threading.local()
+    all_items, query = Table.all_items, Table.query
+
+    def partition_items(self):
+        partition = getattr(scope, "partition", None)
+        return all_items(self) if partition is None else partition
+
+    def partition_query(self, hash_key, *args, **kwargs):
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        if index_name:
+            return query(self, hash_key, *args, **kwargs)
+        found = self.items.get(hash_key)
+        if found is None:
+            scope.partition = []
+        elif self.range_key_attr:
+            scope.partition = sorted(found.values(), key=lambda item: item.range_key)
+        else:
+            scope.partition = [found]
+        try:
+            return query(self, hash_key, *args, **kwargs)
+        finally:
+            scope.partition = None
+
+    Table.all_items, Table.query = partition_items, partition_query
+
+
+def serve(port: int, host: str = "127.0.0.1", moto_query: bool = False) -> None:
+    """moto server with DynamoDB's per-request atomicity (`make_dynamodb_atomic`) and, unless `moto_query`, its
+    partition-local table Query (`make_query_partition_local`)."""
+    from moto.server import main
+
+    make_dynamodb_atomic()
+    if not moto_query:
+        make_query_partition_local()
+    main(["-H", host, "-p", str(port)])
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description=serve.__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--moto-query", action="store_true", help="moto's own whole-table Query")
+    arguments = parser.parse_args()
+    serve(arguments.port, arguments.host, arguments.moto_query)

@@ -36,6 +36,8 @@ os.environ.update(
         "YQ_SUITE_ID": "wwsuitedemo0001",
         "POWERTOOLS_METRICS_NAMESPACE": "Yunqiao",
         "POWERTOOLS_DEV": "false",
+        # scrypt at a low cost (allowed in the local stage only): hashing at the deployed cost takes ~0.1 s a password
+        "YQ_SCRYPT_N": "1024",
     }
 )
 

@@ -29,7 +29,6 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
 )
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite

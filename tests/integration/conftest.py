@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 
 import pytest
@@ -13,14 +12,25 @@ def _emulator(emulator):
     return emulator
 
 
-@pytest.fixture
-def client():
-    """The app through Chalice's test client: the same routing, middleware and handlers as API Gateway + Lambda."""
+def _test_client():
     from chalice.test import Client
 
     from app import app
 
-    with Client(app, stage_name="local") as test_client:
+    return Client(app, stage_name="local")
+
+
+@pytest.fixture
+def client():
+    """The app through Chalice's test client: the same routing, middleware and handlers as API Gateway + Lambda."""
+    with _test_client() as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def module_client(emulator):
+    """`client`, once for a module: for the read-only worlds a module builds once (`module_demo_tenant`)."""
+    with _test_client() as test_client:
         yield test_client
 
 
@@ -123,6 +133,12 @@ def callbacks_queue(queue):
 
 
 @pytest.fixture
+def notifications_queue(queue):
+    """The notifications queue and its dead-letter queue, emptied: a test reads only the notifications it caused."""
+    return queue("notifications")
+
+
+@pytest.fixture
 def backoffs(monkeypatch):
     """The visibility delays consumers ask for, granted at once: time travel instead of waiting out a backoff."""
     from chalicelib.store import queues
@@ -188,6 +204,18 @@ def app_server(emulator, simulator_session):
         stop_process(process)
 
 
+def _seed_demo_tenant():
+    from pathlib import Path
+
+    from chalicelib.tenants import onboarding
+    from chalicelib.store.wecom_state import WeComState
+    from dev.seed import seed
+
+    for item in WeComState.scan(WeComState.pk.startswith("token#")):  # test-only Scan
+        item.delete()
+    return seed(Path(__file__).resolve().parents[2] / "dev" / "scenarios" / "demo.json", onboarding.new_tenant_key())
+
+
 @pytest.fixture
 def demo_tenant(emulator, simulator):
     """A fresh tenant bound to the simulator's demo corp (its real secrets), auto-sync on.
@@ -195,15 +223,21 @@ def demo_tenant(emulator, simulator):
     The simulator was reset, so tokens cached by earlier tests are unknown to it: they are dropped, and each test
     counts only its own WeCom calls.
     """
-    from pathlib import Path
+    return _seed_demo_tenant()
 
-    from chalicelib.tenants import onboarding
-    from chalicelib.store.wecom_state import WeComState
-    from dev.seed import seed
 
-    for item in WeComState.scan(WeComState.pk.startswith("token#")):
-        item.delete()
-    return seed(Path(__file__).resolve().parents[2] / "dev" / "scenarios" / "demo.json", onboarding.new_tenant_key())
+@pytest.fixture(scope="module")
+def module_demo_tenant(emulator, simulator_session):
+    """`demo_tenant`, once for a module: the ground of a world that the module's tests only read (a tenant of its own,
+    so nothing another module does shows in it). Build the world in a module-scoped fixture of the test module."""
+    simulator_session.control.reset()
+    return _seed_demo_tenant()
+
+
+@pytest.fixture(scope="module")
+def module_sign_in(module_client, simulator_session):
+    """`sign_in`, for the worlds built once per module."""
+    return lambda tenant, user_id, roles=(): sign_in_member(module_client, simulator_session, tenant, user_id, roles)
 
 
 @pytest.fixture
@@ -231,53 +265,22 @@ def pump():
     return EventPump(app)
 
 
+def sign_in_member(client, simulator, tenant, user_id: str, roles: tuple[str, ...] = ()) -> dict:
+    from chalicelib.store import roles as role_store
+    from tests.integration.api_support import bearer_of
+    from tests.integration.oauth_support import exchange, member_round_trip
+
+    for role in roles:
+        role_store.grant(tenant.tenant_key, user_id, role, "test")
+    state, cookie = member_round_trip(client, tenant)
+    code = simulator.control.mint_oauth_code(corpid=tenant.corp_id, userid=user_id)
+    reply = exchange(client, "/api/auth/wecom/session", {"tenantKey": tenant.tenant_key, "code": code}, state, cookie)
+    assert reply.status_code == 201, reply.body
+    return bearer_of(reply)
+
+
 @pytest.fixture
 def sign_in(client, simulator):
     """Sign a member of the simulated corp in through WeCom OAuth (a code minted by the simulator, exchanged by the
     app's own route) and return the request headers carrying the session. `roles` are granted first."""
-    import json as _json
-
-    from chalicelib.store import roles as role_store
-    from tests.integration.oauth_support import exchange, member_round_trip
-
-    def sign(tenant, user_id: str, roles: tuple[str, ...] = ()) -> dict:
-        for role in roles:
-            role_store.grant(tenant.tenant_key, user_id, role, "test")
-        state, cookie = member_round_trip(client, tenant)
-        code = simulator.control.mint_oauth_code(corpid=tenant.corp_id, userid=user_id)
-        reply = exchange(client, "/api/auth/wecom/session", {"tenantKey": tenant.tenant_key, "code": code}, state,
-                         cookie)
-        assert reply.status_code == 201, reply.body
-        return {"Authorization": f"Bearer {_json.loads(reply.body)['token']}", "Content-Type": "application/json"}
-
-    return sign
-
-
-_WRITE_LOCK = threading.Lock()
-_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
-
-
-@pytest.fixture
-def atomic_writes(monkeypatch):
-    """Make the emulator's writes atomic, as DynamoDB's are; every test that races threads uses it.
-
-    moto applies a conditional write as read, check, write without a lock, so two concurrent writers can both pass
-    a condition DynamoDB lets only one pass (tests/integration/wecom/conftest.py saw it with the rate-limit counter).
-    Its TransactWriteItems is worse: it deep-copies the tables it touches and, when any condition fails, restores
-    those copies — undoing whatever another request committed in between. Without this fixture the application
-    races saw two pending applications for one contact, and five concurrent applications all refused because a
-    loser's rollback erased the winner's committed application. The threads standing in for concurrent
-    Lambda invocations live in this process, so serialising its write requests (every table) restores DynamoDB's
-    per-request atomicity; reads, and everything the code does between its writes, stay concurrent.
-    """
-    from pynamodb.connection.base import Connection
-
-    dispatch = Connection.dispatch
-
-    def serialised(self, operation_name, operation_kwargs):
-        if operation_name not in _WRITES:
-            return dispatch(self, operation_name, operation_kwargs)
-        with _WRITE_LOCK:
-            return dispatch(self, operation_name, operation_kwargs)
-
-    monkeypatch.setattr(Connection, "dispatch", serialised)
+    return lambda tenant, user_id, roles=(): sign_in_member(client, simulator, tenant, user_id, roles)

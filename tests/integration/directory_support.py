@@ -2,38 +2,14 @@
 directory (a dimension, an organisation, a department) made through the API."""
 from __future__ import annotations
 
-import json
 from urllib.parse import quote
 
-
-def body(reply) -> dict:
-    return json.loads(reply.body) if reply.body else {}
-
-
-def error_code(reply) -> str | None:
-    return body(reply).get("error", {}).get("code")
+from tests.integration import api_support
+from tests.integration.api_support import body
 
 
-class Api:
-    """The directory's routes as one member sees them."""
-
-    def __init__(self, client, headers: dict) -> None:
-        self.client, self.headers = client, headers
-
-    def get(self, path: str):
-        return self.client.http.get(path, headers=self.headers)
-
-    def post(self, path: str, payload: dict):
-        return self.client.http.post(path, headers=self.headers, body=json.dumps(payload))
-
-    def put(self, path: str, payload: dict):
-        return self.client.http.put(path, headers=self.headers, body=json.dumps(payload))
-
-    def patch(self, path: str, payload: dict):
-        return self.client.http.patch(path, headers=self.headers, body=json.dumps(payload))
-
-    def delete(self, path: str):
-        return self.client.http.delete(path, headers=self.headers)
+class Api(api_support.Api):
+    """The directory's routes as one member sees them, and the two writes most tests start with."""
 
     def node(self, kind: str, name: str, parent_id: str | None = None) -> dict:
         reply = self.post("/api/directory/nodes", {"kind": kind, "name": name, "parentId": parent_id})

@@ -6,6 +6,8 @@ import json
 from contextlib import contextmanager
 from typing import Iterator
 
+from tests.integration.api_support import body, session_headers
+
 CHEN = "wmYQdemoa9f7e97965d6cf799a529102"  # 陈先生: followed by zhangsan and lisi; follows the demo official account
 LIN = "wmYQdemo9ab62b5ef34a985438bfdf7e"  # 林女士: followed by zhangsan; known to the account but not following
 HUANG = "wmYQdemo0a3d72134fb3d6c024db4c51"  # 黄同学: followed by lisi only
@@ -14,10 +16,6 @@ OA_TEMPLATE = "yqDemoTplCollab0001-shared-item-notice"
 OPENIDS = {CHEN: "oDemoOpenid0001", LIN: "oDemoOpenid0002", HUANG: "oDemoOpenid0003"}
 UNIONIDS = {CHEN: "oz4Dq5demoUnion000000000001", LIN: "oz4Dq5demoUnion000000000002",
             HUANG: "oz4Dq5demoUnion000000000003"}
-
-
-def body(reply) -> dict:
-    return json.loads(reply.body) if reply.body else {}
 
 
 def sync_customer(tenant, external_userid: str):
@@ -34,11 +32,11 @@ def contact_headers(tenant, contact_id: str, method: str = "wecom_oauth") -> dic
     """A live contact session (as the OAuth sign-in issues it)."""
     from chalicelib.auth import sessions
 
-    issued = sessions.issue(tenant.tenant_key, sessions.CONTACT, contact_id, method)
-    return {"Authorization": f"Bearer {issued.token}", "Content-Type": "application/json"}
+    return session_headers(sessions.issue(tenant.tenant_key, sessions.CONTACT, contact_id, method).token)
 
 
-def register(client, headers: dict, kind: str, item_id: str, expect: int | None = None, **fields) -> dict:
+def register(client, headers: dict, kind: str, item_id: str, expect: int = 201, **fields) -> dict:
+    """Register an item (201), or update one registered before (`expect=200`)."""
     fields.setdefault("title", f"{kind} {item_id}")
     if kind == "form" and "form" not in fields:
         fields["form"] = {"fields": [
@@ -48,10 +46,7 @@ def register(client, headers: dict, kind: str, item_id: str, expect: int | None 
             {"name": "level", "label": "级别", "type": "select", "required": False, "options": ["A", "B"]},
         ]}
     reply = client.http.put(f"/api/sharing/items/{kind}/{item_id}", headers=headers, body=json.dumps(fields))
-    if expect is not None:
-        assert reply.status_code == expect, reply.body
-    else:
-        assert reply.status_code in (200, 201), reply.body
+    assert reply.status_code == expect, reply.body
     return body(reply)
 
 

@@ -22,7 +22,6 @@ from chalicelib.accounts import applications
 from chalicelib.core import config
 from chalicelib.auth import identity
 from chalicelib.tenants import onboarding
-from chalicelib.tenants import wecom_clients
 from chalicelib.directory import audit, tree
 from chalicelib.directory.contacts import create_contact
 from chalicelib.store import accounts as account_store
@@ -30,8 +29,6 @@ from chalicelib.store import applications as application_store
 from chalicelib.store import contacts as contact_store
 from chalicelib.store import queues
 from chalicelib.store import roles as role_store
-from chalicelib.store.wecom_state import WeComState
-from chalicelib.wecom.http import RetryPolicy, Transport
 from dev.seed import seed
 
 NOTIFICATIONS = config.resource_name(queues.NOTIFICATIONS.logical_name)
@@ -39,26 +36,13 @@ PASSWORD = "Plum-river-42"
 
 
 # --- fixtures -----------------------------------------------------------------------------------------------------
-@pytest.fixture(autouse=True)
-def fast_wecom(monkeypatch, emulator):
-    """WeCom calls without the transport's real sleeps; no token left in the shared cache by another test."""
-    transport = Transport(RetryPolicy(attempts=2, connect_timeout=1.0, read_timeout=0.5), sleep=lambda _s: None)
-    monkeypatch.setattr(wecom_clients, "_transport", lambda: transport)
-    for item in WeComState.scan(WeComState.pk.startswith("token#")):  # test-only Scan
-        item.delete()
+pytestmark = pytest.mark.usefixtures("notifications_queue")
 
 
 @pytest.fixture(autouse=True)
-def empty_notifications(emulator):
-    """No notification left on the queue by another test: each test drains only its own."""
-    from chalicelib.core.aws import client as aws_client
-
-    sqs = aws_client("sqs")
-    for name in ("notifications", "notifications-dlq"):
-        url = queues.url(name)
-        while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-            sqs.delete_message_batch(QueueUrl=url, Entries=[
-                {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(batch)])
+def quick_wecom(fast_wecom):
+    """WeCom calls in two tries, without the transport's real sleeps; no token left in the cache by another test."""
+    fast_wecom(2)
 
 
 @dataclass
@@ -139,8 +123,7 @@ class World:
         return application_store.get(self.tenant.tenant_key, application_id)
 
 
-@pytest.fixture
-def world(demo_tenant, client, sign_in) -> World:
+def build_world(demo_tenant, client, sign_in) -> World:
     admin = identity.Caller(demo_tenant.tenant_key, "sunqi", frozenset({role_store.ADMIN}))
     dimension = tree.create_node(admin, {"kind": "dimension", "name": "华东客户"})
     organisation = tree.create_node(admin, {"kind": "organisation", "name": "星河科技", "parentId": dimension.node_id})
@@ -157,6 +140,11 @@ def world(demo_tenant, client, sign_in) -> World:
                              source="manual", adder_id="zhangsan", actor="zhangsan")
     return World(demo_tenant, dimension.node_id, organisation.node_id, other_dimension.node_id,
                  other_organisation.node_id, contact.contact_id, client, sign_in)
+
+
+@pytest.fixture
+def world(demo_tenant, client, sign_in) -> World:
+    return build_world(demo_tenant, client, sign_in)
 
 
 def textcards(simulator, user_id: str) -> list[dict]:
@@ -543,10 +531,12 @@ def test_an_application_nobody_can_approve_yet_says_so(world):
 
 
 # --- the back office list ---------------------------------------------------------------------------------------------
-@pytest.fixture
-def back_office(world):
-    """Five applications, oldest first: a1 approved by wangwu, a2 rejected by zhaoliu (zhangsan's, 华东客户);
-    a3 approved by zhouba (lisi's, 华南客户); a4 pending (zhangsan's, 华东客户); a5 pending (lisi's, 华南客户)."""
+@pytest.fixture(scope="module")
+def back_office(module_demo_tenant, module_client, module_sign_in) -> tuple[World, list[str]]:
+    """A world with five applications, built once: the list tests only read it. Oldest first: a1 approved by wangwu,
+    a2 rejected by zhaoliu (zhangsan's, 华东客户); a3 approved by zhouba (lisi's, 华南客户); a4 pending (zhangsan's,
+    华东客户); a5 pending (lisi's, 华南客户)."""
+    world = build_world(module_demo_tenant, module_client, module_sign_in)
     east = [world.new_contact(f"华东{n}") for n in range(3)]
     south = [world.new_contact(f"华南{n}", adder="lisi", organisation_id=world.other_organisation_id)
              for n in range(2)]
@@ -558,7 +548,7 @@ def back_office(world):
     assert world.approve("zhouba", a3)[0] == 200
     a4 = world.applied("zhangsan", east[2])
     a5 = world.applied("lisi", south[1])
-    return [a1, a2, a3, a4, a5]
+    return world, [a1, a2, a3, a4, a5]
 
 
 def ids(body: dict) -> list[str]:
@@ -598,27 +588,28 @@ LIST_CASES = [  # (who, query, which of a1..a5 in the answer)
 ]
 
 
-def test_the_list_filters(world, back_office):
+def test_the_list_filters(back_office):
+    world, applied = back_office
     for user_id, query, expected in LIST_CASES:
         status, body = world.listing(user_id, query)
 
         assert status == 200, (user_id, query, body)
-        assert ids(body) == [back_office[n - 1] for n in expected], (user_id, query)
+        assert ids(body) == [applied[n - 1] for n in expected], (user_id, query)
         assert body["nextCursor"] is None
         for item in body["items"]:
             assert "history" not in item and "activationUrl" not in (item["account"] or {})
 
 
-def test_the_list_pages_newest_first_with_a_cursor(world, back_office):
-    a1, a2, a3, a4, a5 = back_office
+def test_the_list_pages_newest_first_with_a_cursor(back_office):
+    world, (a1, a2, a3, a4, a5) = back_office
     assert pages(world, "zhaoliu", "limit=2") == [[a5, a4], [a3, a2], [a1]]
     assert pages(world, "zhaoliu", "limit=1&applicant=zhangsan") == [[a4], [a2], [a1]]
     assert pages(world, "zhaoliu", "limit=1&status=approved") == [[a3], [a1]]
     assert pages(world, "wangwu", "limit=1&status=approved") == [[a1]]  # a filtered page reads past the others
 
 
-def test_a_maintainer_of_several_dimensions_gets_one_list_merged_from_them(world, back_office):
-    a1, a2, a3, a4, a5 = back_office
+def test_a_maintainer_of_several_dimensions_gets_one_list_merged_from_them(back_office):
+    world, (a1, a2, a3, a4, a5) = back_office  # wujiu's roles, granted here, matter to no other list test
     for dimension_id in (world.dimension_id, world.other_dimension_id):
         role_store.grant(world.tenant.tenant_key, "wujiu", role_store.dimension_role(dimension_id), "test")
 
@@ -627,16 +618,17 @@ def test_a_maintainer_of_several_dimensions_gets_one_list_merged_from_them(world
     assert pages(world, "wujiu", "limit=10") == [[a5, a4, a3, a2, a1]]
 
 
-def test_the_list_filters_by_date(world, back_office):
+def test_the_list_filters_by_date(back_office):
+    world, applied = back_office
     today = datetime.now(timezone.utc).date()
     day = timedelta(days=1)
-    assert ids(world.listing("zhaoliu", f"from={today}&to={today}")[1]) == back_office[::-1]
+    assert ids(world.listing("zhaoliu", f"from={today}&to={today}")[1]) == applied[::-1]
     assert ids(world.listing("zhaoliu", f"from={today + day}")[1]) == []
     assert ids(world.listing("zhaoliu", f"to={today - day}")[1]) == []
-    third = world.application(back_office[2]).applied_at.isoformat()
-    assert ids(world.listing("zhaoliu", f"from={third.replace('+00:00', 'Z')}")[1]) == back_office[:1:-1]
+    third = world.application(applied[2]).applied_at.isoformat()
+    assert ids(world.listing("zhaoliu", f"from={third.replace('+00:00', 'Z')}")[1]) == applied[:1:-1]
     assert ids(world.listing("zhaoliu", f"to={third.replace('+00:00', 'Z')}&status=approved")[1]) == [
-        back_office[2], back_office[0]]
+        applied[2], applied[0]]
 
 
 REFUSALS = [  # (who, query, status, code)
@@ -681,7 +673,7 @@ def test_pages_merge_sources_only_as_far_as_every_source_was_read():
     assert (ids_of(page), after) == (["9", "8"], None)
 
 
-# --- races, run concurrently against the emulator ---------------------------------------------------------------------
+# --- races, run concurrently against the emulator (atomic per request, as DynamoDB: see the `emulator` fixture) ------
 def race(*calls) -> list:
     """Run the calls at once, each in its own thread (a Lambda invocation of its own); their results in order: the
     answer, or (status, code, message) for a refusal."""
@@ -705,7 +697,7 @@ def race(*calls) -> list:
     return results
 
 
-def test_two_approvers_at_once_one_wins_the_other_is_told_the_outcome(world, atomic_writes):
+def test_two_approvers_at_once_one_wins_the_other_is_told_the_outcome(world, emulator):
     tenant, key = world.tenant, world.tenant.tenant_key
     for n in range(2):
         contact_id = world.new_contact(f"并发{n}")
@@ -727,7 +719,7 @@ def test_two_approvers_at_once_one_wins_the_other_is_told_the_outcome(world, ato
         assert account is not None and account.account_name == stored.account_name
 
 
-def test_approve_racing_reject_ends_in_one_consistent_outcome(world, atomic_writes):
+def test_approve_racing_reject_ends_in_one_consistent_outcome(world, emulator):
     tenant, key = world.tenant, world.tenant.tenant_key
     outcomes = set()
     for n in range(2):
@@ -757,7 +749,7 @@ def test_approve_racing_reject_ends_in_one_consistent_outcome(world, atomic_writ
     assert outcomes <= {"approved", "rejected"}
 
 
-def test_five_concurrent_applications_for_one_contact_make_exactly_one(world, atomic_writes):
+def test_five_concurrent_applications_for_one_contact_make_exactly_one(world, emulator):
     members = ["zhangsan", "lisi", "sunqi", "zhouba", "wujiu"]
     contact_id = world.new_contact("热门客户", visible=members)
 

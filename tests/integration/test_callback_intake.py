@@ -141,7 +141,7 @@ def test_a_failed_send_leaves_the_event_pending_so_the_retry_queues_it(client, t
 
 
 def test_a_retry_while_the_first_send_is_in_flight_is_queued_and_the_first_timing_out_loses_nothing(
-        client, tenant, callbacks_queue, atomic_writes, monkeypatch):
+        client, tenant, callbacks_queue, emulator, monkeypatch):
     """WeCom resends an event it got no answer to within 5 s: here the first delivery's SQS send hangs (and at last
     times out, as a Lambda killed by its time limit never answers either). The retry finds the event recorded but
     not queued: it queues it and answers success; a later redelivery is a plain duplicate."""

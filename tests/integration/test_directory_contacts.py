@@ -10,7 +10,8 @@ from chalicelib.core.errors import Conflict
 from chalicelib.auth.identity import Caller
 from chalicelib.store import contact_access, roles
 from chalicelib.store import contacts as contact_store
-from tests.integration.directory_support import Api, body, error_code, front_list_ids
+from tests.integration.api_support import body, error_code
+from tests.integration.directory_support import Api, front_list_ids
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ from chalicelib.directory import contacts as directory
 from chalicelib.directory import tree
 from chalicelib.auth.identity import Caller
 from chalicelib.store import roles
-from tests.integration.directory_support import Api, body, error_code, front_list_ids
+from tests.integration.api_support import body, error_code
+from tests.integration.directory_support import Api, front_list_ids
 
 DEMO = Path(__file__).resolve().parents[2] / "dev" / "scenarios" / "demo.json"
 OK, DENIED, HIDDEN = "ok", "403", "404"

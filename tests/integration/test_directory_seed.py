@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from chalicelib.store import contacts
 from dev.seed_directory import CONTACTS, DEPARTMENT_ID, DIMENSION_ID, ORGANISATION_ID, seed_directory
-from tests.integration.directory_support import Api, body, front_list_ids
+from tests.integration.api_support import body
+from tests.integration.directory_support import Api, front_list_ids
 
 LIU, WANG, CHEN = (contact_id for contact_id, _adder, _fields in CONTACTS)
 

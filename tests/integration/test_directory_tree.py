@@ -7,7 +7,8 @@ import pytest
 
 from chalicelib.directory import customers
 from chalicelib.store import organisations, roles
-from tests.integration.directory_support import Api, body, error_code, path_id
+from tests.integration.api_support import body, error_code
+from tests.integration.directory_support import Api, path_id
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from chalicelib.core import config
 from chalicelib.directory import contacts as directory
 from chalicelib.auth.identity import Caller
 from chalicelib.store import contacts, roles, sync_runs
-from tests.integration.directory_support import Api, body, error_code, front_list_ids
+from tests.integration.api_support import body, error_code
+from tests.integration.directory_support import Api, front_list_ids
 
 SYNC_QUEUE = config.resource_name("sync")
 CALLBACK_QUEUE = config.resource_name("callbacks")

@@ -18,15 +18,9 @@ from chalicelib.directory import audit
 from chalicelib.directory.contacts import create_contact
 from chalicelib.core.errors import Unauthorized
 from chalicelib.store import contacts as contact_store
-from chalicelib.store.login_throttle import Counter
+from tests.integration.api_support import bearer_of, body as _json, error_code
 
 PASSWORD = "Harbour-Lights-42"
-
-
-@pytest.fixture(autouse=True)
-def cheap_passwords(monkeypatch):
-    """The suite hashes at a low scrypt cost (allowed in the local stage only)."""
-    monkeypatch.setenv("YQ_SCRYPT_N", "1024")
 
 
 @pytest.fixture
@@ -54,21 +48,9 @@ def account(demo_tenant):
     return contact, opened["accountName"]
 
 
-def _json(reply) -> dict:
-    return json.loads(reply.body) if reply.body else {}
-
-
-def _error(reply) -> str:
-    return _json(reply)["error"]["code"]
-
-
 def _sign_in(client, tenant_key: str, account: str, password: str):
     return client.http.post("/api/external/session/password", headers={"Content-Type": "application/json"},
                             body=json.dumps({"tenantKey": tenant_key, "account": account, "password": password}))
-
-
-def _bearer(reply) -> dict:
-    return {"Authorization": f"Bearer {_json(reply)['token']}", "Content-Type": "application/json"}
 
 
 def test_the_right_password_opens_a_session_bound_to_the_tenant_and_contact(client, demo_tenant, account):
@@ -82,7 +64,7 @@ def test_the_right_password_opens_a_session_bound_to_the_tenant_and_contact(clie
     assert (session.kind, session.subject, session.method) == ("contact", contact.contact_id, "password")
     assert body["expiresAt"] == session.expires_at
 
-    me = client.http.get("/api/external/me", headers=_bearer(reply))
+    me = client.http.get("/api/external/me", headers=bearer_of(reply))
     assert me.status_code == 200
     assert _json(me) == {
         "contact": {"contactId": contact.contact_id, "name": "王采购", "mobile": "13800138000",
@@ -112,7 +94,7 @@ def test_unknown_account_and_wrong_password_get_the_same_answer_after_the_same_w
     elsewhere = _sign_in(client, make_tenant().tenant_key, name, PASSWORD)
     assert wrong.status_code == unknown.status_code == elsewhere.status_code == 401
     assert wrong.body == unknown.body == elsewhere.body
-    assert _error(wrong) == "invalid_credentials"
+    assert error_code(wrong) == "invalid_credentials"
     assert derivations == [1024, 1024, 1024]
 
 
@@ -121,7 +103,7 @@ def test_unknown_account_and_wrong_password_get_the_same_answer_after_the_same_w
 def test_incomplete_sign_ins_are_bad_requests(client, demo_tenant, body):
     reply = client.http.post("/api/external/session/password", headers={"Content-Type": "application/json"},
                              body=json.dumps({"tenantKey": demo_tenant.tenant_key, **body}))
-    assert reply.status_code == 400 and _error(reply) == "invalid_body"
+    assert reply.status_code == 400 and error_code(reply) == "invalid_body"
 
 
 def test_an_unknown_name_is_throttled_exactly_like_a_real_one(client, demo_tenant, account, moved_clock):
@@ -155,21 +137,10 @@ def test_an_hour_of_quiet_forgets_a_sources_failures(client, demo_tenant, accoun
         assert _sign_in(client, demo_tenant.tenant_key, name, "Wrong-Password-1").status_code == 401
 
 
-_WRITE_LOCK = threading.Lock()
-
-
-def test_a_parallel_burst_gets_no_more_than_five_guesses(demo_tenant, account, monkeypatch):
+def test_a_parallel_burst_gets_no_more_than_five_guesses(emulator, demo_tenant, account):
     """Twelve simultaneous guesses from one source: each takes its place before its password is checked, so five
-    are checked and seven refused. (moto applies a conditional UpdateItem without a lock; serialising this process's counter writes
-    gives it DynamoDB's per-item atomicity, as tests/integration/wecom/conftest.py does for the rate limit.)"""
+    are checked and seven refused (the emulator applies each conditional write atomically, as DynamoDB does)."""
     _, name = account
-    real_update = Counter.update
-
-    def atomic(self, *args, **kwargs):
-        with _WRITE_LOCK:
-            return real_update(self, *args, **kwargs)
-
-    monkeypatch.setattr(Counter, "update", atomic)
     barrier = threading.Barrier(12)
 
     def guess(index: int) -> str:
@@ -194,7 +165,7 @@ def test_twenty_failures_from_one_source_stop_it_on_names_it_never_signed_in_to(
         reply = _sign_in(client, demo_tenant.tenant_key, f"guess{index:02d}", "Wrong-Password-1")
         assert reply.status_code == 401, index
     blocked = _sign_in(client, demo_tenant.tenant_key, name, PASSWORD)
-    assert blocked.status_code == 429 and _error(blocked) == "too_many_attempts"
+    assert blocked.status_code == 429 and error_code(blocked) == "too_many_attempts"
     assert int(blocked.headers["Retry-After"]) > 0
     other_source = service.sign_in(demo_tenant.tenant_key, name, PASSWORD, "203.0.113.50")
     assert other_source["token"]
@@ -240,12 +211,12 @@ def test_failures_from_the_owners_address_on_other_names_do_not_block_the_owner(
 def test_one_source_guessing_one_account_waits_longer_and_longer(client, demo_tenant, account, moved_clock):
     _, name = account
     for _ in range(4):
-        assert _error(_sign_in(client, demo_tenant.tenant_key, name, "Wrong-Password-1")) == "invalid_credentials"
+        assert error_code(_sign_in(client, demo_tenant.tenant_key, name, "Wrong-Password-1")) == "invalid_credentials"
     waits = []
     for _ in range(4):
-        assert _error(_sign_in(client, demo_tenant.tenant_key, name, "Wrong-Password-1")) == "invalid_credentials"
+        assert error_code(_sign_in(client, demo_tenant.tenant_key, name, "Wrong-Password-1")) == "invalid_credentials"
         refused = _sign_in(client, demo_tenant.tenant_key, name, PASSWORD)
-        assert refused.status_code == 429 and _error(refused) == "too_many_attempts"
+        assert refused.status_code == 429 and error_code(refused) == "too_many_attempts"
         waits.append(int(refused.headers["Retry-After"]))
         moved_clock(waits[-1])
     assert waits == [30, 60, 120, 240]
@@ -275,26 +246,26 @@ def test_an_account_takes_at_most_a_hundred_failures_an_hour_from_new_places(cli
 
 def test_sign_out_revokes_only_that_session(client, demo_tenant, account):
     _, name = account
-    first, second = (_bearer(_sign_in(client, demo_tenant.tenant_key, name, PASSWORD)) for _ in range(2))
+    first, second = (bearer_of(_sign_in(client, demo_tenant.tenant_key, name, PASSWORD)) for _ in range(2))
     assert client.http.delete("/api/external/session", headers=first).status_code == 204
     gone = client.http.get("/api/external/me", headers=first)
-    assert gone.status_code == 401 and _error(gone) == "invalid_session"
+    assert gone.status_code == 401 and error_code(gone) == "invalid_session"
     assert client.http.delete("/api/external/session", headers=first).status_code == 401
     assert client.http.get("/api/external/me", headers=second).status_code == 200
 
 
 def test_a_password_change_keeps_this_session_and_ends_the_others(client, demo_tenant, account, moved_clock):
     contact, name = account
-    current, other, third = (_bearer(_sign_in(client, demo_tenant.tenant_key, name, PASSWORD)) for _ in range(3))
+    current, other, third = (bearer_of(_sign_in(client, demo_tenant.tenant_key, name, PASSWORD)) for _ in range(3))
 
     def change(current_password: str, new_password: str):
         return client.http.post("/api/external/me/password", headers=current, body=json.dumps(
             {"currentPassword": current_password, "newPassword": new_password}))
 
     wrong = change("Wrong-Password-1", "Brand-New-Pass-77")
-    assert wrong.status_code == 403 and _error(wrong) == "invalid_current_password"
-    assert _error(change(PASSWORD, "weakpass")) == "weak_password"
-    assert _error(change(PASSWORD, PASSWORD)) == "password_unchanged"
+    assert wrong.status_code == 403 and error_code(wrong) == "invalid_current_password"
+    assert error_code(change(PASSWORD, "weakpass")) == "weak_password"
+    assert error_code(change(PASSWORD, PASSWORD)) == "password_unchanged"
     changed = change(PASSWORD, "Brand-New-Pass-77")
     # the two other sign-ins and the session the activation opened
     assert changed.status_code == 200 and _json(changed)["otherSessionsEnded"] == 3
@@ -310,20 +281,20 @@ def test_a_password_change_keeps_this_session_and_ends_the_others(client, demo_t
 
 def test_wrong_current_passwords_count_like_sign_in_failures(client, demo_tenant, account, moved_clock):
     _, name = account
-    headers = _bearer(_sign_in(client, demo_tenant.tenant_key, name, PASSWORD))
+    headers = bearer_of(_sign_in(client, demo_tenant.tenant_key, name, PASSWORD))
     for _ in range(5):
         client.http.post("/api/external/me/password", headers=headers, body=json.dumps(
             {"currentPassword": "Wrong-Password-1", "newPassword": "Brand-New-Pass-77"}))
     waiting = client.http.post("/api/external/me/password", headers=headers, body=json.dumps(
         {"currentPassword": PASSWORD, "newPassword": "Brand-New-Pass-77"}))
-    assert waiting.status_code == 429 and _error(waiting) == "too_many_attempts"
-    assert _error(_sign_in(client, demo_tenant.tenant_key, name, PASSWORD)) == "too_many_attempts"
+    assert waiting.status_code == 429 and error_code(waiting) == "too_many_attempts"
+    assert error_code(_sign_in(client, demo_tenant.tenant_key, name, PASSWORD)) == "too_many_attempts"
     assert service.sign_in(demo_tenant.tenant_key, name, PASSWORD, "203.0.113.50")["token"]  # elsewhere: fine
 
 
 def test_the_contact_edits_their_own_basic_information(client, demo_tenant, account):
     contact, name = account
-    headers = _bearer(_sign_in(client, demo_tenant.tenant_key, name, PASSWORD))
+    headers = bearer_of(_sign_in(client, demo_tenant.tenant_key, name, PASSWORD))
     reply = client.http.patch("/api/external/me", headers=headers, body=json.dumps(
         {"name": "王大采购", "mobile": "139 0013 9000", "email": "Wang@Example.COM", "position": None}))
     assert reply.status_code == 200
@@ -347,18 +318,18 @@ def test_the_contact_edits_their_own_basic_information(client, demo_tenant, acco
 ])
 def test_the_contact_may_not_write_bad_values_or_other_fields(client, demo_tenant, account, body, code):
     contact, name = account
-    headers = _bearer(_sign_in(client, demo_tenant.tenant_key, name, PASSWORD))
+    headers = bearer_of(_sign_in(client, demo_tenant.tenant_key, name, PASSWORD))
     reply = client.http.patch("/api/external/me", headers=headers, body=json.dumps(body))
-    assert reply.status_code == 400 and _error(reply) == code
+    assert reply.status_code == 400 and error_code(reply) == code
     assert contact_store.get(demo_tenant.tenant_key, contact.contact_id).name == "王采购"
 
 
 def test_member_and_contact_sessions_do_not_open_each_others_doors(client, sign_in, demo_tenant, account):
     _, name = account
     member = sign_in(demo_tenant, "zhangsan")
-    contact = _bearer(_sign_in(client, demo_tenant.tenant_key, name, PASSWORD))
+    contact = bearer_of(_sign_in(client, demo_tenant.tenant_key, name, PASSWORD))
     refused = client.http.get("/api/external/me", headers=member)
-    assert refused.status_code == 401 and _error(refused) == "contact_session_required"
+    assert refused.status_code == 401 and error_code(refused) == "contact_session_required"
     assert client.http.delete("/api/external/session", headers=member).status_code == 401
     assert client.http.get("/api/directory/external-apps", headers=contact).status_code == 401
     assert client.http.get("/api/external/me", headers={}).status_code == 401
@@ -366,7 +337,7 @@ def test_member_and_contact_sessions_do_not_open_each_others_doors(client, sign_
 
 def test_a_session_of_a_deleted_contact_stops_working(client, demo_tenant, account):
     contact, name = account
-    headers = _bearer(_sign_in(client, demo_tenant.tenant_key, name, PASSWORD))
+    headers = bearer_of(_sign_in(client, demo_tenant.tenant_key, name, PASSWORD))
     contact_store.Contact(demo_tenant.tenant_key, contact.contact_id).delete()
     assert client.http.get("/api/external/me", headers=headers).status_code == 401
 

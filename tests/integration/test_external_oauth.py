@@ -3,13 +3,13 @@
 matches no synced contact of that tenant."""
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.integration.api_support import body, session_headers
 from tests.integration.oauth_support import contact_round_trip, exchange
 from tests.integration.sharing_support import (
     CHEN,
@@ -17,7 +17,6 @@ from tests.integration.sharing_support import (
     OA_APPID,
     OPENIDS,
     UNIONIDS,
-    body,
     connect_official_account,
     register,
     share,
@@ -38,10 +37,6 @@ def _wechat_code(simulator, external_userid: str | None = None, **params) -> str
         params.setdefault("openid", OPENIDS[external_userid])
         params.setdefault("unionid", UNIONIDS[external_userid])
     return simulator.control.mint_oauth_code(appid=OA_APPID, **params)
-
-
-def _bearer(answer: dict) -> dict:
-    return {"Authorization": f"Bearer {answer['token']}", "Content-Type": "application/json"}
 
 
 # --- login options -------------------------------------------------------------------------------------------------
@@ -89,10 +84,10 @@ def test_wechat_oauth_signs_the_contact_with_that_unionid_in(client, simulator, 
     answer = body(reply)
     assert answer["contact"]["contactId"] == chen.contact_id and answer["method"] == "wechat_oauth"
     assert answer["mustChangePassword"] is False
-    home = body(client.http.get("/api/external/home", headers=_bearer(answer)))
+    home = body(client.http.get("/api/external/home", headers=session_headers(answer["token"])))
     assert [i["title"] for i in home["latest"]["task"]] == ["陈的任务"]
     assert shares.get_home(demo_tenant.tenant_key, chen.contact_id).openid == OPENIDS[CHEN]
-    who = body(client.http.get("/api/auth/session", headers=_bearer(answer)))
+    who = body(client.http.get("/api/auth/session", headers=session_headers(answer["token"])))
     assert who["kind"] == "contact" and who["contactId"] == chen.contact_id
 
 
@@ -150,7 +145,7 @@ def test_wecom_oauth_signs_the_synced_customer_in(client, simulator, demo_tenant
     assert reply.status_code == 201, reply.body
     answer = body(reply)
     assert answer["contact"]["contactId"] == chen.contact_id and answer["method"] == "wecom_oauth"
-    assert client.http.get("/api/external/home", headers=_bearer(answer)).status_code == 200
+    assert client.http.get("/api/external/home", headers=session_headers(answer["token"])).status_code == 200
 
 
 @pytest.mark.parametrize("params", [
@@ -173,11 +168,10 @@ def test_a_bad_wecom_code_is_refused(client, demo_tenant):
     assert unknown.status_code == 404 and body(unknown)["error"]["code"] == "tenant_not_found"
 
 
-def test_a_disabled_account_bars_oauth_sign_in_too(client, simulator, demo_tenant, sign_in, monkeypatch):
+def test_a_disabled_account_bars_oauth_sign_in_too(client, simulator, demo_tenant, sign_in):
     from chalicelib.accounts import service
     from chalicelib.store import roles
 
-    monkeypatch.setenv("YQ_SCRYPT_N", "1024")
     chen = sync_customer(demo_tenant, CHEN)
     service.open_account(demo_tenant, chen.contact_id, actor="zhangsan")
     admin = sign_in(demo_tenant, "zhangsan", roles=(roles.ADMIN,))

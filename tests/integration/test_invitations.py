@@ -14,33 +14,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.integration.api_support import Api, body, post_json
+from tests.integration.api_support import error_code as code
+
 ROOT = Path(__file__).resolve().parents[2]
 BASE_URL = "https://yq-team.example"  # the test teams' own public base URL (a tenant setting)
 
 
 # --- helpers -----------------------------------------------------------------------------------------------------
-def body(reply) -> dict:
-    return json.loads(reply.body) if reply.body else {}
-
-
-def code(reply) -> str | None:
-    return body(reply).get("error", {}).get("code")
-
-
-class Api:
-    def __init__(self, client, headers: dict) -> None:
-        self.client, self.headers = client, headers
-
-    def get(self, path: str, **headers):
-        return self.client.http.get(path, headers={**self.headers, **headers})
-
-    def post(self, path: str, payload: dict | None = None):
-        return self.client.http.post(path, headers=self.headers, body=json.dumps(payload or {}))
-
-    def delete(self, path: str):
-        return self.client.http.delete(path, headers=self.headers)
-
-
 def drain_notifications(pump) -> None:
     from chalicelib.core import config
 
@@ -51,10 +32,6 @@ def delivered_cards(simulator, user_id: str) -> list[dict]:
     """The text cards WeCom delivered to a member of the demo corp."""
     return [m["body"]["textcard"] for m in simulator.control.messages(touser=user_id)
             if m["msgtype"] == "textcard" and user_id in m["delivered"]]
-
-
-def public_post(client, path: str, payload: dict):
-    return client.http.post(path, headers={"Content-Type": "application/json"}, body=json.dumps(payload))
 
 
 def link_params(link: str) -> tuple[str, str]:
@@ -150,9 +127,9 @@ def test_an_accepted_link_creates_exactly_one_contact_visible_to_the_inviter(cli
     assert body(preview)["inviter"] == {"name": "李四"}
     assert set(body(preview)) == {"tenant", "inviter", "expiresAt"}
 
-    accepted = public_post(client, "/api/invitations/accept", {
-        "tenantKey": tenant_key, "token": token, "name": "周小姐", "mobile": "139 0000 1234",
-        "email": "Zhou@Example.com", "position": "采购经理"})
+    accepted = post_json(client, "/api/invitations/accept", {
+      "tenantKey": tenant_key, "token": token, "name": "周小姐", "mobile": "139 0000 1234",
+      "email": "Zhou@Example.com", "position": "采购经理"})
     assert accepted.status_code == 201, accepted.body
     assert body(accepted)["status"] == "accepted"
 
@@ -253,16 +230,17 @@ def test_the_qr_code_is_a_png_of_exactly_the_link(client, as_member):
 
 def test_a_used_link_is_409_and_makes_no_second_contact(client, as_member, home):
     tenant_key, token = link_params(body(as_member("lisi").post("/api/directory/invitations", {}))["link"])
-    first = public_post(client, "/api/invitations/accept", {"tenantKey": tenant_key, "token": token, "name": "甲"})
+    first = post_json(client, "/api/invitations/accept", {"tenantKey": tenant_key, "token": token, "name": "甲"})
     assert first.status_code == 201, first.body
-    again = public_post(client, "/api/invitations/accept", {"tenantKey": tenant_key, "token": token, "name": "乙"})
+    again = post_json(client, "/api/invitations/accept", {"tenantKey": tenant_key, "token": token, "name": "乙"})
     assert (again.status_code, code(again)) == (409, "invitation_used")
     preview = client.http.get(f"/api/invitations/preview?tenantKey={tenant_key}&token={token}")
     assert (preview.status_code, code(preview)) == (409, "invitation_used")
     assert [c.name for c in contacts_of(home.tenant_key, "invitation")] == ["甲"]
 
 
-def test_concurrent_acceptances_make_one_contact(as_member, home):
+def test_concurrent_acceptances_make_one_contact(emulator, as_member, home):
+    """Four acceptances of one link at once (the emulator applies each transaction atomically, as DynamoDB does)."""
     from chalicelib.core.errors import Conflict
     from chalicelib.invitations import wechat
 
@@ -292,8 +270,8 @@ def test_an_expired_link_is_410(client, as_member, home):
     expired = tokens.sign(tokens.WECHAT_LINK, {"t": home.tenant_key, "i": invitation["invitationId"]},
                           int(past.timestamp()))
     for token in (expired, link_params(invitation["link"])[1]):  # a genuine past expiry; the item's own expiry
-        reply = public_post(client, "/api/invitations/accept",
-                            {"tenantKey": home.tenant_key, "token": token, "name": "迟到"})
+        reply = post_json(client, "/api/invitations/accept",
+                          {"tenantKey": home.tenant_key, "token": token, "name": "迟到"})
         assert (reply.status_code, code(reply)) == (410, "invitation_expired")
     assert body(as_member("lisi").get(f"/api/directory/invitations/{invitation['invitationId']}"))["status"] == \
         "expired"
@@ -319,11 +297,11 @@ def test_forged_and_tampered_tokens_are_404(client, as_member, home):
     for bad in ("not-a-token", "k1.e30.AAAA", _swap_claim(token, i=other["invitationId"]),
                 _swap_claim(token, e=4102444800), token[:-2] + ("AA" if not token.endswith("AA") else "BB"),
                 forged_key):
-        reply = public_post(client, "/api/invitations/accept", {"tenantKey": tenant_key, "token": bad, "name": "假"})
+        reply = post_json(client, "/api/invitations/accept", {"tenantKey": tenant_key, "token": bad, "name": "假"})
         assert (reply.status_code, code(reply)) == (404, "invitation_invalid"), bad
         preview = client.http.get(f"/api/invitations/preview?tenantKey={tenant_key}&token={bad}")
         assert (preview.status_code, code(preview)) == (404, "invitation_invalid")
-    missing = public_post(client, "/api/invitations/accept", {"tenantKey": tenant_key, "name": "假"})
+    missing = post_json(client, "/api/invitations/accept", {"tenantKey": tenant_key, "name": "假"})
     assert (missing.status_code, code(missing)) == (400, "invalid_invitation_request")
     assert contacts_of(home.tenant_key, "invitation") == []
     assert body(lisi.get(f"/api/directory/invitations/{mine['invitationId']}"))["status"] == "open"
@@ -331,8 +309,8 @@ def test_forged_and_tampered_tokens_are_404(client, as_member, home):
 
 def test_another_tenants_token_is_404_here(client, as_member, home, other_tenant):
     _, token = link_params(body(as_member("lisi").post("/api/directory/invitations", {}))["link"])
-    reply = public_post(client, "/api/invitations/accept",
-                        {"tenantKey": other_tenant.tenant_key, "token": token, "name": "跨界"})
+    reply = post_json(client, "/api/invitations/accept",
+                      {"tenantKey": other_tenant.tenant_key, "token": token, "name": "跨界"})
     assert (reply.status_code, code(reply)) == (404, "invitation_invalid")
     preview = client.http.get(f"/api/invitations/preview?tenantKey={other_tenant.tenant_key}&token={token}")
     assert (preview.status_code, code(preview)) == (404, "invitation_invalid")
@@ -344,11 +322,11 @@ def test_bad_input_is_400_and_leaves_the_link_usable(client, as_member, home):
     tenant_key, token = link_params(body(as_member("lisi").post("/api/directory/invitations", {}))["link"])
     for payload, expected in (({"mobile": "12345"}, "invalid_mobile"), ({"name": ""}, "invalid_name"),
                               ({"email": "nope"}, "invalid_email"), ({"remark": "x"}, "unknown_field")):
-        reply = public_post(client, "/api/invitations/accept",
-                            {"tenantKey": tenant_key, "token": token, "name": "王女士", **payload})
+        reply = post_json(client, "/api/invitations/accept",
+                          {"tenantKey": tenant_key, "token": token, "name": "王女士", **payload})
         assert (reply.status_code, code(reply)) == (400, expected)
     assert contacts_of(home.tenant_key, "invitation") == []
-    ok = public_post(client, "/api/invitations/accept", {"tenantKey": tenant_key, "token": token, "name": "王女士"})
+    ok = post_json(client, "/api/invitations/accept", {"tenantKey": tenant_key, "token": token, "name": "王女士"})
     assert ok.status_code == 201, ok.body
 
 
@@ -380,7 +358,7 @@ def test_revoked_links_stop_working_and_only_the_inviter_sees_or_revokes(client,
     revoked = lisi.delete(path)
     assert revoked.status_code == 200 and body(revoked)["status"] == "revoked"
     tenant_key, token = link_params(invitation["link"])
-    reply = public_post(client, "/api/invitations/accept", {"tenantKey": tenant_key, "token": token, "name": "晚了"})
+    reply = post_json(client, "/api/invitations/accept", {"tenantKey": tenant_key, "token": token, "name": "晚了"})
     assert (reply.status_code, code(reply)) == (410, "invitation_revoked")
     assert lisi.get(f"{path}/qrcode.png", Accept="image/png").status_code == 410
     assert (lisi.delete(path).status_code, code(lisi.delete(path))) == (410, "invitation_revoked")
@@ -573,7 +551,7 @@ def test_a_link_whose_organisation_was_deleted_still_works(client, as_member, ho
     invitation = body(as_member("lisi").post("/api/directory/invitations", {"organisationId": org["nodeId"]}))
     assert admin.delete(f"/api/directory/nodes/{org['nodeId']}").status_code == 204
     tenant_key, token = link_params(invitation["link"])
-    reply = public_post(client, "/api/invitations/accept", {"tenantKey": tenant_key, "token": token, "name": "孤"})
+    reply = post_json(client, "/api/invitations/accept", {"tenantKey": tenant_key, "token": token, "name": "孤"})
     assert reply.status_code == 201, reply.body
     [contact] = contacts_of(home.tenant_key, "invitation")
     assert (contact.name, contact.organisation_id, contact.adder_id) == ("孤", None, "lisi")

@@ -1,18 +1,14 @@
 """Member sign-in through WeCom OAuth, sessions (expiry, revocation, tenant binding) and the role lists."""
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
 
 from chalicelib.auth import sessions
 from chalicelib.store import roles
+from tests.integration.api_support import body as _json
 from tests.integration.oauth_support import exchange, member_round_trip
-
-
-def _json(reply) -> dict:
-    return json.loads(reply.body) if reply.body else {}
 
 
 def _sign(client, tenant, payload: dict):
@@ -145,7 +141,7 @@ def test_a_member_who_leaves_loses_sessions_and_roles_and_a_renamed_one_keeps_th
 
 
 def test_after_wecom_invalidates_its_tokens_a_sign_in_never_retries_with_the_rejected_token(
-        client, simulator, demo_tenant, atomic_writes):
+        client, simulator, demo_tenant, emulator):
     """Another instance began refreshing the app token just before WeCom invalidated every token: its gettoken
     answered the token this instance holds, and it stores that token back while this instance, rejected, waits for
     the refresh. Taking it would fail the sign-in a second time; the instance fetches a token of its own instead."""
@@ -158,7 +154,7 @@ def test_after_wecom_invalidates_its_tokens_a_sign_in_never_retries_with_the_rej
 
     def sign_in_as(user_id: str):
         code = simulator.control.mint_oauth_code(corpid=demo_tenant.corp_id, userid=user_id)
-        return _post(client, "/api/auth/wecom/session", {"tenantKey": demo_tenant.tenant_key, "code": code})
+        return _sign(client, demo_tenant, {"tenantKey": demo_tenant.tenant_key, "code": code})
 
     assert sign_in_as("zhangsan").status_code == 201  # this instance now holds the app token
     [rejected] = [t["token"] for t in simulator.control.tokens(demo_tenant.corp_id) if t["kind"] == "app"]

@@ -399,9 +399,10 @@ BIG_CORP = "wwsyncbig001"
 
 @pytest.fixture
 def big_scenario(simulator):
-    """A generated corp: 150 follow users (two batches), 700 customers (some followed by 2-3 members, ten of them
-    members' own WeChat), two chains of 30 corps in nested groups with pending corps. The demo corp comes back after."""
-    scenario = generate(members=260, customers=700, follow_users=150, chains=2, corps_per_chain=30, seed=5,
+    """A generated corp: 150 follow users (two batches), 400 customers (121 followed by 2-3 members, ten of them
+    members' own WeChat; 561 member-customer pairs, six pages), two chains of 30 corps in nested groups with pending
+    corps. The demo corp comes back after."""
+    scenario = generate(members=260, customers=400, follow_users=150, chains=2, corps_per_chain=30, seed=5,
                         corpid=BIG_CORP)
     simulator.control.load_scenario(scenario)
     yield scenario

@@ -10,8 +10,10 @@ import requests
 
 try:
     from wechatpy.work.crypto import WeChatCrypto
+    from wechatpy.work.exceptions import InvalidCorpIdException
 except ImportError:
     from wechatpy.enterprise.crypto import WeChatCrypto
+    from wechatpy.enterprise.exceptions import InvalidCorpIdException
 
 DEMO_PATH = Path(__file__).resolve().parents[2] / "dev" / "scenarios" / "demo.json"
 CORPID = "wwdemo0001"

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.simulator.support import AGENTID, CORPID, CORPID2, DEMO_PATH, SUITE_ID, WeChatCrypto
+from tests.simulator.support import (AGENTID, CORPID, CORPID2, DEMO_PATH, SUITE_ID, InvalidCorpIdException,
+                                     WeChatCrypto)
 
 DEMO = json.loads(Path(DEMO_PATH).read_text(encoding="utf-8"))
 CORP_CB = DEMO["corps"][0]["callback"]
@@ -41,8 +42,9 @@ def test_add_external_contact_self_built(sim, sink):
 
 def test_self_built_callback_does_not_decrypt_with_the_wrong_receiveid(sim, sink):
     sim.control.push("del_follow_user", sink.url, userid="zhangsan", external_userid=EXT)
-    with pytest.raises(Exception):
+    with pytest.raises(InvalidCorpIdException) as wrong:  # the message decrypts; its receiveid is not the suite's
         _decrypt(sink, CORP_CB["token"], CORP_CB["encoding_aes_key"], SUITE_ID)
+    assert wrong.value.errcode == -40005
     _, inner = _decrypt(sink, CORP_CB["token"], CORP_CB["encoding_aes_key"], CORPID)
     assert inner["ChangeType"] == "del_follow_user"
 
@@ -75,8 +77,9 @@ def test_suite_ticket_instruction_uses_suite_id(sim, sink):
     assert envelope["ToUserName"] == SUITE_ID and envelope["AgentID"] is None
     assert inner["SuiteId"] == SUITE_ID and inner["InfoType"] == "suite_ticket"
     assert inner["SuiteTicket"] and inner["TimeStamp"].isdigit()
-    with pytest.raises(Exception):
+    with pytest.raises(InvalidCorpIdException) as wrong:
         _decrypt(sink, SUITE_CB["token"], SUITE_CB["encoding_aes_key"], CORPID2)
+    assert wrong.value.errcode == -40005
 
 
 def test_suite_form_of_a_customer_event(sim, sink):

@@ -11,12 +11,6 @@ from chalicelib.accounts import passwords, service, throttle
 from chalicelib.core.errors import BadRequest
 
 
-@pytest.fixture(autouse=True)
-def cheap_cost(monkeypatch):
-    monkeypatch.setenv("YQ_STAGE", "local")
-    monkeypatch.setenv("YQ_SCRYPT_N", "1024")
-
-
 def test_a_hash_carries_its_parameters_and_a_fresh_salt():
     first, second = passwords.hash_password("Correct-Horse-7"), passwords.hash_password("Correct-Horse-7")
     assert first != second
@@ -77,7 +71,7 @@ def test_the_default_cost_is_memory_hard_and_deployed_stages_never_go_below_it(m
     monkeypatch.setenv("YQ_SCRYPT_N", str(2**16))
     assert config.scrypt_n() == 2**16
     monkeypatch.setenv("YQ_SCRYPT_N", "1000")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must be a power of two"):
         config.scrypt_n()
 
 

@@ -63,5 +63,5 @@ def test_pump_reads_rate_expressions(expression, seconds):
 
 
 def test_pump_refuses_what_it_cannot_fire():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"rate\(\.\.\.\) schedules only"):
         rate_seconds("cron(0 12 * * ? *)")

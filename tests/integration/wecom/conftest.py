@@ -53,30 +53,6 @@ class Sleeps:
             self.seconds.append(seconds)
 
 
-_WRITE_LOCK = threading.Lock()
-
-
-@pytest.fixture(autouse=True)
-def atomic_state_writes(monkeypatch):
-    """Make the emulator's conditional writes atomic, as DynamoDB's are.
-
-    moto applies an UpdateItem as read, check the condition, write — without a lock — so two concurrent writers can
-    both pass a condition that real DynamoDB lets only one of them pass (seen here: 101 permits granted, counter at
-    100). The threads that stand in for Lambda instances live in this process, so serialising its writes to the
-    wecom-state table restores per-item atomicity; reads and everything between writes stay concurrent.
-    """
-
-    def serialised(write):
-        def locked(self, *args, **kwargs):
-            with _WRITE_LOCK:
-                return write(self, *args, **kwargs)
-
-        return locked
-
-    monkeypatch.setattr(WeComState, "update", serialised(WeComState.update))
-    monkeypatch.setattr(WeComState, "save", serialised(WeComState.save))
-
-
 @pytest.fixture
 def token_cache(emulator) -> DynamoTokenCache:
     """The shared token cache, emptied: the simulator forgets its tokens between tests, the emulator does not."""

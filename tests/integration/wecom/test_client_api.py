@@ -187,9 +187,9 @@ def test_send_a_text_and_a_text_card(wecom, simulator):
 
 
 def test_send_message_needs_exactly_one_content(wecom):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="exactly one of text or textcard"):
         wecom.send_message(["zhangsan"])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="exactly one of text or textcard"):
         wecom.send_message(["zhangsan"], text="a", textcard={"title": "b"})
 
 
