@@ -31,7 +31,7 @@ from urllib.parse import quote
 
 from chalicelib import accounts, notifications
 from chalicelib.core import config
-from chalicelib.directory import audit, permissions, validation
+from chalicelib.directory import audit, contact_writes, permissions, validation
 from chalicelib.directory.contacts import visible_contact
 from chalicelib.core.errors import AppError, BadRequest, Conflict, Forbidden, NotFound, ServiceUnavailable
 from chalicelib.auth.identity import Caller
@@ -108,7 +108,11 @@ def apply(tenant: Tenant, caller: Caller, contact_id: str, remark: object) -> di
             remark=remark, applicant_id=caller.user_id, applicant_name=_member_name(tenant_key, caller.user_id),
             approvers=approvers, at=store.now(),
         )
-        cancelled = store.create_with_contact_pending(application)
+        cancelled = contact_writes.move_account_status(
+            tenant_key, contact.contact_id, contact_store.ACCOUNT_PENDING, (contact_store.ACCOUNT_NONE,),
+            lambda contact_side: store.create_with_contact_pending(application, contact_side),
+            at=application.applied_at,
+        )
         if cancelled is None:
             break
         current = contact_store.get(tenant_key, contact.contact_id)
@@ -239,8 +243,13 @@ def reject(tenant: Tenant, caller: Caller, application_id: str, reason: object) 
     name = _member_name(tenant_key, caller.user_id)
     reset = True
     for _ in range(TRANSACTION_ATTEMPTS):
-        cancelled = store.reject_with_contact_reset(tenant_key, application_id, application.contact_id,
-                                                    caller.user_id, name, reason, store.now())
+        at = store.now()
+        cancelled = contact_writes.move_account_status(
+            tenant_key, application.contact_id, contact_store.ACCOUNT_NONE, (contact_store.ACCOUNT_PENDING,),
+            lambda contact_side: store.reject_with_contact_reset(tenant_key, application_id, caller.user_id, name,
+                                                                 reason, at, contact_side),
+            at=at,
+        )
         if cancelled is None:
             break
         if cancelled.failed[0]:

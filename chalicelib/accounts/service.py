@@ -23,7 +23,7 @@ from chalicelib.core import config
 from chalicelib.auth import sessions
 from chalicelib.accounts import apps, passwords, throttle
 from chalicelib.core import clock
-from chalicelib.directory import audit
+from chalicelib.directory import audit, contact_writes
 from chalicelib.core.errors import BadRequest, Conflict, Forbidden, Gone, NotFound, Unauthorized
 from chalicelib.store import accounts as store
 from chalicelib.store import contacts as contact_store
@@ -113,10 +113,13 @@ def open_account(tenant: tenants.Tenant, contact_id: str, *, actor: str, account
     for _ in range(3):
         name = chosen or new_account_name()
         token, token_hash, expires_at = _new_activation() if password_hash is None else (None, None, None)
-        if store.create(tenant_key, contact_id, name, created_by=actor, password_hash=password_hash,
-                        activation=(token_hash, expires_at) if token_hash else None,
-                        retention_seconds=ACTIVATION_RETENTION, contact_expected=OPENABLE,
-                        contact_status=ACCOUNT_OPENED):
+        if contact_writes.move_account_status(
+            tenant_key, contact_id, ACCOUNT_OPENED, OPENABLE, account_name=name,
+            transaction=lambda contact_side: store.create(
+                tenant_key, contact_id, name, created_by=actor, password_hash=password_hash,
+                activation=(token_hash, expires_at) if token_hash else None,
+                retention_seconds=ACTIVATION_RETENTION, contact_write=contact_side),
+        ):
             return {"accountName": name, "activationUrl": activation_url(tenant, token) if token else None,
                     "activationExpiresAt": expires_at}
         current = _contact(tenant_key, contact_id)
@@ -153,9 +156,10 @@ def disable(tenant_key: str, contact_id: str) -> dict:
     account = store.account_of(tenant_key, contact_id)
     if account is None:
         raise NotFound("the contact has no account", code="account_not_found")
-    if account.status != store.DISABLED and not store.change_status(
-        tenant_key, contact_id, store.DISABLED, (store.ACTIVE, store.AWAITING_ACTIVATION),
-        contact_status=ACCOUNT_DISABLED, contact_expected=(ACCOUNT_OPENED,),
+    if account.status != store.DISABLED and not contact_writes.move_account_status(
+        tenant_key, contact_id, ACCOUNT_DISABLED, (ACCOUNT_OPENED,),
+        lambda contact_side: store.change_status(tenant_key, contact_id, store.DISABLED,
+                                                 (store.ACTIVE, store.AWAITING_ACTIVATION), contact_write=contact_side),
     ):
         raise Conflict("the account changed meanwhile; try again", code="account_changed")
     ended = sessions.revoke_all(tenant_key, sessions.CONTACT, contact_id)
@@ -168,9 +172,10 @@ def enable(tenant_key: str, contact_id: str) -> dict:
     if account is None:
         raise NotFound("the contact has no account", code="account_not_found")
     restored = store.ACTIVE if account.password_hash else store.AWAITING_ACTIVATION
-    if account.status == store.DISABLED and not store.change_status(
-        tenant_key, contact_id, restored, (store.DISABLED,),
-        contact_status=ACCOUNT_OPENED, contact_expected=(ACCOUNT_DISABLED,),
+    if account.status == store.DISABLED and not contact_writes.move_account_status(
+        tenant_key, contact_id, ACCOUNT_OPENED, (ACCOUNT_DISABLED,),
+        lambda contact_side: store.change_status(tenant_key, contact_id, restored, (store.DISABLED,),
+                                                 contact_write=contact_side),
     ):
         raise Conflict("the account changed meanwhile; try again", code="account_changed")
     return {"accountName": account.account_name, "status": restored if account.status == store.DISABLED

@@ -4,21 +4,21 @@ Every entry point that reads a contact for a member goes through `visible_contac
 caller may not see exactly as a missing one (404 `contact_not_found`): the directory never reveals that a contact
 exists. Past that, an action the caller may not take is a 403.
 
-Each write keeps three things in step with the contact: the counts on the node it is filed under (so a node
-with contacts cannot be deleted; one transaction), the front list's index `contact-access` (entries written before
-the contact names a member, retired after it stops), and the audit trail (only the fields that changed).
+Each write goes through the contact write path (contact_writes: index keys, front list, write order), with the
+counts on the node the contact is filed under in the same transaction (so a node with contacts cannot be deleted),
+and is recorded in the audit trail (only the fields that changed).
 """
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
 
-from chalicelib.directory import audit, permissions, validation
+from chalicelib.directory import audit, contact_writes, permissions, validation
 from chalicelib.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from chalicelib.auth.identity import Caller
-from chalicelib.store import contact_access
 from chalicelib.store import contacts as store
 from chalicelib.store import organisations as nodes
+from chalicelib.store.base import transact
 from chalicelib.store.contacts import Contact
 from chalicelib.store.tenants import Tenant
 from chalicelib.tenants.members import known_member
@@ -106,20 +106,6 @@ def describe(contact: Contact, caller: Caller) -> dict:
     return data
 
 
-def _state(contact: Contact, fields: dict) -> contact_access.EntryState:
-    """The front-list entries the contact calls for with `fields` (a snapshot, possibly changed)."""
-    members = set(fields["visibleMembers"]) | set(fields["shareList"]) | store.follower_ids(contact)
-    if fields["adderId"]:
-        members.add(fields["adderId"])
-    return contact_access.EntryState(
-        frozenset(members),
-        contact_access.entry(contact_id=contact.contact_id, name=fields["name"],
-                             organisation_id=fields["organisationId"], org_name=fields["orgName"],
-                             position=fields["position"], mobile=fields["mobile"], email=fields["email"],
-                             source=fields["source"]),
-    )
-
-
 # --- where a contact is filed ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Placement:
@@ -167,22 +153,18 @@ def placement(tenant_key: str, organisation_id: str | None, department_id: str |
     return Placement(organisation, department)
 
 
-def _placement_actions(tenant_key: str, contact_id: str, place: Placement) -> list:
-    def set_or_remove(attribute, value):
-        return attribute.set(value) if value else attribute.remove()
+def _placement_fields(place: Placement) -> dict:
+    return {
+        "organisation_id": place.organisation_id,
+        "department_id": place.department_id,
+        "dimension_id": place.dimension_id,
+        "org_name": place.org_name,
+    }
 
-    return [
-        set_or_remove(Contact.organisation_id, place.organisation_id),
-        set_or_remove(Contact.department_id, place.department_id),
-        set_or_remove(Contact.dimension_id, place.dimension_id),
-        set_or_remove(Contact.org_name, place.org_name),
-        set_or_remove(Contact.organisation_key,
-                      store.organisation_key(tenant_key, place.organisation_id) if place.organisation_id else None),
-        set_or_remove(Contact.place_key,
-                      store.place_key(place.department_id, contact_id) if place.organisation_id else None),
-        set_or_remove(Contact.dimension_key,
-                      store.dimension_key(tenant_key, place.dimension_id) if place.dimension_id else None),
-    ]
+
+def _filed_under(contact: Contact) -> str | None:
+    """The node a contact is counted on: its department, else its organisation."""
+    return contact.department_id or contact.organisation_id
 
 
 def _check_members(tenant: Tenant, user_ids: list[str], known: set[str]) -> None:
@@ -218,83 +200,79 @@ def create_contact(tenant: Tenant, fields: dict, *, source: str, adder_id: str |
     if level is None:
         level = validation.security_level(int(tenant.settings.default_security_level or 0))
     contact_id = contact_id or new_contact_id()
-    unionid = clean.get("unionid")
-    contact = Contact(
-        tenant_key,
-        contact_id,
-        name=clean["name"],
-        source=source,
-        mobile=clean.get("mobile"),
-        email=clean.get("email"),
-        position=clean.get("position"),
-        remark=clean.get("remark"),
-        organisation_id=place.organisation_id,
-        department_id=place.department_id,
-        dimension_id=place.dimension_id,
-        org_name=place.org_name,
-        organisation_key=store.organisation_key(tenant_key, place.organisation_id) if place.organisation_id else None,
-        place_key=store.place_key(place.department_id, contact_id) if place.organisation_id else None,
-        dimension_key=store.dimension_key(tenant_key, place.dimension_id) if place.dimension_id else None,
-        external_userid=clean.get("externalUserId"),
-        unionid=unionid,
-        union_key=store.union_key(tenant_key, unionid) if unionid else None,
-        openid=clean.get("openid"),
-        peer_tenant_key=clean.get("peerTenantKey"),
-        peer_user_id=clean.get("peerUserId"),
-        adder_id=adder_id,
-        visible_members=visible,
-        share_list=share,
-        security_level=level,
-        account_status=store.ACCOUNT_NONE,
-        version=0,
-    )
-    after = store.access_state(contact)
-    contact_access.put_phase(tenant_key, contact_id, None, after)
-    if not store.create_filed(contact, place.filed_under):
-        existing = store.get(tenant_key, contact_id)
-        contact_access.retire_phase(tenant_key, contact_id, after, store.access_state(existing),
-                                    lambda: store.access_state(store.get(tenant_key, contact_id)))
-        if existing is not None:
+    fields = {
+        "name": clean["name"],
+        "source": source,
+        "mobile": clean.get("mobile"),
+        "email": clean.get("email"),
+        "position": clean.get("position"),
+        "remark": clean.get("remark"),
+        **_placement_fields(place),
+        "external_userid": clean.get("externalUserId"),
+        "unionid": clean.get("unionid"),
+        "openid": clean.get("openid"),
+        "peer_tenant_key": clean.get("peerTenantKey"),
+        "peer_user_id": clean.get("peerUserId"),
+        "adder_id": adder_id,
+        "visible_members": visible,
+        "share_list": share,
+        "security_level": level,
+        "account_status": store.ACCOUNT_NONE,
+        "version": 0,
+    }
+    written: dict = {}
+
+    def commit(record: dict) -> bool:
+        written.update(record)
+        return transact(lambda tx: (
+            store.put_new_in(tx, tenant_key, contact_id, record),
+            nodes.count_contacts_in(tx, tenant_key, place.filed_under, 1),
+        ))
+
+    if not contact_writes.write_one(contact_writes.Change(tenant_key, contact_id, fields, commit, creating=True)):
+        if store.get(tenant_key, contact_id) is not None:
             raise Conflict(f"contact {contact_id!r} exists", code="contact_exists")
         raise BadRequest("the organisation or department was deleted meanwhile", code="organisation_not_found")
+    contact = store.new_item(tenant_key, contact_id, written)
     audit.record(tenant_key, contact_id, actor, audit.CREATE, {}, snapshot(contact))
     return store.get(tenant_key, contact_id) or contact
 
 
 # --- change ---------------------------------------------------------------------------------------------------------
-def _write(contact: Contact, actions: list, after: dict, *, actor: str, action: str,
+def _write(contact: Contact, fields: dict, after: dict, *, actor: str, action: str,
            moved: tuple[str | None, str | None] | None = None) -> Contact:
-    """Apply `actions` to the contact if nobody changed it since it was read (409 `contact_changed` otherwise),
-    keeping the front-list index and the node counts in step, and record the change."""
-    tenant_key, contact_id = contact.tenant_key, contact.contact_id
+    """Write `fields` to the contact if nobody changed it since it was read (409 `contact_changed` otherwise),
+    moving its count from one node to another when it is refiled (`moved`), and record the change."""
+    tenant_key, contact_id, version = contact.tenant_key, contact.contact_id, int(contact.version or 0)
+    old_node, new_node = moved if moved and moved[0] != moved[1] else (None, None)
+
+    def commit(record: dict) -> bool:
+        return transact(lambda tx: (
+            store.update_at_version_in(tx, tenant_key, contact_id, version, record),
+            nodes.count_contacts_in(tx, tenant_key, old_node, -1),
+            nodes.count_contacts_in(tx, tenant_key, new_node, 1),
+        ))
+
     before = snapshot(contact)
-    old_state, new_state = _state(contact, before), _state(contact, after)
-
-    def current() -> contact_access.EntryState | None:
-        return store.access_state(store.get(tenant_key, contact_id))
-
-    contact_access.put_phase(tenant_key, contact_id, old_state, new_state)
-    if not store.update_filed(tenant_key, contact_id, int(contact.version or 0), actions, moved):
-        contact_access.retire_phase(tenant_key, contact_id, new_state, current(), current)
+    if not contact_writes.write_one(contact_writes.Change(tenant_key, contact_id, fields, commit, before=contact)):
         latest = store.get(tenant_key, contact_id)
         if latest is None:
             raise not_found()
-        if int(latest.version or 0) != int(contact.version or 0):
+        if int(latest.version or 0) != version:
             raise Conflict("the contact was changed by someone else meanwhile: reload it and try again",
                            code="contact_changed")
         raise BadRequest("the organisation or department was deleted meanwhile", code="organisation_not_found")
-    contact_access.retire_phase(tenant_key, contact_id, old_state, new_state, current)
     audit.record_if_changed(tenant_key, contact_id, actor, action, before, after)
     return store.get(tenant_key, contact_id) or contact
 
 
-_SIMPLE = {
-    "name": Contact.name,
-    "mobile": Contact.mobile,
-    "email": Contact.email,
-    "position": Contact.position,
-    "remark": Contact.remark,
-    "securityLevel": Contact.security_level,
+_SIMPLE = {  # API field → contact attribute
+    "name": "name",
+    "mobile": "mobile",
+    "email": "email",
+    "position": "position",
+    "remark": "remark",
+    "securityLevel": "security_level",
 }
 
 
@@ -313,12 +291,10 @@ def apply_edit(contact: Contact, changes: dict, *, actor: str, action: str = aud
             raise Conflict(f"{', '.join(owned)} come from WeCom for this contact and are kept in step by the sync",
                            code="field_synced")
     after = dict(before)
-    actions = []
+    fields = {}
     for key, attribute in _SIMPLE.items():
         if key in changes:
-            value = changes[key]
-            actions.append(attribute.set(value) if value is not None else attribute.remove())
-            after[key] = value
+            fields[attribute] = after[key] = changes[key]
     moved = None
     if "organisationId" in changes or "departmentId" in changes:
         organisation_id = changes.get("organisationId", contact.organisation_id)
@@ -327,11 +303,11 @@ def apply_edit(contact: Contact, changes: dict, *, actor: str, action: str = aud
         else:
             department_id = contact.department_id if organisation_id == contact.organisation_id else None
         place = placement(contact.tenant_key, organisation_id, department_id)
-        actions += _placement_actions(contact.tenant_key, contact.contact_id, place)
+        fields.update(_placement_fields(place))
         after.update(organisationId=place.organisation_id, departmentId=place.department_id,
                      dimensionId=place.dimension_id, orgName=place.org_name)
-        moved = (store.filed_under(contact), place.filed_under)
-    return _write(contact, actions, after, actor=actor, action=action, moved=moved)
+        moved = (_filed_under(contact), place.filed_under)
+    return _write(contact, fields, after, actor=actor, action=action, moved=moved)
 
 
 def edit_contact(caller: Caller, contact_id: str, body: dict) -> Contact:
@@ -353,19 +329,19 @@ def set_visible_members(caller: Caller, contact_id: str, user_ids: object) -> Co
     """Replace the contact's visible members (view access for each)."""
     contact = _may_share(caller, contact_id)
     ids = validation.user_ids(user_ids, "visibleMembers")
-    _check_members(tenants.get_enabled_recent(caller.tenant_key), ids, set(store.member_ids(contact)))
+    _check_members(tenants.get_enabled_recent(caller.tenant_key), ids, set(contact_writes.members_of(contact)))
     after = {**snapshot(contact), "visibleMembers": ids}
-    return _write(contact, [Contact.visible_members.set(ids)], after, actor=caller.user_id,
-                  action=audit.VISIBLE_MEMBERS)
+    return _write(contact, {"visible_members": ids}, after, actor=caller.user_id, action=audit.VISIBLE_MEMBERS)
 
 
 def set_share_list(caller: Caller, contact_id: str, share_list: object) -> Contact:
     """Replace the contact's share list (`{userId: {"permission": "view" | "edit"}}`)."""
     contact = _may_share(caller, contact_id)
     entries = validation.share_list(share_list)
-    _check_members(tenants.get_enabled_recent(caller.tenant_key), list(entries), set(store.member_ids(contact)))
+    _check_members(tenants.get_enabled_recent(caller.tenant_key), list(entries),
+                   set(contact_writes.members_of(contact)))
     after = {**snapshot(contact), "shareList": entries}
-    return _write(contact, [Contact.share_list.set(entries)], after, actor=caller.user_id, action=audit.SHARE_LIST)
+    return _write(contact, {"share_list": entries}, after, actor=caller.user_id, action=audit.SHARE_LIST)
 
 
 def delete_contact(caller: Caller, contact_id: str) -> None:
@@ -378,16 +354,22 @@ def delete_contact(caller: Caller, contact_id: str) -> None:
     if contact.source in store.SYNCED_SOURCES:
         raise Conflict("this contact is synced from WeCom and would come back with the next sync; it leaves the "
                        "directory when no member follows it in WeCom any more", code="contact_synced")
+    tenant_key, contact_id = contact.tenant_key, contact.contact_id
+    version, filed_under = int(contact.version or 0), _filed_under(contact)
+
+    def commit(_record: dict) -> bool:
+        return transact(lambda tx: (
+            store.delete_at_version_in(tx, tenant_key, contact_id, version),
+            nodes.count_contacts_in(tx, tenant_key, filed_under, -1),
+        ))
+
     before = snapshot(contact)
-    state = _state(contact, before)
-    if not store.delete_filed(contact.tenant_key, contact.contact_id, int(contact.version or 0),
-                              store.filed_under(contact)):
+    if not contact_writes.write_one(contact_writes.Change(tenant_key, contact_id, {}, commit, before=contact,
+                                                          deleting=True)):
         raise Conflict("the contact was changed by someone else meanwhile: reload it and try again",
                        code="contact_changed")
-    contact_access.retire_phase(contact.tenant_key, contact.contact_id, state, None,
-                                lambda: store.access_state(store.get(contact.tenant_key, contact.contact_id)))
-    sessions.revoke_all(contact.tenant_key, sessions.CONTACT, contact.contact_id)
-    audit.record(contact.tenant_key, contact.contact_id, caller.user_id, audit.DELETE, before, {})
+    sessions.revoke_all(tenant_key, sessions.CONTACT, contact_id)
+    audit.record(tenant_key, contact_id, caller.user_id, audit.DELETE, before, {})
 
 
 def create_manual(caller: Caller, body: dict) -> Contact:

@@ -19,7 +19,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from chalicelib.directory import contact_writes
 from chalicelib.store import contacts, members, organisations
+from chalicelib.store.contacts import Contact
 from chalicelib.store.members import Member
 from chalicelib.store.organisations import NodeSpec, NodeWriter
 from chalicelib.store.tenants import Tenant
@@ -29,6 +31,7 @@ from chalicelib.wecom.errors import WeComApiError
 ADDED, UPDATED, UNCHANGED, SKIPPED_MEMBER, INACTIVATED, ABSENT = (
     "added", "updated", "unchanged", "skipped_member", "inactivated", "absent",
 )
+MERGED = "merged"  # a sync run wrote the contact again: counted as updated once per run
 WECOM_USER = 2
 # externalcontact/get for a customer no member follows any more: invalid external_userid (40096), or no customer.
 GONE_ERRCODES = frozenset({40096, 84061})
@@ -124,6 +127,32 @@ def content_hash(fields: dict) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+def _contact_record(fields: dict, digest: str) -> dict:
+    """The contact attributes WeCom owns on a customer (what `contact_fields` says, and that it is a customer now)."""
+    return {
+        "name": fields["name"],
+        "external_userid": fields["external_userid"],
+        "unionid": fields.get("unionid") or None,
+        "customer_type": fields["customer_type"],
+        "corp_name": fields.get("corp_name") or None,
+        "corp_full_name": fields.get("corp_full_name") or None,
+        "position": fields.get("position") or None,
+        "organisation_id": fields["organisation_id"],
+        "dimension_id": fields["dimension_id"],
+        "org_name": fields["org_name"],
+        "dimension_name": fields["dimension_name"],
+        "wecom_customer": True,
+        "inactive_at": None,
+        "content_hash": digest,
+    }
+
+
+def _new_contact_defaults(security_level: int, stamp) -> dict:
+    """What Yunqiao's own fields start as on a customer's contact; a contact that has them keeps its own."""
+    return {"source": contacts.SOURCE_WECOM_CUSTOMER, "security_level": security_level,
+            "account_status": contacts.ACCOUNT_NONE, "created_at": stamp}
+
+
 def upsert(tenant: Tenant, external_contact: dict, follow_users: Iterable[dict], create: bool = True) -> str:
     """Write the customer as WeCom sees it now; nothing is written when nothing changed.
 
@@ -133,8 +162,7 @@ def upsert(tenant: Tenant, external_contact: dict, follow_users: Iterable[dict],
         return SKIPPED_MEMBER
     follows = follow_map(follow_users)
     if not follows:
-        gone = contacts.mark_not_customer(tenant.tenant_key, external_contact["external_userid"])
-        return INACTIVATED if gone else ABSENT
+        return INACTIVATED if _not_customer(tenant, external_contact["external_userid"]) else ABSENT
     fields = contact_fields(tenant, external_contact)
     digest = content_hash(fields)
     existing = contacts.get(tenant.tenant_key, contacts.customer_contact_id(fields["external_userid"]))
@@ -148,15 +176,13 @@ def upsert(tenant: Tenant, external_contact: dict, follow_users: Iterable[dict],
     ):
         return UNCHANGED
     NodeWriter(tenant.tenant_key).write(organisation_nodes(tenant, fields))
-    contacts.upsert_customer(
-        tenant.tenant_key,
-        fields,
-        follows,
-        digest,
-        int(tenant.settings.default_security_level),
-        previous_followers=contacts.follower_ids(existing),
-        existing=existing,
-    )
+    tenant_key, contact_id = tenant.tenant_key, contacts.customer_contact_id(fields["external_userid"])
+    defaults = _new_contact_defaults(int(tenant.settings.default_security_level), contacts.now())
+    contact_writes.write_one(contact_writes.Change(
+        tenant_key, contact_id, {**_contact_record(fields, digest), "follow_users": follows},
+        lambda record: contacts.upsert(tenant_key, contact_id, record, defaults),
+        before=existing, defaults=defaults,
+    ))
     return ADDED if existing is None else UPDATED
 
 
@@ -167,12 +193,37 @@ def refresh(tenant: Tenant, client: WeComClient, external_userid: str, create: b
     except WeComApiError as err:
         if err.errcode not in GONE_ERRCODES:
             raise
-        return INACTIVATED if contacts.mark_not_customer(tenant.tenant_key, external_userid) else ABSENT
+        return INACTIVATED if _not_customer(tenant, external_userid) else ABSENT
     return upsert(tenant, answer["external_contact"], answer["follow_user"], create)
 
 
+def _not_customer(tenant: Tenant, external_userid: str) -> bool:
+    """No member follows the customer any more: keep the contact and its shares, flag it inactive.
+
+    False when there is no such contact (a delete that arrived before its add, or for a skipped member).
+    """
+    tenant_key, contact_id = tenant.tenant_key, contacts.customer_contact_id(external_userid)
+    existing = contacts.get(tenant_key, contact_id)
+    if existing is None:
+        return False
+    stamp = contacts.now()
+    return contact_writes.write_one(contact_writes.Change(
+        tenant_key, contact_id,
+        {"wecom_customer": False, "follow_users": {}, "inactive_at": stamp, "content_hash": None, "updated_at": stamp},
+        lambda record: contacts.update_existing(tenant_key, contact_id, record),
+        before=existing,
+    ))
+
+
 def record_transfer_failure(tenant: Tenant, external_userid: str, userid: str, reason: str) -> bool:
-    return contacts.record_transfer_failure(tenant.tenant_key, external_userid, userid, reason)
+    """WeCom could not hand the customer over to another member: the back office shows why."""
+    tenant_key, contact_id = tenant.tenant_key, contacts.customer_contact_id(external_userid)
+    stamp = contacts.now()
+    return contact_writes.write_one(contact_writes.Change(
+        tenant_key, contact_id,
+        {"transfer_failure": {"userid": userid, "reason": reason, "at": stamp.isoformat()}, "updated_at": stamp},
+        lambda record: contacts.update_existing(tenant_key, contact_id, record),
+    ))
 
 
 # --- the sync's path --------------------------------------------------------------------------------------------
@@ -226,19 +277,88 @@ def apply_page(
             current = existing.follow_users.as_dict()
             if all(current.get(userid) == entry for userid, entry in entries.items()):
                 continue
-        writes.append(contacts.CustomerWrite(fields, entries, digest, existing))
+        writes.append(CustomerWrite(fields, entries, digest, existing))
         nodes_needed.update((spec.node_id, spec) for spec in organisation_nodes(tenant, fields))
     outcome.organisations.update(nodes.write(nodes_needed.values()))
     level = int(tenant.settings.default_security_level)
-    for result in contacts.write_customers(tenant.tenant_key, writes, level, run_id):
+    for result in write_customers(tenant.tenant_key, writes, level, run_id):
         _count(outcome.contacts, result)
     return outcome
 
 
+@dataclass(frozen=True)
+class CustomerWrite:
+    """One customer as a sync page saw it: its WeCom fields and the follow entries of the page's members."""
+
+    fields: dict
+    entries: dict
+    content_hash: str
+    existing: Contact | None
+
+
+def _page_change(tenant_key: str, write: CustomerWrite, security_level: int, run_id: str) -> contact_writes.Change:
+    """A customer's contact gains this page's follow entries (merged into its map: the sync meets a customer once
+    per member who follows it, possibly pages or invocations apart), and WeCom's fields when their hash differs. A
+    new one is put whole, conditionally, so a callback that made it meanwhile is not overwritten."""
+    contact_id = contacts.customer_contact_id(write.fields["external_userid"])
+    stamp = contacts.now()
+    defaults = _new_contact_defaults(security_level, stamp)
+    existing = write.existing
+    record = {"sync_run": run_id, "updated_at": stamp}
+    if existing is None or not existing.wecom_customer or existing.content_hash != write.content_hash:
+        record = {**_contact_record(write.fields, write.content_hash), **record}
+    if existing is None:
+        def commit(written: dict) -> bool:
+            return contacts.put_new(tenant_key, contact_id, {**defaults, **written, "follow_users": write.entries})
+    else:
+        def commit(written: dict) -> bool:
+            return contacts.merge_followers(tenant_key, contact_id, written, write.entries, defaults)
+    return contact_writes.Change(tenant_key, contact_id, record, commit, before=existing, defaults=defaults,
+                                 merged_followers=frozenset(write.entries), creating=existing is None)
+
+
+def write_customers(tenant_key: str, writes: list[CustomerWrite], security_level: int, run_id: str) -> list[str]:
+    """Write a page's changed customers; returns each one's outcome: ADDED for a new contact, UPDATED the first
+    time a run changes an existing one, MERGED when this run had written it already. A new customer a callback
+    made meanwhile is written again as an existing one."""
+    outcomes: list[str | None] = [None] * len(writes)
+    pending = list(enumerate(writes))
+    while pending:
+        results = contact_writes.write([_page_change(tenant_key, write, security_level, run_id)
+                                        for _, write in pending])
+        again = []
+        for (index, write), written in zip(pending, results):
+            if write.existing is None and not written:
+                current = contacts.get(tenant_key, contacts.customer_contact_id(write.fields["external_userid"]))
+                again.append((index, CustomerWrite(write.fields, write.entries, write.content_hash, current)))
+            elif write.existing is None:
+                outcomes[index] = ADDED
+            else:
+                outcomes[index] = MERGED if write.existing.sync_run == run_id else UPDATED
+        pending = again
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
 def unfollow(tenant: Tenant, external_userid: str, userid: str, run_id: str) -> str | None:
-    """The member no longer follows the customer (or the customer is a team member): the contact loses the member.
-    One left with no member is inactivated by `inactivate_unfollowed` when the run has seen every member."""
-    return contacts.remove_follow(tenant.tenant_key, external_userid, userid, run_id)
+    """The member no longer follows the customer (or the customer is a team member): the contact loses the member,
+    then the relation goes. A contact left with no member stays a customer until `inactivate_unfollowed` at the end
+    of the run's customer phase: a later batch may still bring a member who follows it (a customer moved between
+    members), and inactivating it in between would make it flicker. Returns UPDATED (counted once per run), MERGED,
+    or None when the contact did not name the member (only a stale relation was removed)."""
+    tenant_key, contact_id = tenant.tenant_key, contacts.customer_contact_id(external_userid)
+    existing = contacts.get(tenant_key, contact_id)
+    dropped = frozenset({userid})
+    if existing is None or userid not in contacts.follower_ids(existing):
+        contact_writes.write_one(contact_writes.Change(tenant_key, contact_id, {"external_userid": external_userid},
+                                                       None, before=existing, dropped_followers=dropped))
+        return None
+    if not contact_writes.write_one(contact_writes.Change(
+        tenant_key, contact_id, {"sync_run": run_id},
+        lambda record: contacts.drop_follower(tenant_key, contact_id, userid, record),
+        before=existing, dropped_followers=dropped,
+    )):
+        return None
+    return MERGED if existing.sync_run == run_id else UPDATED
 
 
 def inactivate_unfollowed(tenant: Tenant, run_id: str) -> tuple[int, int, int]:
@@ -248,12 +368,23 @@ def inactivate_unfollowed(tenant: Tenant, run_id: str) -> tuple[int, int, int]:
     for contact in contacts.customer_sweep(tenant.tenant_key):
         if contact.follow_users.as_dict():
             active += 1
-        elif contacts.inactivate_unfollowed(tenant.tenant_key, contact.contact_id):
+        elif _inactivate(tenant.tenant_key, contact.contact_id):
             inactivated += 1
             touched += contact.sync_run == run_id
     return inactivated, touched, active
 
 
+def _inactivate(tenant_key: str, contact_id: str) -> bool:
+    """Flag a customer no member follows any more, with a timestamp; its shares and Yunqiao fields stay.
+    Conditional on its follow map still being empty, so a member added meanwhile (a callback) wins."""
+    stamp = contacts.now()
+    return contact_writes.write_one(contact_writes.Change(
+        tenant_key, contact_id, {"wecom_customer": False, "inactive_at": stamp, "content_hash": None,
+                                 "updated_at": stamp},
+        lambda record: contacts.update_if_unfollowed(tenant_key, contact_id, record),
+    ))
+
+
 def _count(counter: Counter, outcome: str | None) -> None:
-    if outcome in (contacts.ADDED, contacts.UPDATED):
+    if outcome in (ADDED, UPDATED):
         counter[outcome] += 1

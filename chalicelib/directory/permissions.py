@@ -16,8 +16,9 @@ admin, of every dimension.
 from __future__ import annotations
 
 from chalicelib.auth.identity import Caller
+from chalicelib.directory.contact_writes import members_of
 from chalicelib.store import roles
-from chalicelib.store.contacts import SHARE_EDIT, Contact, member_ids, raw_map
+from chalicelib.store.contacts import SHARE_EDIT, Contact, raw_map
 
 
 def _in_tenant(caller: Caller, contact: Contact) -> bool:
@@ -39,7 +40,7 @@ def maintains(caller: Caller, contact: Contact) -> bool:
 
 
 def can_see(caller: Caller, contact: Contact) -> bool:
-    return _in_tenant(caller, contact) and (caller.user_id in member_ids(contact) or maintains(caller, contact))
+    return _in_tenant(caller, contact) and (caller.user_id in members_of(contact) or maintains(caller, contact))
 
 
 def can_edit_basic(caller: Caller, contact: Contact) -> bool:

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import secrets
 
-from chalicelib.directory import cursors
+from chalicelib.directory import contact_writes, cursors
 from chalicelib.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from chalicelib.auth.identity import Caller
-from chalicelib.store import contact_access
 from chalicelib.store import contacts as contact_store
 from chalicelib.store import organisations as store
 from chalicelib.store.organisations import DEPARTMENT, DIMENSION, GROUP, ORGANISATION, Node
@@ -206,8 +205,12 @@ def _cascade_dimension(tenant_key: str, organisation: Node, dimension_id: str) -
     hundreds of contacts, not millions."""
     for descendant in _subtree(tenant_key, organisation):
         store.set_dimension(tenant_key, descendant.node_id, dimension_id)
-    for hit in contact_store.in_organisation(tenant_key, organisation.node_id):
-        contact_store.refile_dimension(tenant_key, hit.contact_id, organisation.node_id, dimension_id)
+    organisation_id = organisation.node_id
+    for hit in contact_store.in_organisation(tenant_key, organisation_id):
+        contact_writes.write_one(contact_writes.Change(
+            tenant_key, hit.contact_id, {"dimension_id": dimension_id},
+            lambda record: contact_store.update_if_filed_under(tenant_key, hit.contact_id, organisation_id, record),
+        ))
 
 
 def _cascade_org_name(tenant_key: str, organisation_id: str, name: str) -> None:
@@ -216,10 +219,11 @@ def _cascade_org_name(tenant_key: str, organisation_id: str, name: str) -> None:
         contact = contact_store.get(tenant_key, hit.contact_id)
         if contact is None or contact.organisation_id != organisation_id:
             continue
-        before = contact_store.access_state(contact)
-        after = contact_access.EntryState(before.members, {**before.entry, "orgName": name})
-        contact_access.put_phase(tenant_key, contact.contact_id, before, after)
-        contact_store.rename_organisation(tenant_key, contact.contact_id, organisation_id, name)
+        contact_writes.write_one(contact_writes.Change(
+            tenant_key, contact.contact_id, {"org_name": name},
+            lambda record: contact_store.update_if_filed_under(tenant_key, contact.contact_id, organisation_id, record),
+            before=contact,
+        ))
 
 
 def delete_node(caller: Caller, node_id: str) -> None:

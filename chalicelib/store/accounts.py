@@ -15,6 +15,7 @@ Sign-in reads `name#` then `contact#` (two GetItems); a signed-in contact's requ
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Callable
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -101,31 +102,14 @@ def _activation_item(tenant_key: str, contact_id: str, account_name: str, token_
                        ttl=datetime.fromtimestamp(expires_at + retention_seconds, tz=timezone.utc))
 
 
-def _contact_status(transaction: TransactWrite, tenant_key: str, contact_id: str, new_status: str,
-                    expected: tuple[str, ...], account_name: str | None = None) -> None:
-    """The contact's accountStatus move, as one action of a transaction.
-
-    The same update and condition as `store.contacts.set_account_status` (which cannot join a transaction): the
-    account and the directory's view of it change together or not at all.
-    """
-    condition = Contact.account_status.is_in(*expected)
-    if ACCOUNT_NONE in expected:
-        condition = condition | Contact.account_status.does_not_exist()
-    actions = [Contact.account_status.set(new_status), Contact.updated_at.set(now())]
-    if account_name is not None:
-        actions.append(Contact.account_name.set(account_name))
-    transaction.update(Contact(tenant_key, contact_id), actions=actions,
-                       condition=Contact.contact_id.exists() & condition)
-
-
 def create(tenant_key: str, contact_id: str, account_name: str, *, created_by: str, password_hash: str | None,
-           activation: tuple[str, int] | None, retention_seconds: int, contact_expected: tuple[str, ...],
-           contact_status: str) -> bool:
-    """Claim the name, create the contact's account (and its activation link) and mark the contact's account
-    `contact_status` with the name, in one transaction.
+           activation: tuple[str, int] | None, retention_seconds: int,
+           contact_write: Callable[[TransactWrite], None]) -> bool:
+    """Claim the name and create the contact's account (and its activation link), in one transaction with the
+    contact's side (`contact_write` adds it: the directory's view of the account changes with it or not at all).
 
-    False when the name is taken, the contact has an account already, or the contact is gone or no longer in one
-    of `contact_expected` (nothing is written then).
+    False when the name is taken, the contact has an account already, or the contact's side's condition failed
+    (nothing is written then).
     """
     stamp = now()
     account = AccountItem(
@@ -151,15 +135,16 @@ def create(tenant_key: str, contact_id: str, account_name: str, *, created_by: s
             transaction.save(_activation_item(tenant_key, contact_id, account_name, activation[0], activation[1],
                                               retention_seconds),
                              condition=AccountItem.item_key.does_not_exist())
-        _contact_status(transaction, tenant_key, contact_id, contact_status, contact_expected, account_name)
+        contact_write(transaction)
 
     return transact(build)
 
 
 def change_status(tenant_key: str, contact_id: str, new_status: str, expected: tuple[str, ...], *,
-                  contact_status: str, contact_expected: tuple[str, ...]) -> bool:
-    """Move the account between statuses together with the contact's accountStatus (one transaction); False when
-    the account's status was not one of `expected`, or the contact's not one of `contact_expected`."""
+                  contact_write: Callable[[TransactWrite], None]) -> bool:
+    """Move the account between statuses together with the contact's side (`contact_write` adds it: its
+    accountStatus), in one transaction; False when the account's status was not one of `expected`, or the
+    contact's side's condition failed."""
     stamp = now()
     actions = [AccountItem.status.set(new_status), AccountItem.updated_at.set(stamp)]
     if new_status == DISABLED:  # a link issued before must not come back to life when the account is enabled again
@@ -170,7 +155,7 @@ def change_status(tenant_key: str, contact_id: str, new_status: str, expected: t
     def build(transaction: TransactWrite) -> None:
         transaction.update(AccountItem(tenant_key, contact_key(contact_id)), actions=actions,
                            condition=AccountItem.status.is_in(*expected))
-        _contact_status(transaction, tenant_key, contact_id, contact_status, contact_expected)
+        contact_write(transaction)
 
     return transact(build)
 

@@ -29,7 +29,6 @@ from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.store.base import TableModel, conditional_update, table_meta, transaction_connection
-from chalicelib.store.contacts import ACCOUNT_NONE, ACCOUNT_PENDING, Contact
 
 PENDING = "pending"  # waiting for an approver (the contact is 审批中)
 APPROVING = "approving"  # approved; the account is being opened (or its opening failed and may be retried)
@@ -211,39 +210,31 @@ def _transact(build: Callable[[TransactWrite], None]) -> Cancelled | None:
     return None
 
 
-def _contact_status(tenant_key: str, contact_id: str, new_status: str, at: datetime) -> tuple[Contact, list]:
-    """The contact's side of a transaction: the same write `contacts.set_account_status` makes alone."""
-    return Contact(tenant_key, contact_id), [Contact.account_status.set(new_status), Contact.updated_at.set(at)]
-
-
-def create_with_contact_pending(application: Application) -> Cancelled | None:
-    """Store a new application and move its contact none → pending, both or neither (the one-pending guarantee).
-
-    The contact's condition is what keeps a contact to one pending application: of concurrent applications exactly
-    one finds it `none`. A contact written before accountStatus existed counts as `none`.
-    """
-    contact, actions = _contact_status(application.tenant_key, application.contact_id, ACCOUNT_PENDING,
-                                       application.applied_at)
-    none = (Contact.account_status == ACCOUNT_NONE) | Contact.account_status.does_not_exist()
+def create_with_contact_pending(application: Application,
+                                contact_write: Callable[[TransactWrite], None]) -> Cancelled | None:
+    """Store a new application together with its contact's side (`contact_write`: none → pending), both or neither
+    (the one-pending guarantee: of concurrent applications exactly one finds the contact `none`). The application
+    is the first action, the contact's side the second."""
 
     def build(transaction: TransactWrite) -> None:
         transaction.save(application, condition=Application.application_id.does_not_exist())
-        transaction.update(contact, actions=actions, condition=Contact.contact_id.exists() & none)
+        contact_write(transaction)
 
     return _transact(build)
 
 
-def reject_with_contact_reset(tenant_key: str, application_id: str, contact_id: str, decider_id: str,
-                              decider_name: str | None, reason: str, at: datetime) -> Cancelled | None:
-    """pending → rejected and the contact pending → none, both or neither: a rejected application never leaves its
-    contact 审批中, so the applicant can always apply again."""
-    contact, contact_actions = _contact_status(tenant_key, contact_id, ACCOUNT_NONE, at)
+def reject_with_contact_reset(tenant_key: str, application_id: str, decider_id: str, decider_name: str | None,
+                              reason: str, at: datetime, contact_write: Callable[[TransactWrite], None]
+                              ) -> Cancelled | None:
+    """pending → rejected together with its contact's side (`contact_write`: pending → none), both or neither: a
+    rejected application never leaves its contact 审批中, so the applicant can always apply again. The application
+    is the first action, the contact's side the second."""
 
     def build(transaction: TransactWrite) -> None:
         transaction.update(Application(tenant_key, application_id),
                            actions=rejection_actions(tenant_key, decider_id, decider_name, reason, at),
                            condition=Application.status == PENDING)
-        transaction.update(contact, actions=contact_actions, condition=Contact.account_status == ACCOUNT_PENDING)
+        contact_write(transaction)
 
     return _transact(build)
 

@@ -7,17 +7,13 @@ adder, visible members, share list and (WeCom customers) followers — each get 
 organisation, position) and a lowercase `search` text. A page is then one Query on the member's partition, grouped
 by organisation because the sort key starts with it, and a search is a FilterExpression on that same Query.
 
-Every writer of a contact keeps one invariant, the same as the customer-follows index: entries are written before
-the contact names the member (or shows the new fields), and deleted only after the contact stopped naming them
-(`put_phase` before the contact's write, `retire_phase` after it). `retire_phase` re-reads the contact after
-deleting and puts back any entry a concurrent writer made current again, so the index is never missing an entry;
-at worst it briefly holds a stale one, and a stale entry reveals nothing: opening the contact checks the contact
-itself (404 for a member it no longer names).
+Which members get an entry and what it shows are the directory's rules, and so is the order that keeps the index
+whole (entries put before the contact names a member, deleted after it stopped): all of that is in
+chalicelib/directory/contact_writes.py, the one path every writer of a contact takes. This module is the table.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Iterable
 
 from pynamodb.attributes import UnicodeAttribute
 
@@ -55,40 +51,6 @@ class AccessEntry(TableModel):
     search = UnicodeAttribute()
 
 
-def entry(*, contact_id: str, name: str, organisation_id: str | None, org_name: str | None, position: str | None,
-          mobile: str | None, email: str | None, source: str | None) -> dict:
-    """The list fields of a contact, as every entry of it carries them."""
-    return {
-        "contactId": contact_id,
-        "name": name,
-        "organisationId": organisation_id or None,
-        "orgName": org_name or None,
-        "position": position or None,
-        "mobile": mobile or None,
-        "email": email or None,
-        "source": source or None,
-    }
-
-
-def entry_of(contact: Any) -> dict:
-    """The list fields of a stored contact (a `store.contacts.Contact`)."""
-    return entry(contact_id=contact.contact_id, name=contact.name, organisation_id=contact.organisation_id,
-                 org_name=contact.org_name, position=contact.position, mobile=contact.mobile, email=contact.email,
-                 source=contact.source)
-
-
-@dataclass(frozen=True)
-class EntryState:
-    """The entries one contact calls for: one per member, all carrying `entry`."""
-
-    members: frozenset[str]
-    entry: dict
-
-    def keys(self) -> set[tuple[str, str]]:
-        key = entry_key(self.entry["organisationId"], self.entry["contactId"])
-        return {(user_id, key) for user_id in self.members}
-
-
 def _item(tenant_key: str, user_id: str, fields: dict) -> AccessEntry:
     return AccessEntry(
         access_key(tenant_key, user_id),
@@ -105,26 +67,9 @@ def _item(tenant_key: str, user_id: str, fields: dict) -> AccessEntry:
     )
 
 
-def _to_put(before: EntryState | None, after: EntryState | None) -> set[str]:
-    if after is None:
-        return set()
-    if before is None or before.entry != after.entry:
-        return set(after.members)
-    return set(after.members - before.members)
-
-
-def put_phase(tenant_key: str, contact_id: str, before: EntryState | None, after: EntryState | None) -> None:
-    """Before the contact's write: the entries of new members, or every member's when the list fields changed."""
-    put_many(tenant_key, [(contact_id, before, after)])
-
-
-def put_many(tenant_key: str, changes: Iterable[tuple[str, EntryState | None, EntryState | None]]) -> None:
-    """`put_phase` for several contacts at once (a sync page): BatchWriteItem, 25 entries per request."""
-    items = [
-        _item(tenant_key, user_id, after.entry)
-        for _contact_id, before, after in changes
-        for user_id in sorted(_to_put(before, after))
-    ]
+def put_entries(tenant_key: str, entries: Iterable[tuple[str, dict]]) -> None:
+    """Put (member, list fields) entries: BatchWriteItem, 25 per request."""
+    items = [_item(tenant_key, user_id, fields) for user_id, fields in entries]
     if not items:
         return
     with AccessEntry.batch_write() as batch:
@@ -132,29 +77,14 @@ def put_many(tenant_key: str, changes: Iterable[tuple[str, EntryState | None, En
             batch.save(item)
 
 
-def retire_phase(
-    tenant_key: str,
-    contact_id: str,
-    before: EntryState | None,
-    after: EntryState | None,
-    current: Callable[[], EntryState | None],
-) -> None:
-    """After the contact's write: delete the entries it no longer calls for (members gone, or keys moved to another
-    organisation), then re-read it through `current` and put back any a concurrent writer made current again."""
-    stale = (before.keys() if before else set()) - (after.keys() if after else set())
-    if not stale:
+def delete_entries(tenant_key: str, keys: Iterable[tuple[str, str]]) -> None:
+    """Delete (member, entry key) entries: BatchWriteItem, 25 per request."""
+    keys = list(keys)
+    if not keys:
         return
     with AccessEntry.batch_write() as batch:
-        for user_id, key in sorted(stale):
+        for user_id, key in keys:
             batch.delete(AccessEntry(access_key(tenant_key, user_id), key))
-    now = current()
-    if now is None:
-        return
-    revived = {user_id for user_id, key in stale & now.keys()}
-    if revived:
-        with AccessEntry.batch_write() as batch:
-            for user_id in sorted(revived):
-                batch.save(_item(tenant_key, user_id, now.entry))
 
 
 def page(tenant_key: str, user_id: str, start_key: dict | None, limit: int, query: str | None

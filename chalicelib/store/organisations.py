@@ -245,6 +245,15 @@ def _count_child(transaction, tenant_key: str, parent_id: str | None, delta: int
                            condition=Node.node_id.exists())
 
 
+def count_contacts_in(transaction, tenant_key: str, node_id: str | None, delta: int) -> None:
+    """Keep the count of contacts filed directly under a node, as one action of the contact's transaction (only
+    when the node still exists, so a node deleted meanwhile cancels the write instead of coming back as a bare
+    counter)."""
+    if node_id:
+        transaction.update(Node(tenant_key, node_id), actions=[Node.contact_count.add(delta)],
+                           condition=Node.node_id.exists())
+
+
 def _is_empty():
     return ((Node.child_count.does_not_exist() | (Node.child_count == 0))
             & (Node.contact_count.does_not_exist() | (Node.contact_count == 0)))

@@ -585,7 +585,7 @@ class _Run:
 
     def _unfollow(self, external_userid: str, userid: str) -> None:
         """Remove one relation; out of time afterwards → yield (the clean-up restarts, minus what it removed)."""
-        if customers.unfollow(self.tenant, external_userid, userid, self.run_id) == contacts.UPDATED:
+        if customers.unfollow(self.tenant, external_userid, userid, self.run_id) == customers.UPDATED:
             self.cp.add_customers(Counter({"updated": 1}))
         if self.deadline.expired():
             raise _Yield()

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+from chalicelib.directory import contact_writes
 from chalicelib.directory import contacts as directory
 from chalicelib.core.errors import Conflict
 from chalicelib.auth.identity import Caller
 from chalicelib.store import contact_access, roles
 from chalicelib.store import contacts as contact_store
+from chalicelib.store.base import transact
 from tests.integration.api_support import body, error_code
 from tests.integration.directory_support import Api, front_list_ids
 
@@ -354,10 +356,11 @@ def test_back_office_lists_by_tenant_dimension_organisation_and_department(admin
 def test_describe_hides_account_information_from_view_only_members(demo_tenant):
     made = directory.create_contact(demo_tenant, {"name": "账号", "visibleMembers": ["lisi", "zhaoliu"]},
                                     source="manual", adder_id="lisi", actor="lisi")
-    assert contact_store.set_account_status(demo_tenant.tenant_key, made.contact_id, "pending", ("none",))
-    assert not contact_store.set_account_status(demo_tenant.tenant_key, made.contact_id, "pending", ("none",))
-    assert contact_store.set_account_status(demo_tenant.tenant_key, made.contact_id, "opened", ("pending",),
-                                            account_name="yqabc")
+    key = demo_tenant.tenant_key
+    assert contact_writes.move_account_status(key, made.contact_id, "pending", ("none",), transact)
+    assert not contact_writes.move_account_status(key, made.contact_id, "pending", ("none",), transact)
+    assert contact_writes.move_account_status(key, made.contact_id, "opened", ("pending",), transact,
+                                              account_name="yqabc")
     stored = contact_store.get(demo_tenant.tenant_key, made.contact_id)
     adder = directory.describe(stored, Caller(demo_tenant.tenant_key, "lisi"))
     viewer = directory.describe(stored, Caller(demo_tenant.tenant_key, "zhaoliu"))

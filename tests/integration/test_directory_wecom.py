@@ -6,6 +6,7 @@ import pytest
 
 from chalicelib import sync
 from chalicelib.core import config
+from chalicelib.directory import contact_writes
 from chalicelib.directory import contacts as directory
 from chalicelib.auth.identity import Caller
 from chalicelib.store import contacts, roles, sync_runs
@@ -30,7 +31,7 @@ def followed_by(tenant) -> dict[str, set[str]]:
     """Who should see which customer: every stored contact's followers (a test-only read of the whole table)."""
     expected: dict[str, set[str]] = {member: set() for member in MEMBERS}
     for contact in contacts.Contact.query(tenant.tenant_key):
-        for user_id in contacts.member_ids(contact):
+        for user_id in contact_writes.members_of(contact):
             expected.setdefault(user_id, set()).add(contact.contact_id)
     return expected
 

@@ -10,10 +10,11 @@ import pytest
 
 from chalicelib import accounts
 from chalicelib.core import clock
-from chalicelib.directory import audit
+from chalicelib.directory import audit, contact_writes
 from chalicelib.directory.contacts import create_contact
 from chalicelib.store import contacts as contact_store
 from chalicelib.store import roles
+from chalicelib.store.base import transact
 from tests.integration.api_support import bearer_of, body as _json, error_code
 
 STRONG = "Harbour-Lights-42"
@@ -236,7 +237,8 @@ def test_account_names_are_unique_in_a_tenant_but_not_across_tenants(client, sig
 def test_the_approval_workflow_opens_a_pending_contact_and_nothing_else(demo_tenant, contact):
     from chalicelib.core.errors import Conflict, NotFound
 
-    assert contact_store.set_account_status(demo_tenant.tenant_key, contact.contact_id, "pending", ("none",))
+    assert contact_writes.move_account_status(demo_tenant.tenant_key, contact.contact_id, "pending", ("none",),
+                                              transact)
     opened = accounts.open_account(demo_tenant, contact.contact_id, actor="wangwu")
     assert opened["activationUrl"] and contact_store.get(demo_tenant.tenant_key,
                                                          contact.contact_id).account_status == "opened"

@@ -543,7 +543,7 @@ def test_45009_and_busy_bursts_mid_run_back_off_and_resume(big_tenant, big_world
 def test_a_crash_mid_run_resumes_from_the_checkpoint_without_duplicates(big_tenant, big_world, run_sync, simulator,
                                                                         no_waiting, monkeypatch):
     monkeypatch.setattr(sync, "CHECKPOINT_EVERY_SECONDS", 0)  # a checkpoint after every page
-    real_write = contacts.write_customers
+    real_write = customers.write_customers
     crashed: dict = {}
 
     def crash_in_the_second_batch(tenant_key, writes, security_level, run_id):
@@ -555,7 +555,7 @@ def test_a_crash_mid_run_resumes_from_the_checkpoint_without_duplicates(big_tena
             raise RuntimeError("the Lambda died")
         return real_write(tenant_key, writes, security_level, run_id)
 
-    monkeypatch.setattr(contacts, "write_customers", crash_in_the_second_batch)
+    monkeypatch.setattr(customers, "write_customers", crash_in_the_second_batch)
     run = run_sync(big_tenant)
     assert "calls" in crashed and run["invocations"] == 2
     assert_directory(big_tenant, big_world)  # one contact per customer, every follower, nothing twice
