@@ -29,7 +29,6 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.store.base import TableModel, conditional_update, table_meta, transact
-from chalicelib.store.contacts import ACCOUNT_NONE, Contact
 
 AWAITING_ACTIVATION, ACTIVE, DISABLED = "awaiting_activation", "active", "disabled"
 APPS_KEY = "apps"
