@@ -180,6 +180,8 @@ def test_an_activation_link_sets_the_password_and_opens_an_empty_home(phone, app
     shoot("empty-home")
 
 
+# WeCom's OAuth page; in the tests (YQ_WECOM_LOGIN_BASE_URL) the same path on the simulator.
+WECOM_AUTHORIZE_PAGE = "**/connect/oauth2/authorize?**"
 WECOM_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
             "Mobile/15E148 wxwork/4.1.22 MicroMessenger/7.0.1 Language/zh")
 
@@ -209,7 +211,7 @@ def test_wecom_oauth_signs_a_synced_customer_in_and_sends_a_stranger_to_the_logi
     visits: list[dict] = []
 
     customer = phones(user_agent=WECOM_UA)
-    customer.route("https://open.weixin.qq.com/**", wecom_authorize(simulator, app_server, visits, HUANG))
+    customer.route(WECOM_AUTHORIZE_PAGE, wecom_authorize(simulator, app_server, visits, HUANG))
     customer.goto(home_url(app_server, demo_tenant))
     customer.locator("[data-block=crm]").get_by_text("黄同学的客户档案").wait_for()
     assert "code=" not in customer.url
@@ -217,7 +219,7 @@ def test_wecom_oauth_signs_a_synced_customer_in_and_sends_a_stranger_to_the_logi
     assert visits[0]["state"][0].startswith("wecom") and visits[0]["state"][0] != "wecom"
 
     stranger = phones(user_agent=WECOM_UA)
-    stranger.route("https://open.weixin.qq.com/**",
+    stranger.route(WECOM_AUTHORIZE_PAGE,
                    wecom_authorize(simulator, app_server, visits, "wmNoSuchCustomer00001"))
     stranger.goto(home_url(app_server, demo_tenant))
     note = stranger.locator("#login-form .form-note")
@@ -243,9 +245,9 @@ def test_a_link_carrying_someone_elses_code_signs_nobody_in(phones, phone, app_s
         route.fulfill(status=200, content_type="text/plain", body="stopped here")
 
     attacker = phones(user_agent=WECOM_UA)
-    attacker.route("https://open.weixin.qq.com/**", keep_the_code)
+    attacker.route(WECOM_AUTHORIZE_PAGE, keep_the_code)
     attacker.goto(home_url(app_server, demo_tenant))
-    attacker.wait_for_url("https://open.weixin.qq.com/**")
+    attacker.wait_for_url(WECOM_AUTHORIZE_PAGE)
     assert kept["state"].startswith("wecom")
 
     phone.goto(f"{home_url(app_server, demo_tenant)}&code={kept['code']}&state={kept['state']}")

@@ -223,3 +223,19 @@ def test_a_member_code_needs_the_state_of_a_round_trip_begun_in_this_browser(cli
         assert reply.status_code == 403 and _json(reply)["error"]["code"] == "invalid_state", (state, cookie)
     assert simulator.control.calls(path="auth/getuserinfo") == []
     assert exchange(client, "/api/auth/wecom/session", payload, mine, my_cookie).status_code == 201
+
+
+def test_only_the_local_stage_sends_members_back_to_a_loopback_page_on_any_port(client, make_tenant, monkeypatch):
+    """`make run` and the browser tests serve the app on loopback under a port of their own; a deployed stage never
+    hands a code to a loopback page."""
+    from urllib.parse import quote
+
+    tenant = make_tenant(public_base_url="https://yq.test")
+    path = (f"/api/auth/wecom/authorize-url?tenantKey={tenant.tenant_key}"
+            f"&redirectUri={quote('http://127.0.0.1:28411/directory/contacts?tenantKey=x', safe='')}")
+    assert client.http.get(path).status_code == 200
+    from chalicelib.core import config
+
+    monkeypatch.setattr(config, "stage", lambda: "prod")  # the test client applies the local stage's environment
+    refused = client.http.get(path)
+    assert refused.status_code == 400 and _json(refused)["error"]["code"] == "invalid_redirect"
