@@ -56,9 +56,9 @@ def _apply(tenant: Tenant, event: WeComEvent) -> None:
     elif isinstance(event, ContactChange):
         _member_changed(tenant, event)
     elif isinstance(event, ChainChange):
-        from chalicelib import sync
+        from chalicelib.sync import triggers
 
-        sync.request_chain_sync(tenant, event.chain_id)
+        triggers.request_chain_sync(tenant, event.chain_id)
     else:
         logger.info("event ignored", extra={"kind": event.kind, "changeType": event.change_type})
 

@@ -20,7 +20,9 @@ from chalicelib.core.lazy import lazy_module
 from chalicelib.store.queues import SYNC
 
 admin_access = lazy_module("chalicelib.auth.admin_access")
-sync = lazy_module("chalicelib.sync")
+sync_checkpoint = lazy_module("chalicelib.sync.checkpoint")
+sync_run = lazy_module("chalicelib.sync.run")
+sync_triggers = lazy_module("chalicelib.sync.triggers")
 
 if TYPE_CHECKING:
     from chalicelib.store.tenants import Tenant
@@ -37,7 +39,7 @@ def _admin_tenant(tenant_key: str) -> Tenant:
 @bp.route("/api/admin/tenants/{tenantKey}/sync", methods=["POST"])
 def trigger_sync(tenantKey: str) -> Response:
     tenant = _admin_tenant(tenantKey)
-    run_id = sync.queue_run(tenant, "admin")
+    run_id = sync_triggers.queue_run(tenant, "admin")
     return Response(body={"runId": run_id, "status": "queued"}, status_code=202)
 
 
@@ -47,16 +49,16 @@ def list_sync_runs(tenantKey: str) -> dict:
     raw = (bp.current_request.query_params or {}).get("limit")
     if raw is not None and not (raw.isdigit() and 1 <= int(raw) <= MAX_RUNS):
         raise BadRequest(f"limit must be a number from 1 to {MAX_RUNS}", code="invalid_limit")
-    return {"runs": sync.latest_runs(tenant, int(raw) if raw is not None else DEFAULT_RUNS)}
+    return {"runs": sync_checkpoint.latest_runs(tenant, int(raw) if raw is not None else DEFAULT_RUNS)}
 
 
 @bp.on_sqs_message(queue=config.resource_name(SYNC.logical_name), batch_size=SYNC.batch_size)
 def process_sync(event) -> dict:
     """One message per invocation (batch size 1): a run uses the invocation's whole time budget."""
-    deadline = sync.Deadline.of_context(event.context)
-    return sqs.consume(event, SYNC.logical_name, lambda body: sync.process(body, deadline), SYNC.max_receive_count)
+    deadline = sync_run.Deadline.of_context(event.context)
+    return sqs.consume(event, SYNC.logical_name, lambda body: sync_run.process(body, deadline), SYNC.max_receive_count)
 
 
 @bp.schedule(os.environ.get("YQ_SYNC_SCHEDULE", "rate(1 hour)"), name="schedule_sync")
 def schedule_sync(event) -> dict:
-    return {"queued": sync.schedule_all()}
+    return {"queued": sync_triggers.schedule_all()}

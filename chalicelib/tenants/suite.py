@@ -56,9 +56,10 @@ def _authorised(event: CreateAuth) -> None:
         )
     bind_tenant(tenant.tenant_key)
     logger.info("suite authorised", extra={"corpId": corp_id})
-    from chalicelib import profile_links, sync
+    from chalicelib import profile_links
+    from chalicelib.sync import triggers
 
-    sync.request_sync(tenant, trigger="create_auth")
+    triggers.request_sync(tenant, trigger="create_auth")
     profile_links.start_bulk_run(tenant, trigger="create_auth")
 
 
