@@ -29,13 +29,14 @@ import secrets
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
-from chalicelib import accounts, notifications
+from chalicelib import accounts
 from chalicelib.core import config
 from chalicelib.directory import audit, permissions, validation
 from chalicelib.directory.contacts import visible_contact
 from chalicelib.core.errors import AppError, BadRequest, Conflict, Forbidden, NotFound, ServiceUnavailable
 from chalicelib.auth.identity import Caller
 from chalicelib.core.observability import logger
+from chalicelib.notifications import queueing
 from chalicelib.store import applications as store
 from chalicelib.store import contacts as contact_store
 from chalicelib.store import members as member_store
@@ -132,7 +133,7 @@ def _notify(tenant: Tenant, application_id: str, user_ids: list[str], event_name
     """Queue a text card and note it in the history, or note that the queue refused it (the application itself
     has been recorded already)."""
     note = None if user_ids else "no one to notify"
-    failure = notifications.notify_members(tenant.tenant_key, user_ids, title=title, description=description,
+    failure = queueing.notify_members(tenant.tenant_key, user_ids, title=title, description=description,
                                            url=application_url(tenant, application_id))
     if failure:
         event_name, note = "notification_failed", failure

@@ -32,7 +32,7 @@ def no_contact() -> NotFound:
 def login_options(tenant_key: str) -> dict:
     """How a visitor may sign in to the tenant's home: the OAuth pages to send them to (the page picks by the
     browser it runs in: WeChat or WeCom), each coming back to the home with `code` and `state` = wechat | wecom."""
-    from chalicelib.profile_links import link_url
+    from chalicelib.profile_links.link import link_url
 
     tenant = tenant_store.get_enabled(tenant_key or "")
     home = link_url(tenant)

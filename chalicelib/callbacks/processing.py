@@ -76,9 +76,9 @@ def _customer_changed(tenant: Tenant, event: ExternalContactChange) -> None:
 def _member_changed(tenant: Tenant, event: ContactChange) -> None:
     if event.change_type == "create_user":
         if members.refresh(tenant, _client(tenant), event.user_id):
-            from chalicelib import profile_links
+            from chalicelib.profile_links import runs
 
-            profile_links.request_members(tenant, [event.user_id], trigger="create_user")
+            runs.request_members(tenant, [event.user_id], trigger="create_user")
     elif event.change_type == "update_user":
         user_id = event.user_id
         if event.new_user_id and event.new_user_id != event.user_id:

@@ -1,4 +1,4 @@
-"""The notifications queue's consumer (see `chalicelib.notifications`)."""
+"""The notifications queue's consumer (see `chalicelib.notifications.delivery`)."""
 from __future__ import annotations
 
 from chalicelib.core import config
@@ -7,11 +7,11 @@ from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.core.lazy import lazy_module
 from chalicelib.store.queues import NOTIFICATIONS
 
-notifications = lazy_module("chalicelib.notifications")
+delivery = lazy_module("chalicelib.notifications.delivery")
 
 bp = ApiBlueprint(__name__)
 
 
 @bp.on_sqs_message(queue=config.resource_name(NOTIFICATIONS.logical_name), batch_size=NOTIFICATIONS.batch_size)
 def process_notifications(event) -> dict:
-    return sqs.consume(event, NOTIFICATIONS.logical_name, notifications.process_message, NOTIFICATIONS.max_receive_count)
+    return sqs.consume(event, NOTIFICATIONS.logical_name, delivery.process_message, NOTIFICATIONS.max_receive_count)

@@ -23,7 +23,10 @@ from chalicelib.core.lazy import lazy_module
 from chalicelib.store.queues import PROFILE_LINKS
 
 admin_access = lazy_module("chalicelib.auth.admin_access")
-profile_links = lazy_module("chalicelib.profile_links")
+link_runs = lazy_module("chalicelib.profile_links.runs")
+link_status = lazy_module("chalicelib.profile_links.status")
+link_worker = lazy_module("chalicelib.profile_links.worker")
+link_entry = lazy_module("chalicelib.profile_links.link")
 
 if TYPE_CHECKING:
     from chalicelib.store.tenants import Tenant
@@ -48,26 +51,26 @@ def _limit(name: str, default: int) -> int:
 @bp.route("/api/admin/tenants/{tenantKey}/profile-links/runs", methods=["POST"])
 def start_run(tenantKey: str) -> Response:
     tenant = _admin_tenant(tenantKey)
-    run_id = profile_links.start_bulk_run(tenant, trigger="admin")
-    return Response(body=profile_links.progress(tenant, run_id), status_code=202)
+    run_id = link_runs.start_bulk_run(tenant, trigger="admin")
+    return Response(body=link_status.progress(tenant, run_id), status_code=202)
 
 
 @bp.route("/api/admin/tenants/{tenantKey}/profile-links/runs", methods=["GET"])
 def list_runs(tenantKey: str) -> dict:
     tenant = _admin_tenant(tenantKey)
-    return {"runs": profile_links.recent_runs(tenant, _limit("limit", 20))}
+    return {"runs": link_status.recent_runs(tenant, _limit("limit", 20))}
 
 
 @bp.route("/api/admin/tenants/{tenantKey}/profile-links/runs/{runId}", methods=["GET"])
 def run_progress(tenantKey: str, runId: str) -> dict:
     tenant = _admin_tenant(tenantKey)
     after = (bp.current_request.query_params or {}).get("failedAfter") or ""
-    return profile_links.progress(tenant, runId, failed_after=after, failed_limit=_limit("limit", 100))
+    return link_status.progress(tenant, runId, failed_after=after, failed_limit=_limit("limit", 100))
 
 
 @bp.route("/api/admin/tenants/{tenantKey}/profile-links/manual-link", methods=["GET"])
 def manual_link(tenantKey: str) -> dict:
-    return profile_links.manual_link(_admin_tenant(tenantKey))
+    return link_entry.manual_link(_admin_tenant(tenantKey))
 
 
 @bp.on_sqs_message(queue=config.resource_name(PROFILE_LINKS.logical_name), batch_size=PROFILE_LINKS.batch_size)
@@ -78,7 +81,7 @@ def process_profile_links(event) -> dict:
     for record in event:
         receives = int(record.to_dict().get("attributes", {}).get("ApproximateReceiveCount", "1"))
         handle = partial(
-            profile_links.process_message, attempt=receives, final=receives >= PROFILE_LINKS.max_receive_count
+            link_worker.process_message, attempt=receives, final=receives >= PROFILE_LINKS.max_receive_count
         )
         answer = sqs.consume([record], PROFILE_LINKS.logical_name, handle, PROFILE_LINKS.max_receive_count)
         failures += answer["batchItemFailures"]
@@ -88,4 +91,4 @@ def process_profile_links(event) -> dict:
 @bp.schedule(os.environ.get("YQ_PROFILE_LINK_SCHEDULE", "rate(1 day)"), name="schedule_profile_links")
 def schedule_profile_links(event) -> dict:
     """The reconciliation that repairs drift (a link edited away, a member whose callback was missed)."""
-    return {"queued": profile_links.schedule_runs()}
+    return {"queued": link_runs.schedule_runs()}

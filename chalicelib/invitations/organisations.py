@@ -26,7 +26,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
-from chalicelib import notifications
+from chalicelib.notifications import queueing
 from chalicelib.core import config
 from chalicelib.directory import contacts as directory
 from chalicelib.directory import cursors, validation
@@ -275,7 +275,7 @@ def send(caller: Caller, body: dict) -> dict:
     if not store.create_pair(outgoing, incoming):
         raise Conflict("you have already invited them: wait for their answer", code="invitation_pending")
     base = (peer_tenant.settings.public_base_url or config.public_base_url()).rstrip("/")
-    notifications.notify_members(
+    queueing.notify_members(
         peer_tenant.tenant_key, [peer.user_id], title="外部组织成员邀请",
         description=f"{common['inviter']['name'] or caller.user_id}（{tenant.name}）邀请你互加为外部联系人",
         url=f"{base}/directory/org-invitations?direction=incoming&tenantKey={quote(peer_tenant.tenant_key)}",
@@ -429,7 +429,7 @@ def accept(caller: Caller, invitation_id: str, body: dict) -> dict:
         logger.warning("invitation lease lapsed before the acceptance finished",
                        extra={"invitationId": invitation_id})
     base = (inviter_tenant.settings.public_base_url or config.public_base_url()).rstrip("/")
-    notifications.notify_members(
+    queueing.notify_members(
         inviter_tenant.tenant_key, [inviter["userId"]], title="邀请已接受",
         description=f"{contact_store.raw_map(item.invitee).get('name') or caller.user_id}（{tenant.name}）"
                     f"接受了你的邀请，已加入外部联系人",

@@ -20,7 +20,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote, urlencode
 
-from chalicelib import notifications
+from chalicelib.notifications import queueing
 from chalicelib.core import config
 from chalicelib.directory import contacts as directory
 from chalicelib.directory import cursors, validation
@@ -279,7 +279,7 @@ def accept(body: dict) -> dict:
     if not store.finish_wechat(tenant.tenant_key, item.invitation_id, lease, contact.contact_id):
         logger.warning("invitation lease lapsed before the acceptance finished",
                        extra={"invitationId": item.invitation_id, "contactId": contact.contact_id})
-    notifications.notify_members(
+    queueing.notify_members(
         tenant.tenant_key, [item.inviter_id], title="微信好友已接受邀请",
         description=f"{contact.name} 接受了你的邀请，已加入外部联系人",
         url=f"{base_url(tenant)}/directory/contacts/{quote(contact.contact_id)}?tenantKey={quote(tenant.tenant_key)}",

@@ -15,7 +15,7 @@ import time
 from urllib.parse import quote
 from typing import Any, Iterable
 
-from chalicelib import notifications
+from chalicelib.notifications import queueing
 from chalicelib.directory import audit
 from chalicelib.directory import contacts as directory
 from chalicelib.core.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -264,7 +264,7 @@ def _member_name_or_id(caller: Caller) -> str:
 
 def home_url(tenant: tenant_store.Tenant, kind: str | None = None, item_id: str | None = None) -> str:
     """The contact's home page, opened at an item (the page's route `#/i/<kind>/<itemId>`) when given."""
-    from chalicelib.profile_links import link_url
+    from chalicelib.profile_links.link import link_url
 
     url = link_url(tenant)
     return f"{url}#/i/{quote(kind)}/{quote(item_id)}" if kind and item_id else url
@@ -283,15 +283,15 @@ def queue_wechat(tenant_key: str, contact: Contact, item: ItemRow, *, first: str
     if not openid:
         return {"channel": None, "queued": False, "reason": "openid_unknown"}
     at = time.time()
-    failure = notifications.queue({
-        "tenantKey": tenant_key, "channel": notifications.WECHAT_TEMPLATE, "openid": openid,
+    failure = queueing.queue({
+        "tenantKey": tenant_key, "channel": queueing.WECHAT_TEMPLATE, "openid": openid,
         "first": first, "title": item.title, "what": what, "remark": remark, "at": at,
         "url": home_url(tenant, item.kind, item.item_id),
         "clientMsgId": f"{item.kind}:{item.item_id}:{contact.contact_id}:{int(at * 1000)}",
     })
     if failure:
-        return {"channel": notifications.WECHAT_TEMPLATE, "queued": False, "reason": "queue_error"}
-    return {"channel": notifications.WECHAT_TEMPLATE, "queued": True}
+        return {"channel": queueing.WECHAT_TEMPLATE, "queued": False, "reason": "queue_error"}
+    return {"channel": queueing.WECHAT_TEMPLATE, "queued": True}
 
 
 def bind(caller: Caller, external_userid: str, body: dict) -> dict:
@@ -417,5 +417,5 @@ def notify_owner(tenant_key: str, item: ItemRow, *, title: str, description: str
                  extra: Iterable[str] = ()) -> None:
     """Tell the item's owner (and `extra` members) about something a contact did, by WeCom app text card."""
     tenant = tenant_store.get_enabled_recent(tenant_key)
-    notifications.notify_members(tenant_key, [item.owner_id, *extra], title=title, description=description,
+    queueing.notify_members(tenant_key, [item.owner_id, *extra], title=title, description=description,
                                  url=item.url or home_url(tenant))

@@ -56,11 +56,11 @@ def _authorised(event: CreateAuth) -> None:
         )
     bind_tenant(tenant.tenant_key)
     logger.info("suite authorised", extra={"corpId": corp_id})
-    from chalicelib import profile_links
+    from chalicelib.profile_links import runs
     from chalicelib.sync import triggers
 
     triggers.request_sync(tenant, trigger="create_auth")
-    profile_links.start_bulk_run(tenant, trigger="create_auth")
+    runs.start_bulk_run(tenant, trigger="create_auth")
 
 
 def _suite_tenant(corp_id: str) -> tenant_store.Tenant:
