@@ -29,6 +29,7 @@ from chalicelib.core.lazy import lazy_module
 from chalicelib.core.observability import bind_tenant
 
 organisations = lazy_module("chalicelib.invitations.organisations")
+org_search = lazy_module("chalicelib.invitations.search")
 wechat = lazy_module("chalicelib.invitations.wechat")
 
 bp = ApiBlueprint(__name__)
@@ -96,7 +97,7 @@ def accept_invitation() -> Response:
 # --- add from another organisation -------------------------------------------------------------------------------
 @bp.route("/api/directory/org-members/search", methods=["POST"])
 def search_org_members() -> dict:
-    return organisations.search(current_member(bp.current_request), json_body(bp.current_request))
+    return org_search.search(current_member(bp.current_request), json_body(bp.current_request))
 
 
 @bp.route("/api/directory/org-invitations", methods=["POST"])

@@ -12,7 +12,7 @@
     PUT    /api/sharing/bindings/{externalUserId}  {projectIds, crmCustomerId}   bind the chat's customer
     GET    /api/sharing/bindings/{externalUserId}                       the binding
     GET    /api/sharing/bindings/{externalUserId}/projects              bound and shared projects
-The rules are in `chalicelib.sharing.items`.
+The rules are in `chalicelib.sharing.items` and, for the chat toolbar (send, bindings), `chalicelib.sharing.toolbar`.
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from chalicelib.handlers.auth import current_member, json_body
 from chalicelib.core.lazy import lazy_module
 
 items = lazy_module("chalicelib.sharing.items")
+toolbar = lazy_module("chalicelib.sharing.toolbar")
 
 bp = ApiBlueprint(__name__)
 
@@ -87,20 +88,20 @@ def submissions(itemId: str) -> dict:
 @bp.route("/api/sharing/send", methods=["POST"])
 def send() -> Response:
     request = bp.current_request
-    return Response(body=items.send_to_contact(current_member(request), json_body(request)), status_code=201)
+    return Response(body=toolbar.send_to_contact(current_member(request), json_body(request)), status_code=201)
 
 
 @bp.route("/api/sharing/bindings/{externalUserId}", methods=["PUT"])
 def bind(externalUserId: str) -> dict:
     request = bp.current_request
-    return items.bind(current_member(request), unquote(externalUserId), json_body(request))
+    return toolbar.bind(current_member(request), unquote(externalUserId), json_body(request))
 
 
 @bp.route("/api/sharing/bindings/{externalUserId}", methods=["GET"])
 def binding(externalUserId: str) -> dict:
-    return items.binding(current_member(bp.current_request), unquote(externalUserId))
+    return toolbar.binding(current_member(bp.current_request), unquote(externalUserId))
 
 
 @bp.route("/api/sharing/bindings/{externalUserId}/projects", methods=["GET"])
 def bound_projects(externalUserId: str) -> dict:
-    return items.bound_projects(current_member(bp.current_request), unquote(externalUserId))
+    return toolbar.bound_projects(current_member(bp.current_request), unquote(externalUserId))
