@@ -30,7 +30,7 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
 from chalicelib import accounts
-from chalicelib.core import config
+from chalicelib.core import clock, config
 from chalicelib.directory import audit, permissions, validation
 from chalicelib.directory.contacts import visible_contact
 from chalicelib.core.errors import AppError, BadRequest, Conflict, Forbidden, NotFound, ServiceUnavailable
@@ -107,7 +107,7 @@ def apply(tenant: Tenant, caller: Caller, contact_id: str, remark: object) -> di
         application = store.new_application(
             tenant_key, contact_id=contact.contact_id, contact_name=contact.name, dimension_id=contact.dimension_id,
             remark=remark, applicant_id=caller.user_id, applicant_name=_member_name(tenant_key, caller.user_id),
-            approvers=approvers, at=store.now(),
+            approvers=approvers, at=clock.utcnow(),
         )
         cancelled = store.create_with_contact_pending(application)
         if cancelled is None:
@@ -138,7 +138,7 @@ def _notify(tenant: Tenant, application_id: str, user_ids: list[str], event_name
     if failure:
         event_name, note = "notification_failed", failure
     store.append_events(tenant.tenant_key, application_id,
-                        [store.event(event_name, store.now(), note=note, users=user_ids)])
+                        [store.event(event_name, clock.utcnow(), note=note, users=user_ids)])
 
 
 def _get(tenant_key: str, application_id: str) -> store.Application:
@@ -176,7 +176,7 @@ def approve(tenant: Tenant, caller: Caller, application_id: str) -> dict:
     application = _get(tenant_key, application_id)
     _check_decider(caller, application, contact_store.get(tenant_key, application.contact_id))
     attempt = secrets.token_hex(8)
-    at = store.now()
+    at = clock.utcnow()
     until = at.timestamp() + OPENING_LEASE_SECONDS
     claimed = application.status == store.PENDING and store.claim_approval(
         tenant_key, application_id, caller.user_id, _member_name(tenant_key, caller.user_id), attempt, until, at)
@@ -192,7 +192,7 @@ def _open_account(tenant: Tenant, caller: Caller, application_id: str, attempt: 
     application = _get(tenant_key, application_id)
     contact = contact_store.get(tenant_key, application.contact_id)
     if contact is None:
-        store.cancel(tenant_key, application_id, caller.user_id, "the contact was deleted", store.now())
+        store.cancel(tenant_key, application_id, caller.user_id, "the contact was deleted", clock.utcnow())
         raise NotFound("the contact no longer exists; the application was cancelled", code="contact_not_found")
     note = None
     if contact.account_status in ACCOUNT_HELD:
@@ -207,11 +207,11 @@ def _open_account(tenant: Tenant, caller: Caller, application_id: str, attempt: 
             else:
                 logger.exception("account opening failed", extra={"applicationId": application_id})
                 cause = err.message if isinstance(err, AppError) else type(err).__name__
-                store.release_opening(tenant_key, application_id, attempt, cause, store.now())
+                store.release_opening(tenant_key, application_id, attempt, cause, clock.utcnow())
                 raise AccountOpeningFailed(
                     f"the application is approved but the account could not be opened ({cause}); "
                     "approve it again to retry") from err
-    if not store.finish_approval(tenant_key, application_id, attempt, account, note, store.now()):
+    if not store.finish_approval(tenant_key, application_id, attempt, account, note, clock.utcnow()):
         raise _not_decidable(_get(tenant_key, application_id))
     audit.record(tenant_key, contact.contact_id, caller.user_id, "account_approved",
                  {"accountStatus": contact.account_status},
@@ -241,14 +241,14 @@ def reject(tenant: Tenant, caller: Caller, application_id: str, reason: object) 
     reset = True
     for _ in range(TRANSACTION_ATTEMPTS):
         cancelled = store.reject_with_contact_reset(tenant_key, application_id, application.contact_id,
-                                                    caller.user_id, name, reason, store.now())
+                                                    caller.user_id, name, reason, clock.utcnow())
         if cancelled is None:
             break
         if cancelled.failed[0]:
             raise _not_decidable(_get(tenant_key, application_id))
         if cancelled.failed[1]:
             # The contact is not 审批中 any more (deleted, or given an account directly): reject the application alone.
-            if not store.reject(tenant_key, application_id, caller.user_id, name, reason, store.now()):
+            if not store.reject(tenant_key, application_id, caller.user_id, name, reason, clock.utcnow()):
                 raise _not_decidable(_get(tenant_key, application_id))
             reset = False
             break

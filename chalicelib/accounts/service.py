@@ -19,10 +19,9 @@ import secrets
 from dataclasses import dataclass, replace
 from urllib.parse import quote
 
-from chalicelib.core import config
+from chalicelib.core import clock, config
 from chalicelib.auth import sessions
 from chalicelib.accounts import apps, passwords, throttle
-from chalicelib.core import clock
 from chalicelib.directory import audit
 from chalicelib.core.errors import BadRequest, Conflict, Forbidden, Gone, NotFound, Unauthorized
 from chalicelib.store import accounts as store

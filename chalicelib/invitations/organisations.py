@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from urllib.parse import quote
 
 from chalicelib.notifications import queueing
-from chalicelib.core import config
+from chalicelib.core import clock, config
 from chalicelib.directory import contacts as directory
 from chalicelib.directory import cursors, validation
 from chalicelib.directory.tree import MAX_NAME as MAX_NODE_NAME
@@ -40,10 +40,6 @@ DIRECTIONS = {"incoming": store.INCOMING, "outgoing": store.OUTGOING}
 OTHER_ORGANISATIONS, OTHER_ORGANISATIONS_NAME = "dim-other-organisations", "其他组织"
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def _invitation_not_found() -> NotFound:
     return NotFound("no such invitation", code="invitation_not_found")
 
@@ -60,7 +56,7 @@ def _side(tenant: Tenant, user_id: str, name: str | None) -> dict:
 
 
 def _status(item: store.InvitationItem) -> str:
-    if item.status == store.PENDING and item.expires_at <= _now():
+    if item.status == store.PENDING and item.expires_at <= clock.utcnow():
         return "expired"
     return item.status
 
@@ -99,7 +95,7 @@ def _check_not_pending_or_connected(caller: Caller, invitation_id: str) -> None:
     theirs = store.get(caller.tenant_key, store.INCOMING, invitation_id)
     mine = store.get(caller.tenant_key, store.OUTGOING, invitation_id)
     for item in (theirs, mine):
-        if item is not None and item.status in (store.PENDING, store.ACCEPTING) and item.expires_at > _now():
+        if item is not None and item.status in (store.PENDING, store.ACCEPTING) and item.expires_at > clock.utcnow():
             who = "they have already invited you: answer their invitation" if item is theirs else \
                 "you have already invited them: wait for their answer"
             raise Conflict(who, code="invitation_pending")
@@ -133,7 +129,7 @@ def send(caller: Caller, body: dict) -> dict:
     me = member_store.get(caller.tenant_key, caller.user_id)
     invitation_id = pair_id(caller.tenant_key, caller.user_id, peer_tenant.tenant_key, peer.user_id)
     _check_not_pending_or_connected(caller, invitation_id)
-    stamp = _now()
+    stamp = clock.utcnow()
     expires = stamp + timedelta(days=INVITATION_DAYS)
     common = dict(
         invitation_id=invitation_id,
@@ -188,9 +184,9 @@ def _incoming(caller: Caller, invitation_id: str) -> store.InvitationItem:
 def _refuse_decided(item: store.InvitationItem) -> None:
     """Raise unless the invitation may still be answered: pending and unexpired, or an acceptance whose lease
     lapsed (its acceptor failed without handing it back)."""
-    if item.status == store.ACCEPTING and item.lease_expires_at is not None and item.lease_expires_at < _now():
+    if item.status == store.ACCEPTING and item.lease_expires_at is not None and item.lease_expires_at < clock.utcnow():
         return
-    if item.status == store.PENDING and item.expires_at <= _now():
+    if item.status == store.PENDING and item.expires_at <= clock.utcnow():
         raise Gone("this invitation has expired", code="invitation_expired")
     if item.status != store.PENDING:
         raise Conflict(f"this invitation was {item.status} already", code="invitation_decided")

@@ -11,11 +11,10 @@ invitations cannot be used to probe ids either.
 """
 from __future__ import annotations
 
-import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from chalicelib.auth.identity import Caller
-from chalicelib.core import config
+from chalicelib.core import clock, config
 from chalicelib.core.errors import BadRequest, NotFound, ServiceUnavailable, TooManyRequests
 from chalicelib.core.observability import logger
 from chalicelib.directory import validation
@@ -33,10 +32,6 @@ CANDIDATE_SECONDS = 30 * 60
 # email (we validated them, WeCom may be stricter), userid unknown.
 NOT_FOUND_ERRCODES = frozenset({46004, 60103, 60105, 60111})
 CORP_MAILBOX, OWN_EMAIL = 1, 2
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def not_found() -> NotFound:
@@ -68,7 +63,7 @@ def _search_terms(body: dict) -> tuple[str, str, str]:
 
 
 def _take_permit(caller: Caller) -> None:
-    stamp = _now()
+    stamp = clock.utcnow()
     limit = config.org_search_per_minute()
     if not store.take_rate_permit(caller.tenant_key, caller.user_id, stamp.strftime("%Y%m%d%H%M"), limit,
                                   stamp + timedelta(minutes=2)):
@@ -107,7 +102,7 @@ def _members_of(tenant: Tenant, field: str, value: str) -> list[member_store.Mem
 
 def _candidate(caller: Caller, tenant: Tenant, member: member_store.Member) -> str:
     claims = {"t": caller.tenant_key, "u": caller.user_id, "pt": tenant.tenant_key, "pu": member.user_id}
-    return tokens.sign(tokens.CANDIDATE, claims, int(time.time()) + CANDIDATE_SECONDS)
+    return tokens.sign(tokens.CANDIDATE, claims, int(clock.now()) + CANDIDATE_SECONDS)
 
 
 def search(caller: Caller, body: dict) -> dict:

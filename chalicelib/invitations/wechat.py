@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import io
 import secrets
-import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from urllib.parse import quote, urlencode
 
 from chalicelib.notifications import queueing
-from chalicelib.core import config
+from chalicelib.core import clock, config
 from chalicelib.directory import contacts as directory
 from chalicelib.directory import cursors, validation
 from chalicelib.core.errors import BadRequest, Conflict, Gone, NotFound, TenantNotFound
@@ -44,13 +43,9 @@ ACCEPT_FIELDS = ("name", "mobile", "email", "position")
 INVITE_PATH = "/mobile/wechat/external/invite"
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def new_invitation_id() -> str:
     """Time-ordered (milliseconds, hex) so a member's list reads newest first, then unguessable."""
-    return f"wx{int(time.time() * 1000):012x}{secrets.token_hex(8)}"
+    return f"wx{int(clock.now() * 1000):012x}{secrets.token_hex(8)}"
 
 
 def base_url(tenant: Tenant) -> str:
@@ -74,7 +69,7 @@ def qr_code_png(text: str) -> bytes:
 
 
 def status_of(item: store.InvitationItem) -> str:
-    if item.status == store.OPEN and item.expires_at <= _now():
+    if item.status == store.OPEN and item.expires_at <= clock.utcnow():
         return "expired"
     return item.status
 
@@ -121,7 +116,7 @@ def create(caller: Caller, body: dict) -> dict:
     tenant = tenants.get_enabled_recent(caller.tenant_key)
     place = directory.placement(tenant.tenant_key, body.get("organisationId") or None,
                                 body.get("departmentId") or None)
-    stamp = _now()
+    stamp = clock.utcnow()
     expires = stamp + timedelta(days=_days(body.get("expiresInDays")))
     invitation_id = new_invitation_id()
     item = store.InvitationItem(
@@ -197,7 +192,7 @@ def _refuse(item: store.InvitationItem | None) -> None:
 
 
 def _check_usable(item: store.InvitationItem) -> None:
-    if item.status != store.OPEN or item.expires_at <= _now():
+    if item.status != store.OPEN or item.expires_at <= clock.utcnow():
         _refuse(item)
 
 

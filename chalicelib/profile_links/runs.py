@@ -2,10 +2,10 @@
 (the daily schedule) — and queueing its members, paced to the per-corp rate limit."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from secrets import token_hex
 from typing import Sequence
 
+from chalicelib.core import clock
 from chalicelib.core.errors import Conflict
 from chalicelib.core.observability import count, logger
 from chalicelib.profile_links.link import can_write
@@ -37,7 +37,7 @@ class ManualLinkOnly(Conflict):
 
 def new_run_id() -> str:
     """Sortable by start time (recent runs are listed from the table in key order), unique by its random tail."""
-    return f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{token_hex(4)}"
+    return f"{clock.utcnow():%Y%m%dT%H%M%SZ}-{token_hex(4)}"
 
 
 def request_members(tenant: Tenant, userids: list[str], trigger: str) -> None:

@@ -11,10 +11,10 @@ by a member who may see that contact (the directory's rules); unsharing needs no
 """
 from __future__ import annotations
 
-import time
 from urllib.parse import quote
 from typing import Any, Iterable
 
+from chalicelib.core import clock
 from chalicelib.notifications import queueing
 from chalicelib.directory import audit
 from chalicelib.directory import contacts as directory
@@ -237,7 +237,7 @@ def queue_wechat(tenant_key: str, contact: Contact, item: ItemRow, *, first: str
     openid = (home.openid if home is not None else None) or contact.openid
     if not openid:
         return {"channel": None, "queued": False, "reason": "openid_unknown"}
-    at = time.time()
+    at = clock.now()
     failure = queueing.queue({
         "tenantKey": tenant_key, "channel": queueing.WECHAT_TEMPLATE, "openid": openid,
         "first": first, "title": item.title, "what": what, "remark": remark, "at": at,

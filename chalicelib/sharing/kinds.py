@@ -11,6 +11,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
+from chalicelib.core import clock
 from chalicelib.core.errors import BadRequest, NotFound
 
 KINDS = ("project", "task", "approval", "form", "form_record", "document", "schedule", "crm_record")
@@ -74,7 +75,7 @@ def _text(body: dict, field: str, limit: int, *, required: bool = False) -> str 
 def _timestamp(value: Any) -> str:
     """An ISO 8601 time with a zone, normalised to UTC; now when absent."""
     if value in (None, ""):
-        return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return clock.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
     try:
         parsed = datetime.fromisoformat(str(value))
     except ValueError:

@@ -28,14 +28,11 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.core import clock
 from chalicelib.store.base import conditional_update, table_meta, transact
 
 AWAITING_ACTIVATION, ACTIVE, DISABLED = "awaiting_activation", "active", "disabled"
 APPS_KEY = "apps"
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def contact_key(contact_id: str) -> str:
@@ -97,7 +94,7 @@ def activation(tenant_key: str, token_hash: str) -> AccountItem | None:
 def _activation_item(tenant_key: str, contact_id: str, account_name: str, token_hash: str, expires_at: int,
                      retention_seconds: int) -> AccountItem:
     return AccountItem(tenant_key, activation_key(token_hash), contact_id=contact_id, account_name=account_name,
-                       expires_at=expires_at, created_at=now(),
+                       expires_at=expires_at, created_at=clock.utcnow(),
                        ttl=datetime.fromtimestamp(expires_at + retention_seconds, tz=timezone.utc))
 
 
@@ -113,7 +110,7 @@ def _contact_status(transaction: TransactWrite, tenant_key: str, contact_id: str
     condition = Contact.account_status.is_in(*expected)
     if ACCOUNT_NONE in expected:
         condition = condition | Contact.account_status.does_not_exist()
-    actions = [Contact.account_status.set(new_status), Contact.updated_at.set(now())]
+    actions = [Contact.account_status.set(new_status), Contact.updated_at.set(clock.utcnow())]
     if account_name is not None:
         actions.append(Contact.account_name.set(account_name))
     transaction.update(Contact(tenant_key, contact_id), actions=actions,
@@ -129,7 +126,7 @@ def create(tenant_key: str, contact_id: str, account_name: str, *, created_by: s
     False when the name is taken, the contact has an account already, or the contact is gone or no longer in one
     of `contact_expected` (nothing is written then).
     """
-    stamp = now()
+    stamp = clock.utcnow()
     account = AccountItem(
         tenant_key,
         contact_key(contact_id),
@@ -162,7 +159,7 @@ def change_status(tenant_key: str, contact_id: str, new_status: str, expected: t
                   contact_status: str, contact_expected: tuple[str, ...]) -> bool:
     """Move the account between statuses together with the contact's accountStatus (one transaction); False when
     the account's status was not one of `expected`, or the contact's not one of `contact_expected`."""
-    stamp = now()
+    stamp = clock.utcnow()
     actions = [AccountItem.status.set(new_status), AccountItem.updated_at.set(stamp)]
     if new_status == DISABLED:  # a link issued before must not come back to life when the account is enabled again
         actions += [AccountItem.disabled_at.set(stamp), AccountItem.activation_hash.remove()]
@@ -186,7 +183,7 @@ def replace_activation(tenant_key: str, contact_id: str, account_name: str, toke
     def build(transaction: TransactWrite) -> None:
         transaction.update(
             AccountItem(tenant_key, contact_key(contact_id)),
-            actions=[AccountItem.activation_hash.set(token_hash), AccountItem.updated_at.set(now())],
+            actions=[AccountItem.activation_hash.set(token_hash), AccountItem.updated_at.set(clock.utcnow())],
             condition=AccountItem.item_key.exists() & (AccountItem.status != DISABLED)
             & (AccountItem.account_name == account_name),
         )
@@ -201,7 +198,7 @@ def use_activation(tenant_key: str, contact_id: str, token_hash: str, password_h
     """Set the password through an activation link, once: the link must still be the account's live one, unused and
     unexpired, and the account not disabled. Both the account and the link change in one transaction, so two uses
     racing each other cannot both succeed. False when any of that does not hold."""
-    stamp = now()
+    stamp = clock.utcnow()
 
     def build(transaction: TransactWrite) -> None:
         transaction.update(
@@ -230,7 +227,7 @@ def set_password(tenant_key: str, contact_id: str, password_hash: str, *, expect
                  must_change: bool = False) -> bool:
     """Replace the password hash, conditional on the hash the caller verified still being the current one (a
     concurrent change wins once) and on the account being active."""
-    stamp = now()
+    stamp = clock.utcnow()
     return conditional_update(
         AccountItem(tenant_key, contact_key(contact_id)),
         [
@@ -260,4 +257,4 @@ def apps(tenant_key: str) -> list[str] | None:
 
 
 def set_apps(tenant_key: str, app_keys: list[str], updated_by: str) -> None:
-    AccountItem(tenant_key, APPS_KEY, apps=app_keys, updated_by=updated_by, updated_at=now()).save()
+    AccountItem(tenant_key, APPS_KEY, apps=app_keys, updated_by=updated_by, updated_at=clock.utcnow()).save()

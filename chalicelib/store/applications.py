@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable, Iterable
 
 from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
@@ -29,6 +29,7 @@ from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.core import clock
 from chalicelib.store.base import conditional_update, table_meta, transaction_connection
 from chalicelib.store.contacts import ACCOUNT_NONE, ACCOUNT_PENDING, Contact
 
@@ -44,10 +45,6 @@ LIST_FIELDS = [
     "contactId", "contactName", "dimensionId", "status", "remark", "applicantId", "applicantName", "approvers",
     "decidedBy", "deciderName", "decidedAt", "reason", "appliedAt", "accountName",
 ]
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def new_application_id(at: datetime) -> str:
@@ -132,7 +129,7 @@ class Application(Model):
     opening_until = NumberAttribute(null=True, attr_name="openingUntil")
     opening_error = UnicodeAttribute(null=True, attr_name="openingError")
     history = ListAttribute(of=Event, default=list)
-    updated_at = UTCDateTimeAttribute(default=now, attr_name="updatedAt")
+    updated_at = UTCDateTimeAttribute(default=clock.utcnow, attr_name="updatedAt")
 
     status_key = UnicodeAttribute(attr_name="statusKey")
     applicant_key = UnicodeAttribute(attr_name="applicantKey")
@@ -261,7 +258,7 @@ def append_events(tenant_key: str, application_id: str, events: list[Event]) -> 
     """Add entries to the history; False when the application does not exist."""
     return conditional_update(
         Application(tenant_key, application_id),
-        [_history_append(events), Application.updated_at.set(now())],
+        [_history_append(events), Application.updated_at.set(clock.utcnow())],
         Application.application_id.exists(),
     )
 

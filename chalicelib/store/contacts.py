@@ -22,7 +22,7 @@ a contact's members or list fields change (including the follow users written he
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Iterable, Iterator
 
 from pynamodb.attributes import (
@@ -38,6 +38,7 @@ from pynamodb.expressions.condition import size
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
+from chalicelib.core import clock
 from chalicelib.store import contact_access
 from chalicelib.store.base import batch_get_in_tenant, conditional_save, conditional_update, table_meta, transact
 
@@ -53,10 +54,6 @@ ACCOUNT_STATUSES = (ACCOUNT_NONE, ACCOUNT_PENDING, ACCOUNT_OPENED, ACCOUNT_DISAB
 SHARE_VIEW, SHARE_EDIT = "view", "edit"
 ADDED, UPDATED, MERGED = "added", "updated", "merged"
 QUERY_PAGE = 500  # items per Query request: what a sync holds at once while walking a tenant's contacts or follows
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def customer_contact_id(external_userid: str) -> str:
@@ -164,8 +161,8 @@ class Contact(Model):
     # The last sync run that wrote the contact: a run counts a contact as updated once, however many members' pages
     # touch it.
     sync_run = UnicodeAttribute(null=True, attr_name="syncRun")
-    created_at = UTCDateTimeAttribute(default=now, attr_name="createdAt")
-    updated_at = UTCDateTimeAttribute(default=now, attr_name="updatedAt")
+    created_at = UTCDateTimeAttribute(default=clock.utcnow, attr_name="createdAt")
+    updated_at = UTCDateTimeAttribute(default=clock.utcnow, attr_name="updatedAt")
     # What people maintain in Yunqiao (the directory issue).
     mobile = UnicodeAttribute(null=True)
     email = UnicodeAttribute(null=True)
@@ -242,7 +239,7 @@ def set_account_status(
     condition = Contact.account_status.is_in(*expected)
     if ACCOUNT_NONE in expected:
         condition = condition | Contact.account_status.does_not_exist()
-    actions = [Contact.account_status.set(new_status), Contact.updated_at.set(now())]
+    actions = [Contact.account_status.set(new_status), Contact.updated_at.set(clock.utcnow())]
     if account_name is not None:
         actions.append(Contact.account_name.set(account_name))
     return conditional_update(Contact(tenant_key, contact_id), actions, Contact.contact_id.exists() & condition)
@@ -359,7 +356,7 @@ def upsert_customer(
     put_follows(tenant_key, [(userid, external_userid) for userid in follow_users if userid not in previous])
     contact_access.put_phase(tenant_key, contact_id, before, after)
     Contact(tenant_key, contact_id).update(
-        actions=_field_actions(tenant_key, contact_id, fields, content_hash, security_level, now())
+        actions=_field_actions(tenant_key, contact_id, fields, content_hash, security_level, clock.utcnow())
         + [Contact.follow_users.set(follow_users)]
     )
     delete_follows(tenant_key, [(userid, external_userid) for userid in previous if userid not in follow_users])
@@ -409,7 +406,7 @@ def write_customers(tenant_key: str, writes: list[CustomerWrite], security_level
 def _write_customer(tenant_key: str, write: CustomerWrite, security_level: int, run_id: str) -> str:
     fields, existing = write.fields, write.existing
     contact_id = customer_contact_id(fields["external_userid"])
-    stamp = now()
+    stamp = clock.utcnow()
     if existing is None:
         if conditional_save(_new_customer(tenant_key, contact_id, write, security_level, run_id, stamp),
                             Contact.contact_id.does_not_exist()):
@@ -476,7 +473,7 @@ def remove_follow(tenant_key: str, external_userid: str, userid: str, run_id: st
     outcome = None
     if existing is not None and userid in follower_ids(existing) and conditional_update(
         Contact(tenant_key, contact_id),
-        [Contact.follow_users[userid].remove(), Contact.sync_run.set(run_id), Contact.updated_at.set(now())],
+        [Contact.follow_users[userid].remove(), Contact.sync_run.set(run_id), Contact.updated_at.set(clock.utcnow())],
         Contact.follow_users[userid].exists(),
     ):
         outcome = MERGED if existing.sync_run == run_id else UPDATED
@@ -504,7 +501,7 @@ def inactivate_unfollowed(tenant_key: str, contact_id: str) -> bool:
     """Flag a customer no member follows any more, with a timestamp; its shares and Yunqiao fields stay.
 
     Conditional on the map still being empty, so a member added meanwhile (a callback) wins."""
-    stamp = now()
+    stamp = clock.utcnow()
     return conditional_update(
         Contact(tenant_key, contact_id),
         [
@@ -525,7 +522,7 @@ def mark_not_customer(tenant_key: str, external_userid: str) -> bool:
     existing = get(tenant_key, customer_contact_id(external_userid))
     if existing is None:
         return False
-    stamp = now()
+    stamp = clock.utcnow()
     contact = Contact(tenant_key, existing.contact_id)
     if not conditional_update(
         contact,
@@ -549,7 +546,7 @@ def mark_not_customer(tenant_key: str, external_userid: str) -> bool:
 
 def record_transfer_failure(tenant_key: str, external_userid: str, userid: str, reason: str) -> bool:
     contact = Contact(tenant_key, customer_contact_id(external_userid))
-    stamp = now()
+    stamp = clock.utcnow()
     return conditional_update(
         contact,
         [
@@ -633,7 +630,7 @@ def update_filed(tenant_key: str, contact_id: str, version: int, actions: list,
                  moved: tuple[str | None, str | None] | None = None) -> bool:
     """Apply `actions` (plus the version bump) if the contact is still at `version`; `moved` = (old node, new node)
     when it is refiled, counted in the same transaction. False when someone else changed it or the node is gone."""
-    stamp = now()
+    stamp = clock.utcnow()
     all_actions = actions + [Contact.version.add(1), Contact.updated_at.set(stamp)]
     old_node, new_node = moved if moved else (None, None)
     if old_node == new_node:
@@ -689,7 +686,7 @@ def refile_dimension(tenant_key: str, contact_id: str, organisation_id: str, dim
     return conditional_update(
         Contact(tenant_key, contact_id),
         [Contact.dimension_id.set(dimension_id), Contact.dimension_key.set(dimension_key(tenant_key, dimension_id)),
-         Contact.updated_at.set(now())],
+         Contact.updated_at.set(clock.utcnow())],
         Contact.organisation_id == organisation_id,
     )
 

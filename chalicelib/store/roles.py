@@ -7,21 +7,16 @@ Roles: `admin`, `directory_maintainer` (外部互联维护) and `dim:<dimensionI
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
+from chalicelib.core import clock
 from chalicelib.store.base import table_meta
 
 ADMIN = "admin"
 DIRECTORY_MAINTAINER = "directory_maintainer"
 DIMENSION_PREFIX = "dim:"
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def dimension_role(dimension_id: str) -> str:
@@ -46,7 +41,7 @@ class RoleGrant(Model):
     user_id = UnicodeAttribute(attr_name="userId")
     role = UnicodeAttribute()
     granted_by = UnicodeAttribute(attr_name="grantedBy")
-    granted_at = UTCDateTimeAttribute(default=now, attr_name="grantedAt")
+    granted_at = UTCDateTimeAttribute(default=clock.utcnow, attr_name="grantedAt")
 
     by_role = RoleIndex()
 

@@ -35,7 +35,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.core import config
+from chalicelib.core import clock, config
 from chalicelib.store.base import conditional_save, conditional_update, table_meta, transaction_connection
 
 ITEM_SK, HOME_SK, BINDING_SK = "item", "home", "binding"
@@ -45,7 +45,7 @@ REFRESH_ATTEMPTS = 8
 
 def stamp(at: datetime | None = None) -> str:
     """A fixed-width UTC timestamp with microseconds: sorts as text in time order, reads as ISO 8601."""
-    return (at or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return (at or clock.utcnow()).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def item_pk(tenant_key: str, kind: str, item_id: str) -> str:

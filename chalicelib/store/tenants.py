@@ -6,7 +6,6 @@ corp, not the tenant.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
 from typing import Iterator
 
 from pynamodb.attributes import (
@@ -20,15 +19,12 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
+from chalicelib.core import clock
 from chalicelib.core.errors import Conflict, TenantNotFound
 from chalicelib.store.base import conditional_save, table_meta
 
 SELF_BUILT = "self_built"
 SUITE = "suite"
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class TenantSettings(MapAttribute):
@@ -78,8 +74,8 @@ class Tenant(Model):
     secret_id = UnicodeAttribute(attr_name="secretId")
     settings = TenantSettings(default=TenantSettings)
     enabled = BooleanAttribute(default=True)
-    created_at = UTCDateTimeAttribute(default=_now, attr_name="createdAt")
-    updated_at = UTCDateTimeAttribute(default=_now, attr_name="updatedAt")
+    created_at = UTCDateTimeAttribute(default=clock.utcnow, attr_name="createdAt")
+    updated_at = UTCDateTimeAttribute(default=clock.utcnow, attr_name="updatedAt")
 
     by_corp = CorpIndex()
     by_mode = ModeIndex()
@@ -115,14 +111,14 @@ def create(tenant: Tenant) -> Tenant:
 def set_corp_info(tenant: Tenant, corp_name: str, agent_id: str | None) -> None:
     """What WeCom says of the corp now (a suite's change_auth); the team's display name follows the corp's."""
     actions = [Tenant.corp_name.set(corp_name), Tenant.name.set(corp_name), Tenant.enabled.set(True),
-               Tenant.updated_at.set(_now())]
+               Tenant.updated_at.set(clock.utcnow())]
     if agent_id:
         actions.append(Tenant.agent_id.set(agent_id))
     tenant.update(actions=actions)
 
 
 def set_enabled(tenant: Tenant, enabled: bool) -> None:
-    tenant.update(actions=[Tenant.enabled.set(enabled), Tenant.updated_at.set(_now())])
+    tenant.update(actions=[Tenant.enabled.set(enabled), Tenant.updated_at.set(clock.utcnow())])
 
 
 _recent: dict[str, tuple[float, Tenant]] = {}

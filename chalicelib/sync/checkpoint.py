@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 
+from chalicelib.core import clock
 from chalicelib.store import sync_runs
 from chalicelib.store.tenants import Tenant
 
@@ -60,7 +60,7 @@ class Checkpoint:
 
     def record_error(self, phase: str, code: str, message: str) -> None:
         self.errors = (self.errors + [{"phase": phase, "code": code, "message": message[:500],
-                                       "at": datetime.now(timezone.utc).isoformat()}])[-MAX_ERRORS_KEPT:]
+                                       "at": clock.utcnow().isoformat()}])[-MAX_ERRORS_KEPT:]
 
 
 def describe_run(item: sync_runs.SyncItem) -> dict:

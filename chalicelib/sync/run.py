@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from itertools import islice
 from typing import Any, Callable, Iterator
 
+from chalicelib.core import clock
 from chalicelib.directory import customers
 from chalicelib.core.errors import PermanentError, RetryLater, TenantNotFound
 from chalicelib.core.observability import count, logger
@@ -102,7 +103,7 @@ def process(message: dict, deadline: Deadline) -> None:
         logger.info("sync skipped: tenant disabled", extra={"runId": run_id})
         return
     invocation = uuid.uuid4().hex
-    at = time.time()
+    at = clock.now()
     invocation_until = at + deadline.seconds_left() + INVOCATION_GRACE_SECONDS
     lease = sync_runs.acquire(tenant_key, run_id, invocation, at, invocation_until, at + RUN_LEASE_SECONDS)
     if not lease.acquired:
@@ -181,7 +182,7 @@ class _Run:
         except _RunLost:
             logger.warning("sync invocation stopped: the run moved on without it", extra={"runId": self.run_id})
         finally:
-            sync_runs.release_invocation(self.key, self.run_id, self.invocation, time.time() + RUN_LEASE_SECONDS)
+            sync_runs.release_invocation(self.key, self.run_id, self.invocation, clock.now() + RUN_LEASE_SECONDS)
 
     def _work(self) -> None:
         if self.cp.phase == CUSTOMERS:
@@ -371,7 +372,7 @@ class _Run:
         The invocation lease is released before the message is sent: the follow-up may start at once elsewhere.
         """
         self._save()
-        sync_runs.release_invocation(self.key, self.run_id, self.invocation, time.time() + delay + RUN_LEASE_SECONDS)
+        sync_runs.release_invocation(self.key, self.run_id, self.invocation, clock.now() + delay + RUN_LEASE_SECONDS)
         queues.send(queues.SYNC.logical_name, request_body(self.key, self.run_id, self.trigger, self.scope),
                     delay_seconds=min(max(delay, 0), MAX_SQS_DELAY))
         logger.info("sync continues in a follow-up message",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import secrets as random
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
+from chalicelib.core import clock
 from chalicelib.core.observability import logger
 from chalicelib.store import queues
 from chalicelib.store import tenants as tenant_store
@@ -37,7 +37,7 @@ FULL = Scope()
 
 def new_run_id() -> str:
     """Time first, so run records sort by when they were requested."""
-    return f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}-{random.token_hex(3)}"
+    return f"{clock.utcnow():%Y%m%dT%H%M%S%fZ}-{random.token_hex(3)}"
 
 
 def request_body(tenant_key: str, run_id: str, trigger: str, scope: Scope) -> dict:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from urllib.parse import urlencode
 
-from chalicelib.core import config
+from chalicelib.core import clock, config
 from chalicelib.core.errors import BadRequest, NotFound, PermanentError, Unauthorized
 from chalicelib.core.observability import logger
 from chalicelib.store import secrets, wecom_state
@@ -93,7 +93,7 @@ def oauth_identity(tenant: Tenant, code: str) -> dict:
 
 def template_data(body: dict) -> dict[str, dict]:
     """The template's fields: first / keyword1 (the item) / keyword2 (what happened) / keyword3 (when) / remark."""
-    at = datetime.fromtimestamp(float(body.get("at") or 0), tz=CHINA) if body.get("at") else datetime.now(CHINA)
+    at = datetime.fromtimestamp(float(body.get("at") or 0), tz=CHINA) if body.get("at") else clock.utcnow().astimezone(CHINA)
     return {
         "first": {"value": body.get("first") or "您有新的协作内容"},
         "keyword1": {"value": str(body.get("title") or "")[:40]},

@@ -19,7 +19,7 @@ import pytest
 
 from chalicelib import accounts
 from chalicelib.accounts import applications
-from chalicelib.core import config
+from chalicelib.core import clock, config
 from chalicelib.auth import identity
 from chalicelib.tenants import onboarding
 from chalicelib.tenants import wecom_clients
@@ -426,7 +426,7 @@ def test_an_opening_cut_short_is_held_until_its_lease_runs_out_then_retried(worl
     assert status == 409 and "being opened" in body["error"]["message"]
 
     later = datetime.now(timezone.utc) + timedelta(seconds=applications.OPENING_LEASE_SECONDS + 1)
-    monkeypatch.setattr(application_store, "now", lambda: later)
+    monkeypatch.setattr(clock, "now", later.timestamp)
     status, approved = world.approve("zhaoliu", application_id)
     assert status == 200 and approved["status"] == "approved"
     assert world.contact().account_status == "opened"
@@ -447,7 +447,7 @@ def test_an_account_opened_before_the_approval_was_recorded_is_adopted_not_opene
 
     monkeypatch.setattr(application_store, "finish_approval", finish)
     later = datetime.now(timezone.utc) + timedelta(seconds=applications.OPENING_LEASE_SECONDS + 1)
-    monkeypatch.setattr(application_store, "now", lambda: later)
+    monkeypatch.setattr(clock, "now", later.timestamp)
     status, approved = world.approve("wangwu", application_id)
 
     assert status == 200 and approved["status"] == "approved"

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
 from chalicelib.auth import sessions
+from chalicelib.core import clock
 from chalicelib.store import roles
 
 
@@ -65,7 +65,7 @@ def test_sign_out_revokes_the_token_and_expiry_ends_it(client, sign_in, demo_ten
     assert client.http.get("/api/auth/session", headers=headers).status_code == 401
     issued = sessions.issue(demo_tenant.tenant_key, sessions.MEMBER, "wangwu", "test")
     assert sessions.resolve(issued.token) is not None
-    monkeypatch.setattr(time, "time", lambda: issued.expires_at + 1)
+    monkeypatch.setattr(clock, "now", lambda: issued.expires_at + 1)
     assert sessions.resolve(issued.token) is None
 
 
