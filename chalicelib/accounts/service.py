@@ -28,6 +28,7 @@ from chalicelib.store import accounts as store
 from chalicelib.store import contacts as contact_store
 from chalicelib.store import tenants
 from chalicelib.store.contacts import ACCOUNT_DISABLED, ACCOUNT_NONE, ACCOUNT_OPENED, ACCOUNT_PENDING, Contact
+from chalicelib.tenants.urls import public_url
 
 PASSWORD, ACTIVATION = "password", "activation"
 PASSWORD_METHODS = (PASSWORD, ACTIVATION)  # sessions that prove knowledge of the account's password
@@ -53,14 +54,10 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
-def _base_url(tenant: tenants.Tenant) -> str:
-    return (tenant.settings.public_base_url or config.public_base_url()).rstrip("/")
-
-
 def activation_url(tenant: tenants.Tenant, token: str) -> str:
     """The external page with the token in the fragment: browsers never send a fragment to a server or in a
     Referer, so the token stays out of access logs."""
-    return f"{_base_url(tenant)}/mobile/wechat/external/home?tenantKey={quote(tenant.tenant_key)}#activate={token}"
+    return public_url(tenant, f"/mobile/wechat/external/home?tenantKey={quote(tenant.tenant_key)}#activate={token}")
 
 
 def _new_activation() -> tuple[str, str, int]:

@@ -22,7 +22,7 @@ from urllib.parse import unquote
 
 from chalice import Response
 
-from chalicelib.core.errors import BadRequest
+from chalicelib.core import paging
 from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.handlers.auth import current_member, json_body
 from chalicelib.core.lazy import lazy_module
@@ -39,13 +39,6 @@ def _params() -> dict:
     return dict(bp.current_request.query_params or {})
 
 
-def _limit(params: dict, default: int) -> int:
-    raw = params.get("limit")
-    if raw is None:
-        return default
-    if not raw.isdigit():
-        raise BadRequest("limit must be a positive whole number", code="invalid_limit")
-    return int(raw)
 
 
 # --- WeChat-friend invitation links -----------------------------------------------------------------------------
@@ -59,7 +52,8 @@ def create_invitation() -> Response:
 def list_invitations() -> dict:
     caller = current_member(bp.current_request)
     params = _params()
-    return wechat.list_mine(caller, params.get("cursor"), _limit(params, wechat.PAGE_DEFAULT))
+    limit = paging.page_size(params.get("limit"), default=wechat.PAGE_DEFAULT, maximum=wechat.PAGE_MAX)
+    return wechat.list_mine(caller, params.get("cursor"), limit)
 
 
 @bp.route("/api/directory/invitations/{invitationId}", methods=["GET"])
@@ -110,8 +104,8 @@ def send_org_invitation() -> Response:
 def list_org_invitations() -> dict:
     caller = current_member(bp.current_request)
     params = _params()
-    return organisations.list_invitations(caller, params.get("direction"), params.get("cursor"),
-                                          _limit(params, organisations.PAGE_DEFAULT))
+    limit = paging.page_size(params.get("limit"), default=organisations.PAGE_DEFAULT, maximum=organisations.PAGE_MAX)
+    return organisations.list_invitations(caller, params.get("direction"), params.get("cursor"), limit)
 
 
 @bp.route("/api/directory/org-invitations/{invitationId}/accept", methods=["POST"])

@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 
 from chalice import Response
 
-from chalicelib.core import config
-from chalicelib.core.errors import BadRequest
+from chalicelib.core import config, paging
 from chalicelib.handlers import sqs
 from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.core.lazy import lazy_module
@@ -39,13 +38,8 @@ def _admin_tenant(tenant_key: str) -> Tenant:
     return admin_access.admin_tenant(tenant_key, bp.current_request.headers)
 
 
-def _limit(name: str, default: int) -> int:
-    raw = (bp.current_request.query_params or {}).get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIST:
-        raise BadRequest(f"{name} must be a number from 1 to {MAX_LIST}", code="invalid_limit")
-    return int(raw)
+def _limit(default: int) -> int:
+    return paging.page_size((bp.current_request.query_params or {}).get("limit"), default=default, maximum=MAX_LIST)
 
 
 @bp.route("/api/admin/tenants/{tenantKey}/profile-links/runs", methods=["POST"])
@@ -58,14 +52,14 @@ def start_run(tenantKey: str) -> Response:
 @bp.route("/api/admin/tenants/{tenantKey}/profile-links/runs", methods=["GET"])
 def list_runs(tenantKey: str) -> dict:
     tenant = _admin_tenant(tenantKey)
-    return {"runs": link_status.recent_runs(tenant, _limit("limit", 20))}
+    return {"runs": link_status.recent_runs(tenant, _limit(20))}
 
 
 @bp.route("/api/admin/tenants/{tenantKey}/profile-links/runs/{runId}", methods=["GET"])
 def run_progress(tenantKey: str, runId: str) -> dict:
     tenant = _admin_tenant(tenantKey)
     after = (bp.current_request.query_params or {}).get("failedAfter") or ""
-    return link_status.progress(tenant, runId, failed_after=after, failed_limit=_limit("limit", 100))
+    return link_status.progress(tenant, runId, failed_after=after, failed_limit=_limit(100))
 
 
 @bp.route("/api/admin/tenants/{tenantKey}/profile-links/manual-link", methods=["GET"])

@@ -20,6 +20,7 @@ from urllib.parse import unquote
 
 from chalice import Response
 
+from chalicelib.core import paging
 from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.handlers.auth import current_member, json_body
 from chalicelib.core.lazy import lazy_module
@@ -80,9 +81,8 @@ def conversation(kind: str, itemId: str) -> dict:
 def submissions(itemId: str) -> dict:
     request = bp.current_request
     params = request.query_params or {}
-    limit = params.get("limit") or ""
-    return items.submissions(current_member(request), unquote(itemId), params.get("cursor"),
-                             int(limit) if limit.isdigit() else items.SUBMISSIONS_PAGE)
+    limit = paging.page_size(params.get("limit"), default=items.SUBMISSIONS_PAGE, maximum=items.SUBMISSIONS_MAX)
+    return items.submissions(current_member(request), unquote(itemId), params.get("cursor"), limit)
 
 
 @bp.route("/api/sharing/send", methods=["POST"])

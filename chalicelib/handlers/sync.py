@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING
 
 from chalice import Response
 
-from chalicelib.core import config
-from chalicelib.core.errors import BadRequest
+from chalicelib.core import config, paging
 from chalicelib.handlers import sqs
 from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.core.lazy import lazy_module
@@ -46,10 +45,9 @@ def trigger_sync(tenantKey: str) -> Response:
 @bp.route("/api/admin/tenants/{tenantKey}/sync/runs", methods=["GET"])
 def list_sync_runs(tenantKey: str) -> dict:
     tenant = _admin_tenant(tenantKey)
-    raw = (bp.current_request.query_params or {}).get("limit")
-    if raw is not None and not (raw.isdigit() and 1 <= int(raw) <= MAX_RUNS):
-        raise BadRequest(f"limit must be a number from 1 to {MAX_RUNS}", code="invalid_limit")
-    return {"runs": sync_checkpoint.latest_runs(tenant, int(raw) if raw is not None else DEFAULT_RUNS)}
+    limit = paging.page_size((bp.current_request.query_params or {}).get("limit"), default=DEFAULT_RUNS,
+                             maximum=MAX_RUNS)
+    return {"runs": sync_checkpoint.latest_runs(tenant, limit)}
 
 
 @bp.on_sqs_message(queue=config.resource_name(SYNC.logical_name), batch_size=SYNC.batch_size)

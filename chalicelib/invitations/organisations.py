@@ -18,9 +18,9 @@ from datetime import timedelta
 from urllib.parse import quote
 
 from chalicelib.notifications import queueing
-from chalicelib.core import clock, config
+from chalicelib.core import clock, cursors
 from chalicelib.directory import contacts as directory
-from chalicelib.directory import cursors, validation
+from chalicelib.directory import validation
 from chalicelib.directory.tree import MAX_NAME as MAX_NODE_NAME
 from chalicelib.core.errors import BadRequest, Conflict, Gone, NotFound, TenantNotFound
 from chalicelib.auth.identity import Caller
@@ -32,6 +32,7 @@ from chalicelib.store import members as member_store
 from chalicelib.store import organisations as nodes
 from chalicelib.store import tenants
 from chalicelib.store.tenants import Tenant
+from chalicelib.tenants.urls import public_url
 
 INVITATION_DAYS = 30
 LEASE_SECONDS = 60
@@ -151,11 +152,11 @@ def send(caller: Caller, body: dict) -> dict:
         owner_key=store.owner_key(peer_tenant.tenant_key, peer.user_id), direction=store.INCOMING, **common)
     if not store.create_pair(outgoing, incoming):
         raise Conflict("you have already invited them: wait for their answer", code="invitation_pending")
-    base = (peer_tenant.settings.public_base_url or config.public_base_url()).rstrip("/")
     queueing.notify_members(
         peer_tenant.tenant_key, [peer.user_id], title="外部组织成员邀请",
         description=f"{common['inviter']['name'] or caller.user_id}（{tenant.name}）邀请你互加为外部联系人",
-        url=f"{base}/directory/org-invitations?direction=incoming&tenantKey={quote(peer_tenant.tenant_key)}",
+        url=public_url(peer_tenant,
+                       f"/directory/org-invitations?direction=incoming&tenantKey={quote(peer_tenant.tenant_key)}"),
     )
     return describe(outgoing, caller)
 
@@ -168,7 +169,7 @@ def list_invitations(caller: Caller, direction: str | None, cursor: str | None,
         raise BadRequest("direction must be incoming or outgoing", code="invalid_direction")
     owner = store.owner_key(caller.tenant_key, caller.user_id)
     start = cursors.decode(cursor, {"ownerKey": owner, "pk": caller.tenant_key}, ("sk",))
-    items, last = store.owned(caller.tenant_key, caller.user_id, kind, max(1, min(limit, PAGE_MAX)), start)
+    items, last = store.owned(caller.tenant_key, caller.user_id, kind, limit, start)
     items.sort(key=lambda item: item.created_at, reverse=True)
     return {"invitations": [describe(item, caller) for item in items], "nextCursor": cursors.encode(last)}
 
@@ -305,12 +306,12 @@ def accept(caller: Caller, invitation_id: str, body: dict) -> dict:
                              invitee_contact):
         logger.warning("invitation lease lapsed before the acceptance finished",
                        extra={"invitationId": invitation_id})
-    base = (inviter_tenant.settings.public_base_url or config.public_base_url()).rstrip("/")
     queueing.notify_members(
         inviter_tenant.tenant_key, [inviter["userId"]], title="邀请已接受",
         description=f"{contact_store.raw_map(item.invitee).get('name') or caller.user_id}（{tenant.name}）"
                     f"接受了你的邀请，已加入外部联系人",
-        url=f"{base}/directory/contacts/{quote(inviter_contact)}?tenantKey={quote(inviter_tenant.tenant_key)}",
+        url=public_url(inviter_tenant,
+                       f"/directory/contacts/{quote(inviter_contact)}?tenantKey={quote(inviter_tenant.tenant_key)}"),
     )
     return describe(store.get(caller.tenant_key, store.INCOMING, invitation_id), caller)
 

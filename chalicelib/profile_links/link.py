@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from chalicelib.core import config
 from chalicelib.store import secrets
 from chalicelib.store.tenants import SELF_BUILT, SUITE, Tenant
+from chalicelib.tenants.urls import public_url
 from chalicelib.wecom.client import WeComClient
 
 ATTRIBUTE_NAME = "与我协作"  # must exist among the corp's external attributes, or WeCom drops the entry silently
@@ -17,8 +17,7 @@ HOME_PATH = "/mobile/wechat/external/home"
 
 def link_url(tenant: Tenant) -> str:
     """The tenant's external home page, under the tenant's own public base URL when it has one."""
-    base = (tenant.settings.public_base_url or config.public_base_url()).rstrip("/")
-    return f"{base}{HOME_PATH}?{urlencode({'tenantKey': tenant.tenant_key})}"
+    return public_url(tenant, f"{HOME_PATH}?{urlencode({'tenantKey': tenant.tenant_key})}")
 
 
 def link_title(tenant: Tenant) -> str:

@@ -14,8 +14,8 @@ from __future__ import annotations
 from urllib.parse import quote
 from typing import Any, Iterable
 
-from chalicelib.core import clock
 from chalicelib.notifications import queueing
+from chalicelib.core import clock, cursors
 from chalicelib.directory import audit
 from chalicelib.directory import contacts as directory
 from chalicelib.core.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -296,17 +296,16 @@ def conversation(caller: Caller, kind: str, item_id: str, contact_id: str) -> di
 
 def submissions(caller: Caller, item_id: str, cursor: str | None, limit: int) -> dict:
     """A form's submissions, newest first, for its owner and members with edit permission."""
-    from chalicelib.home.cursors import decode_one, encode_one
-
     item = _require_item(caller, "form", item_id)
     _require_maintainer(caller, item)
-    after = decode_one(cursor, "submission#")
-    rows, more = shares.submissions_page(caller.tenant_key, item_id, max(1, min(limit, SUBMISSIONS_MAX)), after)
+    scope = f"submissions:{caller.tenant_key}:{item_id}"
+    after = cursors.decode_one(cursor, "submission#", scope=scope)
+    rows, more = shares.submissions_page(caller.tenant_key, item_id, limit, after)
     return {
         "submissions": [{"submissionId": r.sk.split("#", 1)[1], "contactId": r.contact_id,
                          "contactName": r.contact_name, "values": shares.plain(r.values),
                          "submittedAt": r.created_at} for r in rows],
-        "nextCursor": encode_one(rows[-1].sk) if more and rows else None,
+        "nextCursor": cursors.encode_one(rows[-1].sk, scope=scope) if more and rows else None,
     }
 
 

@@ -102,19 +102,13 @@ def _contact_status(transaction: TransactWrite, tenant_key: str, contact_id: str
                     expected: tuple[str, ...], account_name: str | None = None) -> None:
     """The contact's accountStatus move, as one action of a transaction.
 
-    The same update and condition as `store.contacts.set_account_status` (which cannot join a transaction): the
-    account and the directory's view of it change together or not at all.
+    The same update and condition as `store.contacts.set_account_status` (`account_status_change`): the account and
+    the directory's view of it change together or not at all.
     """
-    from chalicelib.store.contacts import ACCOUNT_NONE, Contact
+    from chalicelib.store.contacts import Contact, account_status_change
 
-    condition = Contact.account_status.is_in(*expected)
-    if ACCOUNT_NONE in expected:
-        condition = condition | Contact.account_status.does_not_exist()
-    actions = [Contact.account_status.set(new_status), Contact.updated_at.set(clock.utcnow())]
-    if account_name is not None:
-        actions.append(Contact.account_name.set(account_name))
-    transaction.update(Contact(tenant_key, contact_id), actions=actions,
-                       condition=Contact.contact_id.exists() & condition)
+    actions, condition = account_status_change(new_status, expected, account_name)
+    transaction.update(Contact(tenant_key, contact_id), actions=actions, condition=condition)
 
 
 def create(tenant_key: str, contact_id: str, account_name: str, *, created_by: str, password_hash: str | None,
@@ -152,7 +146,7 @@ def create(tenant_key: str, contact_id: str, account_name: str, *, created_by: s
                              condition=AccountItem.item_key.does_not_exist())
         _contact_status(transaction, tenant_key, contact_id, contact_status, contact_expected, account_name)
 
-    return transact(build)
+    return transact(build).committed
 
 
 def change_status(tenant_key: str, contact_id: str, new_status: str, expected: tuple[str, ...], *,
@@ -171,7 +165,7 @@ def change_status(tenant_key: str, contact_id: str, new_status: str, expected: t
                            condition=AccountItem.status.is_in(*expected))
         _contact_status(transaction, tenant_key, contact_id, contact_status, contact_expected)
 
-    return transact(build)
+    return transact(build).committed
 
 
 def replace_activation(tenant_key: str, contact_id: str, account_name: str, token_hash: str, expires_at: int,
@@ -191,7 +185,7 @@ def replace_activation(tenant_key: str, contact_id: str, account_name: str, toke
                                           retention_seconds),
                          condition=AccountItem.item_key.does_not_exist())
 
-    return transact(build)
+    return transact(build).committed
 
 
 def use_activation(tenant_key: str, contact_id: str, token_hash: str, password_hash: str, at: float) -> bool:
@@ -220,7 +214,7 @@ def use_activation(tenant_key: str, contact_id: str, token_hash: str, password_h
             condition=AccountItem.used_at.does_not_exist() & (AccountItem.expires_at > int(at)),
         )
 
-    return transact(build)
+    return transact(build).committed
 
 
 def set_password(tenant_key: str, contact_id: str, password_hash: str, *, expected_hash: str,

@@ -21,16 +21,16 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core import clock
-from chalicelib.store.base import conditional_update, table_meta, transaction_connection
+from chalicelib.store.base import Transaction, conditional_update, table_meta, transact
 from chalicelib.store.contacts import ACCOUNT_NONE, ACCOUNT_PENDING, Contact
 
 PENDING = "pending"  # waiting for an approver (the contact is 审批中)
@@ -186,35 +186,12 @@ def get(tenant_key: str, application_id: str) -> Application | None:
         return None
 
 
-@dataclass(frozen=True)
-class Cancelled:
-    """A cancelled transaction: for each write, whether its condition failed. None failing means another
-    transaction held one of the items (TransactionConflict): trying again may succeed."""
-
-    failed: tuple[bool, ...]
-
-
-def _transact(build: Callable[[TransactWrite], None]) -> Cancelled | None:
-    """Run the writes `build(transaction)` adds as one TransactWriteItems; None when it committed, else what failed.
-
-    Only a cancellation is answered; anything else (throttling beyond the SDK's retries, a bad request) raises.
-    """
-    try:
-        with TransactWrite(connection=transaction_connection()) as transaction:
-            build(transaction)
-    except TransactWriteError as err:
-        if err.cause_response_code != "TransactionCanceledException":
-            raise
-        return Cancelled(tuple(bool(r and r.code == "ConditionalCheckFailed") for r in err.cancellation_reasons))
-    return None
-
-
 def _contact_status(tenant_key: str, contact_id: str, new_status: str, at: datetime) -> tuple[Contact, list]:
     """The contact's side of a transaction: the same write `contacts.set_account_status` makes alone."""
     return Contact(tenant_key, contact_id), [Contact.account_status.set(new_status), Contact.updated_at.set(at)]
 
 
-def create_with_contact_pending(application: Application) -> Cancelled | None:
+def create_with_contact_pending(application: Application) -> Transaction:
     """Store a new application and move its contact none → pending, both or neither (the one-pending guarantee).
 
     The contact's condition is what keeps a contact to one pending application: of concurrent applications exactly
@@ -228,11 +205,11 @@ def create_with_contact_pending(application: Application) -> Cancelled | None:
         transaction.save(application, condition=Application.application_id.does_not_exist())
         transaction.update(contact, actions=actions, condition=Contact.contact_id.exists() & none)
 
-    return _transact(build)
+    return transact(build)
 
 
 def reject_with_contact_reset(tenant_key: str, application_id: str, contact_id: str, decider_id: str,
-                              decider_name: str | None, reason: str, at: datetime) -> Cancelled | None:
+                              decider_name: str | None, reason: str, at: datetime) -> Transaction:
     """pending → rejected and the contact pending → none, both or neither: a rejected application never leaves its
     contact 审批中, so the applicant can always apply again."""
     contact, contact_actions = _contact_status(tenant_key, contact_id, ACCOUNT_NONE, at)
@@ -243,7 +220,7 @@ def reject_with_contact_reset(tenant_key: str, application_id: str, contact_id: 
                            condition=Application.status == PENDING)
         transaction.update(contact, actions=contact_actions, condition=Contact.account_status == ACCOUNT_PENDING)
 
-    return _transact(build)
+    return transact(build)
 
 
 def reject(tenant_key: str, application_id: str, decider_id: str, decider_name: str | None, reason: str,

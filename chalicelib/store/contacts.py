@@ -224,6 +224,20 @@ def _current_access_state(tenant_key: str, contact_id: str):
     return lambda: access_state(get(tenant_key, contact_id))
 
 
+def account_status_change(new_status: str, expected: tuple[str, ...],
+                          account_name: str | None = None) -> tuple[list, object]:
+    """The update and the condition that move a contact's accountStatus from one of `expected` to `new_status` (a
+    contact written before accountStatus existed counts as `none`): alone (`set_account_status`) or as one action of
+    a transaction (`store.accounts`)."""
+    condition = Contact.account_status.is_in(*expected)
+    if ACCOUNT_NONE in expected:
+        condition = condition | Contact.account_status.does_not_exist()
+    actions = [Contact.account_status.set(new_status), Contact.updated_at.set(clock.utcnow())]
+    if account_name is not None:
+        actions.append(Contact.account_name.set(account_name))
+    return actions, Contact.contact_id.exists() & condition
+
+
 def set_account_status(
     tenant_key: str,
     contact_id: str,
@@ -236,13 +250,8 @@ def set_account_status(
     `account_name` is stored with it when given. A contact written before accountStatus existed counts as `none`."""
     if new_status not in ACCOUNT_STATUSES or not expected or any(s not in ACCOUNT_STATUSES for s in expected):
         raise ValueError(f"unknown account status in {new_status!r} / {expected!r}")
-    condition = Contact.account_status.is_in(*expected)
-    if ACCOUNT_NONE in expected:
-        condition = condition | Contact.account_status.does_not_exist()
-    actions = [Contact.account_status.set(new_status), Contact.updated_at.set(clock.utcnow())]
-    if account_name is not None:
-        actions.append(Contact.account_name.set(account_name))
-    return conditional_update(Contact(tenant_key, contact_id), actions, Contact.contact_id.exists() & condition)
+    actions, condition = account_status_change(new_status, expected, account_name)
+    return conditional_update(Contact(tenant_key, contact_id), actions, condition)
 
 
 def find_by_unionid(tenant_key: str, unionid: str) -> Contact | None:
@@ -623,7 +632,7 @@ def create_filed(contact: Contact, filed_under: str | None) -> bool:
     return transact(lambda tx: (
         tx.save(contact, condition=Contact.contact_id.does_not_exist()),
         _count_on(tx, contact.tenant_key, filed_under, 1),
-    ))
+    )).committed
 
 
 def update_filed(tenant_key: str, contact_id: str, version: int, actions: list,
@@ -640,7 +649,7 @@ def update_filed(tenant_key: str, contact_id: str, version: int, actions: list,
                   condition=Contact.contact_id.exists() & version_condition(version)),
         _count_on(tx, tenant_key, old_node, -1),
         _count_on(tx, tenant_key, new_node, 1),
-    ))
+    )).committed
 
 
 def delete_filed(tenant_key: str, contact_id: str, version: int, filed_under: str | None) -> bool:
@@ -648,7 +657,7 @@ def delete_filed(tenant_key: str, contact_id: str, version: int, filed_under: st
     return transact(lambda tx: (
         tx.delete(Contact(tenant_key, contact_id), condition=Contact.contact_id.exists() & version_condition(version)),
         _count_on(tx, tenant_key, filed_under, -1),
-    ))
+    )).committed
 
 
 def filed_under(contact: Contact) -> str | None:

@@ -149,7 +149,8 @@ def finish_wechat(tenant_key: str, invitation_id: str, lease: str, contact_id: s
     return conditional_update(
         InvitationItem(tenant_key, item_key(WECHAT, invitation_id)),
         [InvitationItem.status.set(ACCEPTED), InvitationItem.contact_id.set(contact_id),
-         InvitationItem.decided_at.set(clock.utcnow()), InvitationItem.lease.remove(), InvitationItem.lease_expires_at.remove()],
+         InvitationItem.decided_at.set(clock.utcnow()), InvitationItem.lease.remove(),
+         InvitationItem.lease_expires_at.remove()],
         (InvitationItem.status == ACCEPTING) & (InvitationItem.lease == lease),
     )
 
@@ -178,7 +179,8 @@ def create_pair(outgoing: InvitationItem, incoming: InvitationItem) -> bool:
     replaced."""
     replaceable = (InvitationItem.sk.does_not_exist() | InvitationItem.status.is_in(DECLINED, ACCEPTED)
                    | ((InvitationItem.status == PENDING) & (InvitationItem.expires_at < clock.utcnow())))
-    return transact(lambda t: (t.save(outgoing, condition=replaceable), t.save(incoming, condition=replaceable)))
+    return transact(lambda t: (t.save(outgoing, condition=replaceable),
+                               t.save(incoming, condition=replaceable))).committed
 
 
 def _pair_keys(inviter_tenant: str, invitee_tenant: str, invitation_id: str) -> tuple[InvitationItem, InvitationItem]:
@@ -192,7 +194,7 @@ def lease_pair(inviter_tenant: str, invitee_tenant: str, invitation_id: str, lea
                InvitationItem.lease_expires_at.set(stamp + timedelta(seconds=lease_seconds))]
     condition = InvitationItem.sk.exists() & _may_lease((PENDING,), stamp)
     return transact(lambda t: [t.update(item, actions=actions, condition=condition)
-                                for item in _pair_keys(inviter_tenant, invitee_tenant, invitation_id)])
+                                for item in _pair_keys(inviter_tenant, invitee_tenant, invitation_id)]).committed
 
 
 def finish_pair(inviter_tenant: str, invitee_tenant: str, invitation_id: str, lease: str,
@@ -205,7 +207,7 @@ def finish_pair(inviter_tenant: str, invitee_tenant: str, invitation_id: str, le
     return transact(lambda t: (
         t.update(outgoing, actions=common + [InvitationItem.contact_id.set(inviter_contact_id)], condition=condition),
         t.update(incoming, actions=common + [InvitationItem.contact_id.set(invitee_contact_id)], condition=condition),
-    ))
+    )).committed
 
 
 def release_pair(inviter_tenant: str, invitee_tenant: str, invitation_id: str, lease: str) -> bool:
@@ -213,7 +215,7 @@ def release_pair(inviter_tenant: str, invitee_tenant: str, invitation_id: str, l
                InvitationItem.lease_expires_at.remove()]
     condition = (InvitationItem.status == ACCEPTING) & (InvitationItem.lease == lease)
     return transact(lambda t: [t.update(item, actions=actions, condition=condition)
-                                for item in _pair_keys(inviter_tenant, invitee_tenant, invitation_id)])
+                                for item in _pair_keys(inviter_tenant, invitee_tenant, invitation_id)]).committed
 
 
 def record_contact(tenant_key: str, kind: str, invitation_id: str, lease: str, contact_id: str) -> bool:
@@ -229,7 +231,7 @@ def decline_pair(inviter_tenant: str, invitee_tenant: str, invitation_id: str) -
     actions = [InvitationItem.status.set(DECLINED), InvitationItem.decided_at.set(clock.utcnow())]
     condition = InvitationItem.status == PENDING
     return transact(lambda t: [t.update(item, actions=actions, condition=condition)
-                                for item in _pair_keys(inviter_tenant, invitee_tenant, invitation_id)])
+                                for item in _pair_keys(inviter_tenant, invitee_tenant, invitation_id)]).committed
 
 
 # --- lookup items ------------------------------------------------------------------------------------------------

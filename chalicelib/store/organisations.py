@@ -254,7 +254,7 @@ def create_manual(node: Node) -> bool:
     return transact(lambda tx: (
         tx.save(node, condition=Node.node_id.does_not_exist()),
         _count_child(tx, node.tenant_key, node.parent_id, 1),
-    ))
+    )).committed
 
 
 def rename(tenant_key: str, node_id: str, name: str) -> bool:
@@ -277,12 +277,13 @@ def move(tenant_key: str, node: Node, new_parent_id: str, dimension_id: str, org
                   condition=Node.node_id.exists() & (Node.parent_id == node.parent_id)),
         _count_child(tx, tenant_key, node.parent_id, -1),
         _count_child(tx, tenant_key, new_parent_id, 1),
-    ))
+    )).committed
 
 
 def set_dimension(tenant_key: str, node_id: str, dimension_id: str) -> None:
     """A descendant of a node moved to another dimension follows it."""
-    conditional_update(Node(tenant_key, node_id), [Node.dimension_id.set(dimension_id), Node.updated_at.set(clock.utcnow())],
+    conditional_update(Node(tenant_key, node_id),
+                       [Node.dimension_id.set(dimension_id), Node.updated_at.set(clock.utcnow())],
                        Node.node_id.exists())
 
 
@@ -292,7 +293,7 @@ def delete_if_empty(node: Node) -> bool:
     return transact(lambda tx: (
         tx.delete(Node(node.tenant_key, node.node_id), condition=Node.node_id.exists() & _is_empty()),
         _count_child(tx, node.tenant_key, node.parent_id, -1),
-    ))
+    )).committed
 
 
 def children_page(tenant_key: str, parent_id: str | None, start_key: dict | None, limit: int

@@ -156,7 +156,8 @@ def finish_listing(tenant_key: str, run_id: str, queued: int) -> None:
 def fail_listing(tenant_key: str, run_id: str, error: str) -> None:
     pk, sk = _run_key(tenant_key, run_id)
     LinkRun(pk, sk).update(
-        actions=[LinkRun.state.set(LIST_FAILED), LinkRun.error.set(error[:500]), LinkRun.updated_at.set(clock.utcnow())],
+        actions=[LinkRun.state.set(LIST_FAILED), LinkRun.error.set(error[:500]),
+                 LinkRun.updated_at.set(clock.utcnow())],
         condition=LinkRun.pk.exists(),
     )
 

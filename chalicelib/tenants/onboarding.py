@@ -12,6 +12,7 @@ from chalicelib.core.errors import BadRequest
 from chalicelib.invitations import lookup
 from chalicelib.store import secrets, tenants
 from chalicelib.store.tenants import SELF_BUILT, SUITE, Tenant, TenantSettings
+from chalicelib.tenants.urls import public_base_url
 
 TENANT_KEY = re.compile(r"^[a-z0-9]{4,32}$")
 CORP_ID = re.compile(r"^[A-Za-z0-9_-]{4,64}$")
@@ -119,7 +120,7 @@ def describe(tenant: Tenant) -> dict:
         "settings": {
             "autoSyncCustomers": settings.auto_sync_customers,
             "defaultSecurityLevel": int(settings.default_security_level),
-            "publicBaseUrl": settings.public_base_url or config.public_base_url(),
+            "publicBaseUrl": public_base_url(tenant),
             "customerDimensionName": settings.customer_dimension_name,
             "chainDimensionName": settings.chain_dimension_name,
             "wechatDefaultOrgName": settings.wechat_default_org_name,

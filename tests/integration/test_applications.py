@@ -42,7 +42,8 @@ PASSWORD = "Plum-river-42"
 @pytest.fixture(autouse=True)
 def fast_wecom(monkeypatch, emulator):
     """WeCom calls without the transport's real sleeps; no token left in the shared cache by another test."""
-    transport = Transport(RetryPolicy(attempts=2, connect_timeout=1.0, read_timeout=0.5), sleep=lambda _s: None)
+    transport = Transport(RetryPolicy(attempts=2, connect_timeout=1.0, read_timeout=0.5),
+                          base_url=config.wecom_base_url(), sleep=lambda _s: None)
     monkeypatch.setattr(wecom_clients, "_transport", lambda: transport)
     for item in WeComState.scan(WeComState.pk.startswith("token#")):  # test-only Scan
         item.delete()
@@ -615,6 +616,23 @@ def test_the_list_pages_newest_first_with_a_cursor(world, back_office):
     assert pages(world, "zhaoliu", "limit=1&applicant=zhangsan") == [[a4], [a2], [a1]]
     assert pages(world, "zhaoliu", "limit=1&status=approved") == [[a3], [a1]]
     assert pages(world, "wangwu", "limit=1&status=approved") == [[a1]]  # a filtered page reads past the others
+
+
+def test_a_forged_or_another_tenants_cursor_is_refused(world, back_office):
+    import base64
+
+    from chalicelib.core import cursors
+
+    status, first = world.listing("zhaoliu", "limit=2")
+    assert status == 200 and first["nextCursor"]
+    after = back_office[3]  # a real application id, where the genuine cursor points
+    unsigned = base64.urlsafe_b64encode(after.encode()).decode().rstrip("=")
+    elsewhere = cursors.encode_one(after, scope="account-applications:tnsomeoneelse")
+    genuine = first["nextCursor"]
+    tampered = genuine[:-1] + ("A" if genuine[-1] != "A" else "B")
+    for forged in (unsigned, elsewhere, tampered):
+        status, body = world.listing("zhaoliu", f"limit=2&cursor={forged}")
+        assert (status, body["error"]["code"]) == (400, "invalid_cursor")
 
 
 def test_a_maintainer_of_several_dimensions_gets_one_list_merged_from_them(world, back_office):
