@@ -8,8 +8,6 @@ given a session for a contact they were not matched to.
 """
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from chalicelib.auth import sessions
 from chalicelib.accounts.service import describe_contact
 from chalicelib.core.errors import BadRequest, Forbidden, NotFound, Unauthorized
@@ -20,9 +18,9 @@ from chalicelib.store import contacts as contact_store
 from chalicelib.store import shares
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store.contacts import Contact
+from chalicelib.wecom.oauth import authorize_url
 
 WECHAT_OAUTH, WECOM_OAUTH = "wechat_oauth", "wecom_oauth"
-WECOM_AUTHORIZE = "https://open.weixin.qq.com/connect/oauth2/authorize"
 
 
 def no_contact() -> NotFound:
@@ -36,12 +34,11 @@ def login_options(tenant_key: str) -> dict:
 
     tenant = tenant_store.get_enabled(tenant_key or "")
     home = link_url(tenant)
-    wecom = urlencode({"appid": tenant.corp_id, "redirect_uri": home, "response_type": "code",
-                       "scope": "snsapi_base", "state": "wecom", "agentid": tenant.agent_id or ""})
     return {
         "tenant": {"tenantKey": tenant.tenant_key, "name": tenant.name},
         "wechatAuthorizeUrl": official_account.authorize_url(tenant, home),
-        "wecomAuthorizeUrl": f"{WECOM_AUTHORIZE}?{wecom}#wechat_redirect",
+        "wecomAuthorizeUrl": authorize_url(tenant.corp_id, home, scope="snsapi_base", state="wecom",
+                                           agentid=tenant.agent_id or ""),
         "passwordLogin": True,
     }
 

@@ -11,8 +11,6 @@ never from the URL, so an id from another tenant can only ever be looked up in t
 """
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from chalice import Response
 
 from chalicelib.core.errors import BadRequest, Unauthorized
@@ -25,7 +23,6 @@ sessions = lazy_module("chalicelib.auth.sessions")
 tenants = lazy_module("chalicelib.store.tenants")
 
 bp = ApiBlueprint(__name__)
-OAUTH_AUTHORIZE = "https://open.weixin.qq.com/connect/oauth2/authorize"
 
 
 def current_session(request, kind: str | None = None) -> sessions.SessionInfo:
@@ -58,9 +55,7 @@ def authorize_url() -> dict:
     redirect = params.get("redirectUri") or ""
     if not redirect.startswith(("https://", "http://")):
         raise BadRequest("redirectUri must be an absolute http(s) URL", code="invalid_redirect")
-    query = urlencode({"appid": tenant.corp_id, "redirect_uri": redirect, "response_type": "code",
-                       "scope": "snsapi_base", "state": tenant.tenant_key, "agentid": tenant.agent_id or ""})
-    return {"url": f"{OAUTH_AUTHORIZE}?{query}#wechat_redirect"}
+    return {"url": identity.authorize_url(tenant, redirect)}
 
 
 @bp.route("/api/auth/wecom/session", methods=["POST"])

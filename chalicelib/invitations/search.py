@@ -28,9 +28,6 @@ SEARCH_FIELDS = ("name", "mobile", "email")
 MAX_RESULTS = 5
 MAX_ORGANISATION_NAME = 100
 CANDIDATE_SECONDS = 30 * 60
-# WeCom's answers meaning "no such member" to user/getuserid and get_userid_by_email: not found, malformed mobile or
-# email (we validated them, WeCom may be stricter), userid unknown.
-NOT_FOUND_ERRCODES = frozenset({46004, 60103, 60105, 60111})
 CORP_MAILBOX, OWN_EMAIL = 1, 2
 
 
@@ -82,7 +79,7 @@ def _userid_from_wecom(tenant: Tenant, field: str, value: str) -> str | None:
         try:
             return attempt()
         except WeComApiError as err:
-            if err.errcode not in NOT_FOUND_ERRCODES:
+            if not err.member_not_found:
                 logger.warning("member lookup refused by WeCom", extra={"errcode": err.errcode})
                 raise ServiceUnavailable("the other organisation's WeCom did not answer: try again later",
                                          code="wecom_unavailable") from err

@@ -9,8 +9,6 @@ from chalicelib.core.observability import logger
 from chalicelib.notifications.queueing import WECHAT_TEMPLATE, WECOM_APP
 from chalicelib.store import tenants
 
-# message/send refusals that no retry can fix: no valid recipient, no app, app not allowed to message them.
-PERMANENT_WECOM_ERRORS = {81013, 40056, 301002, 60020, 48002}
 
 
 def _send_wecom_app(tenant: tenants.Tenant, body: dict) -> None:
@@ -26,7 +24,7 @@ def _send_wecom_app(tenant: tenants.Tenant, body: dict) -> None:
     except RateLimited as err:
         raise RetryLater(max(1, int(err.retry_after)), "rate_limited") from None
     except WeComApiError as err:
-        if err.errcode in PERMANENT_WECOM_ERRORS:
+        if err.message_refused:
             raise PermanentError("wecom_refused", f"{err.errcode}: {err.errmsg}") from err
         raise
     refused = result["invaliduser"] + result["unlicenseduser"]

@@ -18,7 +18,6 @@ from chalicelib.store.tenants import Tenant
 from chalicelib.wecom.errors import RateLimited, WeComApiError, WeComUnavailable
 from chalicelib.tenants.wecom_clients import client_for_tenant
 
-FREQUENCY_LIMIT = 45009  # WeCom blocks the API for the corp for 60 s (minute limit) or an hour (hour limit)
 RATE_LIMIT_JITTER = 5
 TENANT_CACHE_SECONDS = 60
 
@@ -121,7 +120,7 @@ def _retry_later(tenant_key: str, run_id: str, user_id: str, err: Exception, att
         count("ProfileLinkFailed", errcode=str(errcode if errcode is not None else type(err).__name__))
     if isinstance(err, RateLimited):
         raise RetryLater(_rate_limited_delay(err), "rate_limited") from None
-    if errcode == FREQUENCY_LIMIT:
+    if isinstance(err, WeComApiError) and err.frequency_limited:
         ceiling = min(MAX_DELAY_SECONDS, 60 * 2 ** (attempt - 1))
         raise RetryLater(int(random.uniform(ceiling, min(MAX_DELAY_SECONDS, ceiling * 1.5))), "wecom_45009") from None
     raise err

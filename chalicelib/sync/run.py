@@ -35,8 +35,6 @@ RATE_LIMIT_RETRY_SECONDS = 60  # WeCom blocks an API for a minute after its minu
 BUSY_RETRY_SECONDS = 10  # WeCom busy (-1), unreachable
 MAX_DEFERRALS = 30  # back-offs one run may take before it gives up
 MAX_SQS_DELAY = 900
-UNKNOWN_USERID = 60111
-RATE_LIMIT_ERRCODES = frozenset({45009, 45033})
 
 
 class Deadline:
@@ -212,7 +210,7 @@ class _Run:
         except RateLimited as err:
             raise _Defer(math.ceil(err.retry_after), "rate_limited", str(err)) from None
         except WeComApiError as err:
-            if err.errcode in RATE_LIMIT_ERRCODES:
+            if err.rate_limited:
                 raise _Defer(RATE_LIMIT_RETRY_SECONDS, f"wecom_{err.errcode}", str(err)) from None
             if err.transient:
                 raise _Defer(BUSY_RETRY_SECONDS, f"wecom_{err.errcode}", str(err)) from None
@@ -291,7 +289,7 @@ class _Run:
             try:
                 current = set(self.client.list_customers(userid))
             except WeComApiError as err:
-                if err.errcode != UNKNOWN_USERID:
+                if not err.unknown_user:
                     raise
                 current = set()  # the member left meanwhile: none of its customers is followed by it any more
         skipped = set(self.cp.skipped_members)
