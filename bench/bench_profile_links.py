@@ -217,7 +217,7 @@ class Bench:
 
     def one_run(self, name: str, storm: int) -> dict:
         from app import app
-        from chalicelib import profile_links
+        from chalicelib.profile_links import runs as link_runs, status as link_status
         from chalicelib.core import config
         from dev.pump import EventPump
 
@@ -236,7 +236,7 @@ class Bench:
 
         print(f"== {name}", flush=True)
         started = time.monotonic()
-        run_id = profile_links.start_bulk_run(self.tenant, trigger="bench")
+        run_id = link_runs.start_bulk_run(self.tenant, trigger="bench")
         workers = [threading.Thread(target=consume, daemon=True) for _ in range(self.args.workers)]
         for worker in workers:
             worker.start()
@@ -259,19 +259,19 @@ class Bench:
         stop.set()
         for worker in workers:
             worker.join()
-        progress = profile_links.progress(self.tenant, run_id, failed_limit=5)
+        progress = link_status.progress(self.tenant, run_id, failed_limit=5)
         print(f"  the run's progress: {progress['state']}, queued {progress['queued']}, linked {progress['linked']} "
               f"(written {progress['written']}), failed {progress['failed']}, pending {progress['pending']}",
               flush=True)
         return self.report(progress, wall)
 
     def report(self, progress: dict, wall: float) -> dict:
-        from chalicelib import profile_links
+        from chalicelib.profile_links import link as link_entry
 
         members = self.args.members
         calls = Counter(c["path"].removeprefix("/cgi-bin/") for c in self.sim.simulator.calls.select())
         errors = Counter(c["errcode"] for c in self.sim.simulator.calls.select() if c["errcode"])
-        url = profile_links.link_url(self.tenant)
+        url = link_entry.link_url(self.tenant)
         corp = self.sim.simulator.state.corps[self.corpid]
         carrying = sum(
             1 for member in corp.members.values()

@@ -186,7 +186,7 @@ class Bench:
         Connection._make_api_call = counting
 
     def run(self, number: int) -> dict:
-        from chalicelib import sync
+        from chalicelib.sync import checkpoint as sync_checkpoint, triggers as sync_triggers
         from chalicelib.core import config
         from chalicelib.store import sync_runs
 
@@ -197,12 +197,12 @@ class Bench:
         print(f"  run {number}: started", flush=True)
         tracemalloc.start()
         started = time.perf_counter()
-        run_id = sync.queue_run(self.tenant, "bench")
+        run_id = sync_triggers.queue_run(self.tenant, "bench")
         self.pump.drain(config.resource_name("sync"))
         seconds = time.perf_counter() - started
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        record = sync.describe_run(sync_runs.get_run(self.tenant.tenant_key, run_id))
+        record = sync_checkpoint.describe_run(sync_runs.get_run(self.tenant.tenant_key, run_id))
         calls = Counter(call["path"].removeprefix("/cgi-bin/")
                         for call in self.simulator.control.calls(corpid=CORPID) if call["errcode"] == 0)
         directory = {table: self.items[config.resource_name(table)] for table in DIRECTORY_TABLES}

@@ -22,25 +22,25 @@ never blocks an application; whether they were queued is part of the application
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 import secrets
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
-from chalicelib import accounts, notifications
-from chalicelib.core import config
+from chalicelib import accounts
+from chalicelib.core import clock, cursors, paging
 from chalicelib.directory import audit, contact_writes, permissions, validation
 from chalicelib.directory.contacts import visible_contact
 from chalicelib.core.errors import AppError, BadRequest, Conflict, Forbidden, NotFound, ServiceUnavailable
 from chalicelib.auth.identity import Caller
 from chalicelib.core.observability import logger
+from chalicelib.notifications import queueing
 from chalicelib.store import applications as store
 from chalicelib.store import contacts as contact_store
 from chalicelib.store import members as member_store
 from chalicelib.store import roles
 from chalicelib.store.tenants import Tenant
+from chalicelib.tenants.onboarding.urls import public_url
 
 REMARK_MAX = 500
 REASON_MAX = 500
@@ -65,8 +65,8 @@ class AccountOpeningFailed(ServiceUnavailable):
 
 def application_url(tenant: Tenant, application_id: str) -> str:
     """Where a notification sends people: the back office's page of the application (账号安全 / 外部账号开通申请)."""
-    base = (tenant.settings.public_base_url or config.public_base_url()).rstrip("/")
-    return f"{base}/admin/account-applications/{quote(application_id)}?tenantKey={quote(tenant.tenant_key)}"
+    path = f"/admin/account-applications/{quote(application_id)}?tenantKey={quote(tenant.tenant_key)}"
+    return public_url(tenant, path)
 
 
 def approvers_of(tenant_key: str, dimension_id: str | None) -> set[str]:
@@ -106,14 +106,14 @@ def apply(tenant: Tenant, caller: Caller, contact_id: str, remark: object) -> di
         application = store.new_application(
             tenant_key, contact_id=contact.contact_id, contact_name=contact.name, dimension_id=contact.dimension_id,
             remark=remark, applicant_id=caller.user_id, applicant_name=_member_name(tenant_key, caller.user_id),
-            approvers=approvers, at=store.now(),
+            approvers=approvers, at=clock.utcnow(),
         )
-        cancelled = contact_writes.move_account_status(
+        outcome = contact_writes.move_account_status(
             tenant_key, contact.contact_id, contact_store.ACCOUNT_PENDING, (contact_store.ACCOUNT_NONE,),
             lambda contact_side: store.create_with_contact_pending(application, contact_side),
             at=application.applied_at,
         )
-        if cancelled is None:
+        if outcome:
             break
         current = contact_store.get(tenant_key, contact.contact_id)
         if current is None:
@@ -136,12 +136,12 @@ def _notify(tenant: Tenant, application_id: str, user_ids: list[str], event_name
     """Queue a text card and note it in the history, or note that the queue refused it (the application itself
     has been recorded already)."""
     note = None if user_ids else "no one to notify"
-    failure = notifications.notify_members(tenant.tenant_key, user_ids, title=title, description=description,
+    failure = queueing.notify_members(tenant.tenant_key, user_ids, title=title, description=description,
                                            url=application_url(tenant, application_id))
     if failure:
         event_name, note = "notification_failed", failure
     store.append_events(tenant.tenant_key, application_id,
-                        [store.event(event_name, store.now(), note=note, users=user_ids)])
+                        [store.event(event_name, clock.utcnow(), note=note, users=user_ids)])
 
 
 def _get(tenant_key: str, application_id: str) -> store.Application:
@@ -179,7 +179,7 @@ def approve(tenant: Tenant, caller: Caller, application_id: str) -> dict:
     application = _get(tenant_key, application_id)
     _check_decider(caller, application, contact_store.get(tenant_key, application.contact_id))
     attempt = secrets.token_hex(8)
-    at = store.now()
+    at = clock.utcnow()
     until = at.timestamp() + OPENING_LEASE_SECONDS
     claimed = application.status == store.PENDING and store.claim_approval(
         tenant_key, application_id, caller.user_id, _member_name(tenant_key, caller.user_id), attempt, until, at)
@@ -195,7 +195,7 @@ def _open_account(tenant: Tenant, caller: Caller, application_id: str, attempt: 
     application = _get(tenant_key, application_id)
     contact = contact_store.get(tenant_key, application.contact_id)
     if contact is None:
-        store.cancel(tenant_key, application_id, caller.user_id, "the contact was deleted", store.now())
+        store.cancel(tenant_key, application_id, caller.user_id, "the contact was deleted", clock.utcnow())
         raise NotFound("the contact no longer exists; the application was cancelled", code="contact_not_found")
     note = None
     if contact.account_status in ACCOUNT_HELD:
@@ -210,11 +210,11 @@ def _open_account(tenant: Tenant, caller: Caller, application_id: str, attempt: 
             else:
                 logger.exception("account opening failed", extra={"applicationId": application_id})
                 cause = err.message if isinstance(err, AppError) else type(err).__name__
-                store.release_opening(tenant_key, application_id, attempt, cause, store.now())
+                store.release_opening(tenant_key, application_id, attempt, cause, clock.utcnow())
                 raise AccountOpeningFailed(
                     f"the application is approved but the account could not be opened ({cause}); "
                     "approve it again to retry") from err
-    if not store.finish_approval(tenant_key, application_id, attempt, account, note, store.now()):
+    if not store.finish_approval(tenant_key, application_id, attempt, account, note, clock.utcnow()):
         raise _not_decidable(_get(tenant_key, application_id))
     audit.record(tenant_key, contact.contact_id, caller.user_id, "account_approved",
                  {"accountStatus": contact.account_status},
@@ -243,20 +243,20 @@ def reject(tenant: Tenant, caller: Caller, application_id: str, reason: object) 
     name = _member_name(tenant_key, caller.user_id)
     reset = True
     for _ in range(TRANSACTION_ATTEMPTS):
-        at = store.now()
-        cancelled = contact_writes.move_account_status(
+        at = clock.utcnow()
+        outcome = contact_writes.move_account_status(
             tenant_key, application.contact_id, contact_store.ACCOUNT_NONE, (contact_store.ACCOUNT_PENDING,),
             lambda contact_side: store.reject_with_contact_reset(tenant_key, application_id, caller.user_id, name,
                                                                  reason, at, contact_side),
             at=at,
         )
-        if cancelled is None:
+        if outcome:
             break
-        if cancelled.failed[0]:
+        if outcome.failed[0]:
             raise _not_decidable(_get(tenant_key, application_id))
-        if cancelled.failed[1]:
+        if outcome.failed[1]:
             # The contact is not 审批中 any more (deleted, or given an account directly): reject the application alone.
-            if not store.reject(tenant_key, application_id, caller.user_id, name, reason, store.now()):
+            if not store.reject(tenant_key, application_id, caller.user_id, name, reason, clock.utcnow()):
                 raise _not_decidable(_get(tenant_key, application_id))
             reset = False
             break
@@ -293,19 +293,15 @@ _CURSOR_ID = re.compile(r"^\d{8}T\d{12}Z-[0-9a-f]{10}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def encode_cursor(application_id: str | None) -> str | None:
-    return base64.urlsafe_b64encode(application_id.encode()).decode().rstrip("=") if application_id else None
+def _cursor_scope(tenant_key: str) -> str:
+    return f"account-applications:{tenant_key}"
 
 
-def decode_cursor(cursor: str | None) -> str | None:
-    if not cursor:
-        return None
-    try:
-        value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        value = ""
-    if not _CURSOR_ID.match(value):
-        raise BadRequest("the cursor is not one this list handed out", code="invalid_cursor")
+def _decode_cursor(tenant_key: str, cursor: str | None) -> str | None:
+    """The application id to continue after (None for the first page); 400 `invalid_cursor` for anything else."""
+    value = cursors.decode_one(cursor, "", scope=_cursor_scope(tenant_key))
+    if value is not None and not _CURSOR_ID.match(value):
+        raise cursors.invalid()
     return value
 
 
@@ -326,14 +322,6 @@ def _instant(value: str | None, field: str, *, end: bool) -> str | None:
     except ValueError:
         raise BadRequest(f"{field} must be a date (YYYY-MM-DD) or an ISO 8601 time", code=f"invalid_{field}")
     return store.id_bound(at)
-
-
-def _limit(value: str | None) -> int:
-    if not value:
-        return DEFAULT_LIMIT
-    if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
-        raise BadRequest(f"limit must be 1..{MAX_LIMIT}", code="invalid_limit")
-    return int(value)
 
 
 def list_applications(caller: Caller, params: dict) -> dict:
@@ -357,12 +345,13 @@ def list_applications(caller: Caller, params: dict) -> dict:
                         code="forbidden")
     low = _instant(params.get("from"), "from", end=False)
     high = _instant(params.get("to"), "to", end=True)
-    limit = _limit(params.get("limit"))
-    before = decode_cursor(params.get("cursor"))
+    limit = paging.page_size(params.get("limit"), default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
+    before = _decode_cursor(caller.tenant_key, params.get("cursor"))
     sources = store.sources(caller.tenant_key, status=status, applicant_id=applicant, decider_id=approver,
                             dimension_ids=dimensions)
     items, after = store.page(caller.tenant_key, sources, limit, before, low, high)
-    return {"items": [describe(item, caller, detail=False) for item in items], "nextCursor": encode_cursor(after)}
+    next_cursor = cursors.encode_one(after, scope=_cursor_scope(caller.tenant_key)) if after else None
+    return {"items": [describe(item, caller, detail=False) for item in items], "nextCursor": next_cursor}
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -19,10 +19,9 @@ import secrets
 from dataclasses import dataclass, replace
 from urllib.parse import quote
 
-from chalicelib.core import config
+from chalicelib.core import clock, config
 from chalicelib.auth import sessions
 from chalicelib.accounts import apps, passwords, throttle
-from chalicelib.core import clock
 from chalicelib.directory import audit, contact_writes
 from chalicelib.core.errors import BadRequest, Conflict, Forbidden, Gone, NotFound, Unauthorized
 from chalicelib.store import accounts as store
@@ -31,6 +30,7 @@ from chalicelib.store import tenants
 from chalicelib.store.contacts import ACCOUNT_DISABLED, ACCOUNT_NONE, ACCOUNT_OPENED, ACCOUNT_PENDING, Contact
 from chalicelib.directory import contacts as directory
 from chalicelib.directory import validation
+from chalicelib.tenants.onboarding.urls import public_url
 
 PASSWORD, ACTIVATION = "password", "activation"
 PASSWORD_METHODS = (PASSWORD, ACTIVATION)  # sessions that prove knowledge of the account's password
@@ -56,14 +56,10 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
-def _base_url(tenant: tenants.Tenant) -> str:
-    return (tenant.settings.public_base_url or config.public_base_url()).rstrip("/")
-
-
 def activation_url(tenant: tenants.Tenant, token: str) -> str:
     """The external page with the token in the fragment: browsers never send a fragment to a server or in a
     Referer, so the token stays out of access logs."""
-    return f"{_base_url(tenant)}/mobile/wechat/external/home?tenantKey={quote(tenant.tenant_key)}#activate={token}"
+    return public_url(tenant, f"/mobile/wechat/external/home?tenantKey={quote(tenant.tenant_key)}#activate={token}")
 
 
 def _new_activation() -> tuple[str, str, int]:

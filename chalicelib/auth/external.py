@@ -18,7 +18,7 @@ from chalicelib.store import contacts as contact_store
 from chalicelib.store import shares
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store.contacts import Contact
-from chalicelib.profile_links import link_url
+from chalicelib.profile_links.link import link_url
 from chalicelib.wecom.errors import WeComApiError
 from chalicelib.tenants.wecom_clients import client_for_tenant
 

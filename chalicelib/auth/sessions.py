@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets as token_bytes
-import time
 from dataclasses import dataclass
 
-from chalicelib.core import config
+from chalicelib.core import clock, config
 from chalicelib.store import sessions as store
 from chalicelib.store.sessions import CONTACT, MEMBER
 
@@ -51,7 +50,7 @@ def issue(tenant_key: str, kind: str, subject: str, method: str) -> Issued:
     """A new session for `subject` (a userid or a contactId) in the tenant, expiring after the kind's lifetime."""
     secret = token_bytes.token_urlsafe(32)
     session_id = _session_id(secret)
-    expires_at = int(time.time()) + config.session_seconds(kind)
+    expires_at = int(clock.now()) + config.session_seconds(kind)
     store.put(
         store.Session(
             tenant_key,
@@ -80,7 +79,7 @@ def resolve(token: str) -> SessionInfo | None:
         return None
     tenant_key, secret = parts
     item = store.get(tenant_key, _session_id(secret))
-    if item is None or item.revoked_at is not None or item.expires_at <= time.time():
+    if item is None or item.revoked_at is not None or item.expires_at <= clock.now():
         return None
     return SessionInfo(tenant_key, item.session_id, item.kind, item.subject, item.method, int(item.expires_at))
 

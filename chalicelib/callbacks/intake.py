@@ -8,13 +8,11 @@ Everything refused here is refused before anything is written, with a reason the
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from functools import lru_cache
-from datetime import datetime, timezone
 from typing import Mapping
 
-from chalicelib.core import config
+from chalicelib.core import clock, config
 from chalicelib.core.errors import AppError, BadRequest, Forbidden, NotFound, PayloadTooLarge
 from chalicelib.core.observability import count, logger
 from chalicelib.store import callback_events, queues, secrets
@@ -108,7 +106,7 @@ def _check_size(body: bytes) -> None:
 def _check_fresh(query: SignedQuery) -> None:
     """A valid signature on an old timestamp is a replay: WeCom signs every delivery with the current time."""
     try:
-        age = abs(time.time() - int(query.timestamp))
+        age = abs(clock.now() - int(query.timestamp))
     except ValueError:
         raise _refused(BadRequest("timestamp is not a number", code="invalid_timestamp")) from None
     if age > config.callback_max_age_seconds():
@@ -207,7 +205,7 @@ def _record_and_queue(scope: str, event: WeComEvent, address: dict) -> Accepted:
         count("CallbackRequeued", kind=event.kind or "unknown")
         logger.info("redelivered callback not queued yet: queuing it",
                     extra={"kind": event.kind, "changeType": event.change_type})
-    received_at = datetime.now(timezone.utc).isoformat()
+    received_at = clock.utcnow().isoformat()
     queues.send(QUEUE, {**address, "event": event.fields, "receivedAt": received_at})
     callback_events.mark_queued(scope, event.dedupe_key)
     logger.info("callback queued", extra={"kind": event.kind, "changeType": event.change_type})

@@ -15,8 +15,8 @@ from chalicelib.store.tenants import Tenant
 from chalicelib.wecom.errors import RateLimited, WeComApiError
 from chalicelib.wecom.events import ChainChange, ContactChange, ExternalContactChange, WeComEvent, event_from_fields
 from chalicelib.tenants.wecom_clients import client_for_tenant
-from chalicelib import sync
-from chalicelib import profile_links
+from chalicelib.sync import triggers
+from chalicelib.profile_links import runs
 
 CUSTOMER_REFRESH = frozenset({"add_external_contact", "edit_external_contact", "add_half_external_contact"})
 FOLLOW_REMOVED = frozenset({"del_external_contact", "del_follow_user"})
@@ -58,7 +58,7 @@ def _apply(tenant: Tenant, event: WeComEvent) -> None:
     elif isinstance(event, ContactChange):
         _member_changed(tenant, event)
     elif isinstance(event, ChainChange):
-        sync.request_chain_sync(tenant, event.chain_id)
+        triggers.request_chain_sync(tenant, event.chain_id)
     else:
         logger.info("event ignored", extra={"kind": event.kind, "changeType": event.change_type})
 
@@ -76,7 +76,7 @@ def _customer_changed(tenant: Tenant, event: ExternalContactChange) -> None:
 def _member_changed(tenant: Tenant, event: ContactChange) -> None:
     if event.change_type == "create_user":
         if members.refresh(tenant, _client(tenant), event.user_id):
-            profile_links.request_members(tenant, [event.user_id], trigger="create_user")
+            runs.request_members(tenant, [event.user_id], trigger="create_user")
     elif event.change_type == "update_user":
         user_id = event.user_id
         if event.new_user_id and event.new_user_id != event.user_id:

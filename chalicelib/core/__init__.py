@@ -1,1 +1,2 @@
-"""Small technical pieces every layer uses: configuration, errors, logging and metrics, the clock."""
+"""Small technical pieces every layer uses: configuration, errors, logging and metrics, the clock, page cursors and
+page sizes."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from chalicelib.directory import cursors
+from chalicelib.core import cursors
 from chalicelib.store import audit as audit_store
 
 CREATE, EDIT, VISIBLE_MEMBERS, SHARE_LIST, DELETE = "create", "edit", "visible_members", "share_list", "delete"
@@ -39,7 +39,7 @@ def record_if_changed(tenant_key: str, contact_id: str, actor: str, action: str,
 def history(tenant_key: str, contact_id: str, cursor: str | None = None, limit: int = PAGE_DEFAULT) -> dict:
     """One page of the contact's trail, newest first: `{"entries": [...], "nextCursor"}` (one Query)."""
     start = cursors.decode(cursor, {"auditKey": audit_store.audit_key(tenant_key, contact_id)}, ("entryId",))
-    items, last = audit_store.page(tenant_key, contact_id, start, max(1, min(limit, PAGE_MAX)))
+    items, last = audit_store.page(tenant_key, contact_id, start, limit)
     return {
         "entries": [
             {

@@ -227,7 +227,7 @@ def create_contact(tenant: Tenant, fields: dict, *, source: str, adder_id: str |
         return transact(lambda tx: (
             store.put_new_in(tx, tenant_key, contact_id, record),
             nodes.count_contacts_in(tx, tenant_key, place.filed_under, 1),
-        ))
+        )).committed
 
     if not contact_writes.write_one(contact_writes.Change(tenant_key, contact_id, fields, commit, creating=True)):
         if store.get(tenant_key, contact_id) is not None:
@@ -251,7 +251,7 @@ def _write(contact: Contact, fields: dict, after: dict, *, actor: str, action: s
             store.update_at_version_in(tx, tenant_key, contact_id, version, record),
             nodes.count_contacts_in(tx, tenant_key, old_node, -1),
             nodes.count_contacts_in(tx, tenant_key, new_node, 1),
-        ))
+        )).committed
 
     before = snapshot(contact)
     if not contact_writes.write_one(contact_writes.Change(tenant_key, contact_id, fields, commit, before=contact)):
@@ -361,7 +361,7 @@ def delete_contact(caller: Caller, contact_id: str) -> None:
         return transact(lambda tx: (
             store.delete_at_version_in(tx, tenant_key, contact_id, version),
             nodes.count_contacts_in(tx, tenant_key, filed_under, -1),
-        ))
+        )).committed
 
     before = snapshot(contact)
     if not contact_writes.write_one(contact_writes.Change(tenant_key, contact_id, {}, commit, before=contact,

@@ -33,8 +33,6 @@ ADDED, UPDATED, UNCHANGED, SKIPPED_MEMBER, INACTIVATED, ABSENT = (
 )
 MERGED = "merged"  # a sync run wrote the contact again: counted as updated once per run
 WECOM_USER = 2
-# externalcontact/get for a customer no member follows any more: invalid external_userid (40096), or no customer.
-GONE_ERRCODES = frozenset({40096, 84061})
 _FOLLOW_FIELDS = ("remark", "description", "createtime", "add_way", "state", "oper_userid", "remark_corp_name")
 
 
@@ -191,7 +189,7 @@ def refresh(tenant: Tenant, client: WeComClient, external_userid: str, create: b
     try:
         answer = client.get_customer(external_userid)
     except WeComApiError as err:
-        if err.errcode not in GONE_ERRCODES:
+        if not err.customer_gone:
             raise
         return INACTIVATED if _not_customer(tenant, external_userid) else ABSENT
     return upsert(tenant, answer["external_contact"], answer["follow_user"], create)

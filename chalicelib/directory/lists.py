@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from chalicelib.directory import cursors
+from chalicelib.core import cursors
 from chalicelib.core.errors import BadRequest, Forbidden
 from chalicelib.auth.identity import Caller
 from chalicelib.store import contact_access
@@ -22,18 +22,6 @@ from chalicelib.store.contacts import Contact
 
 PAGE_DEFAULT, PAGE_MAX = 50, 200
 MAX_QUERY = 64
-
-
-def page_size(value: object, default: int = PAGE_DEFAULT) -> int:
-    if value in (None, ""):
-        return default
-    try:
-        size = int(value)
-    except (TypeError, ValueError):
-        raise BadRequest(f"limit must be an integer from 1 to {PAGE_MAX}", code="invalid_limit") from None
-    if not 1 <= size <= PAGE_MAX:
-        raise BadRequest(f"limit must be an integer from 1 to {PAGE_MAX}", code="invalid_limit")
-    return size
 
 
 def front_list(caller: Caller, query: str | None = None, cursor: str | None = None,
@@ -117,7 +105,7 @@ def back_office_list(caller: Caller, *, dimension_id: str | None = None, organis
     payload = cursors.decode_payload(cursor)
     current = payload.get("d") if payload else dimensions[0]
     if current not in dimensions:
-        raise BadRequest("the cursor is not one this list gave out", code="invalid_cursor")
+        raise cursors.invalid()
     return _dimension_page(caller, current, cursor if payload else None, limit, dimensions)
 
 

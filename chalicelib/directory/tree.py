@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import secrets
 
-from chalicelib.directory import contact_writes, cursors
+from chalicelib.core import cursors
 from chalicelib.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from chalicelib.auth.identity import Caller
+from chalicelib.directory import contact_writes, validation
 from chalicelib.store import contacts as contact_store
 from chalicelib.store import organisations as store
 from chalicelib.store.organisations import DEPARTMENT, DIMENSION, GROUP, ORGANISATION, Node
@@ -26,7 +27,7 @@ ID_PREFIX = {DIMENSION: "dim", ORGANISATION: "org", DEPARTMENT: "dep"}
 # Which kinds of parent each kind may sit under (a WeCom chain's groups are `group` nodes).
 PARENTS = {DIMENSION: (), ORGANISATION: (DIMENSION, GROUP), DEPARTMENT: (ORGANISATION, DEPARTMENT)}
 MAX_NAME, MAX_NODE_ID, MAX_DEPTH = 64, 160, 32
-PAGE_DEFAULT, PAGE_MAX = 100, 500
+PAGE_DEFAULT, PAGE_MAX = 100, 200
 
 
 def node_not_found(node_id: str) -> NotFound:
@@ -138,9 +139,7 @@ def update_node(caller: Caller, node_id: str, body: dict) -> Node:
     its departments and contacts along (their dimension changes, and with it who maintains them); a department
     moves only within its organisation."""
     node = get_node(caller, node_id)
-    unknown = set(body) - {"name", "parentId"}
-    if unknown:
-        raise BadRequest(f"unknown fields: {', '.join(sorted(unknown))}", code="unknown_field")
+    validation.check_fields(body, ("name", "parentId"))
     _require_maintainer(caller, node.dimension_id)
     _refuse_synced(node)
     if "parentId" in body and body["parentId"] != node.parent_id:
@@ -246,5 +245,5 @@ def children(caller: Caller, parent_id: str | None, cursor: str | None, limit: i
         get_node(caller, parent_id)
     key = store.parent_key(caller.tenant_key, parent_id)
     start = cursors.decode(cursor, {"parentKey": key, "tenantKey": caller.tenant_key}, ("nodeId",))
-    items, last = store.children_page(caller.tenant_key, parent_id, start, max(1, min(limit, PAGE_MAX)))
+    items, last = store.children_page(caller.tenant_key, parent_id, start, limit)
     return {"nodes": [describe(node) for node in items], "nextCursor": cursors.encode(last)}

@@ -23,6 +23,15 @@ IDENTITY = ("externalUserId", "unionid", "openid", "peerTenantKey", "peerUserId"
 MAX_MEMBERS = 200  # visible members or share-list entries of one contact
 
 
+def check_fields(body: object, allowed: tuple[str, ...]) -> None:
+    """A request body is a JSON object of known fields only, so a typo is refused rather than silently ignored."""
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object", code="invalid_body")
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        raise BadRequest(f"unknown fields: {', '.join(unknown)}", code="unknown_field")
+
+
 def text(field: str, value: object, *, limit: int, required: bool = False) -> str | None:
     """A free-text field trimmed and at most `limit` characters; blank means absent (None), or 400 when required.
 

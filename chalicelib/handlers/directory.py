@@ -29,6 +29,7 @@ from urllib.parse import unquote
 from chalice import Response
 
 from chalicelib.core.errors import Forbidden, NotFound
+from chalicelib.core import paging
 from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.handlers.auth import current_member, json_body
 from chalicelib.auth import identity
@@ -57,7 +58,7 @@ def list_nodes() -> dict:
     caller = current_member(bp.current_request)
     params = _params()
     return tree.children(caller, params.get("parentId") or None, params.get("cursor"),
-                         lists.page_size(params.get("limit"), tree.PAGE_DEFAULT))
+                         paging.page_size(params.get("limit"), default=tree.PAGE_DEFAULT, maximum=tree.PAGE_MAX))
 
 
 @bp.route("/api/directory/nodes", methods=["POST"])
@@ -90,7 +91,7 @@ def node_children(nodeId: str) -> dict:
     caller = current_member(bp.current_request)
     params = _params()
     return tree.children(caller, unquote(nodeId), params.get("cursor"),
-                         lists.page_size(params.get("limit"), tree.PAGE_DEFAULT))
+                         paging.page_size(params.get("limit"), default=tree.PAGE_DEFAULT, maximum=tree.PAGE_MAX))
 
 
 # --- dimension maintainers ------------------------------------------------------------------------------------------
@@ -135,7 +136,8 @@ def remove_dimension_maintainer(dimensionId: str, userId: str) -> Response:
 def front_list() -> dict:
     caller = current_member(bp.current_request)
     params = _params()
-    return lists.front_list(caller, params.get("q"), params.get("cursor"), lists.page_size(params.get("limit")))
+    limit = paging.page_size(params.get("limit"), default=lists.PAGE_DEFAULT, maximum=lists.PAGE_MAX)
+    return lists.front_list(caller, params.get("q"), params.get("cursor"), limit)
 
 
 @bp.route("/api/directory/back-office/contacts", methods=["GET"])
@@ -148,7 +150,7 @@ def back_office_list() -> dict:
         organisation_id=params.get("organisationId") or None,
         department_id=params.get("departmentId") or None,
         cursor=params.get("cursor"),
-        limit=lists.page_size(params.get("limit")),
+        limit=paging.page_size(params.get("limit"), default=lists.PAGE_DEFAULT, maximum=lists.PAGE_MAX),
     )
 
 
@@ -202,4 +204,4 @@ def contact_audit(contactId: str) -> dict:
     contact_id = unquote(contactId)
     directory.require_audit_access(caller, contact_id)
     return audit.history(caller.tenant_key, contact_id, params.get("cursor"),
-                         lists.page_size(params.get("limit"), audit.PAGE_DEFAULT))
+                         paging.page_size(params.get("limit"), default=audit.PAGE_DEFAULT, maximum=audit.PAGE_MAX))

@@ -17,6 +17,7 @@ from urllib.parse import unquote
 from chalice import Response
 
 from chalicelib.handlers.accounts import current_contact
+from chalicelib.core import paging
 from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.handlers.auth import current_session, json_body
 from chalicelib.auth import sessions
@@ -37,7 +38,8 @@ def list_items() -> dict:
     caller = current_contact(request)
     params = request.query_params or {}
     wanted = feed.requested_kinds(params.get("kind"), params.get("section"))
-    return feed.list_items(caller, wanted, params.get("cursor"), feed.page_size(params.get("limit")))
+    limit = paging.page_size(params.get("limit"), default=feed.PAGE_DEFAULT, maximum=feed.PAGE_MAX)
+    return feed.list_items(caller, wanted, params.get("cursor"), limit)
 
 
 @bp.route("/api/external/items/{kind}/{itemId}", methods=["GET"])

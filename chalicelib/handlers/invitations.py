@@ -22,10 +22,11 @@ from urllib.parse import unquote
 
 from chalice import Response
 
-from chalicelib.core.errors import BadRequest
+from chalicelib.core import paging
 from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.handlers.auth import current_member, json_body
 from chalicelib.invitations import organisations, wechat
+from chalicelib.invitations import search as org_search
 from chalicelib.core.observability import bind_tenant
 
 bp = ApiBlueprint(__name__)
@@ -35,13 +36,6 @@ def _params() -> dict:
     return dict(bp.current_request.query_params or {})
 
 
-def _limit(params: dict, default: int) -> int:
-    raw = params.get("limit")
-    if raw is None:
-        return default
-    if not raw.isdigit():
-        raise BadRequest("limit must be a positive whole number", code="invalid_limit")
-    return int(raw)
 
 
 # --- WeChat-friend invitation links -----------------------------------------------------------------------------
@@ -55,7 +49,8 @@ def create_invitation() -> Response:
 def list_invitations() -> dict:
     caller = current_member(bp.current_request)
     params = _params()
-    return wechat.list_mine(caller, params.get("cursor"), _limit(params, wechat.PAGE_DEFAULT))
+    limit = paging.page_size(params.get("limit"), default=wechat.PAGE_DEFAULT, maximum=wechat.PAGE_MAX)
+    return wechat.list_mine(caller, params.get("cursor"), limit)
 
 
 @bp.route("/api/directory/invitations/{invitationId}", methods=["GET"])
@@ -93,7 +88,7 @@ def accept_invitation() -> Response:
 # --- add from another organisation -------------------------------------------------------------------------------
 @bp.route("/api/directory/org-members/search", methods=["POST"])
 def search_org_members() -> dict:
-    return organisations.search(current_member(bp.current_request), json_body(bp.current_request))
+    return org_search.search(current_member(bp.current_request), json_body(bp.current_request))
 
 
 @bp.route("/api/directory/org-invitations", methods=["POST"])
@@ -106,8 +101,8 @@ def send_org_invitation() -> Response:
 def list_org_invitations() -> dict:
     caller = current_member(bp.current_request)
     params = _params()
-    return organisations.list_invitations(caller, params.get("direction"), params.get("cursor"),
-                                          _limit(params, organisations.PAGE_DEFAULT))
+    limit = paging.page_size(params.get("limit"), default=organisations.PAGE_DEFAULT, maximum=organisations.PAGE_MAX)
+    return organisations.list_invitations(caller, params.get("direction"), params.get("cursor"), limit)
 
 
 @bp.route("/api/directory/org-invitations/{invitationId}/accept", methods=["POST"])

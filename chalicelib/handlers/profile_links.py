@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING
 
 from chalice import Response
 
-from chalicelib.core import config
-from chalicelib.core.errors import BadRequest
+from chalicelib.core import config, paging
 from chalicelib.handlers import sqs
 from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.auth import admin_access
-from chalicelib import profile_links
+from chalicelib.profile_links import link as link_entry
+from chalicelib.profile_links import runs as link_runs
+from chalicelib.profile_links import status as link_status
+from chalicelib.profile_links import worker as link_worker
 from chalicelib.store.queues import PROFILE_LINKS
 
 if TYPE_CHECKING:
@@ -34,38 +36,33 @@ def _admin_tenant(tenant_key: str) -> Tenant:
     return admin_access.admin_tenant(tenant_key, bp.current_request.headers)
 
 
-def _limit(name: str, default: int) -> int:
-    raw = (bp.current_request.query_params or {}).get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIST:
-        raise BadRequest(f"{name} must be a number from 1 to {MAX_LIST}", code="invalid_limit")
-    return int(raw)
+def _limit(default: int) -> int:
+    return paging.page_size((bp.current_request.query_params or {}).get("limit"), default=default, maximum=MAX_LIST)
 
 
 @bp.route("/api/admin/tenants/{tenantKey}/profile-links/runs", methods=["POST"])
 def start_run(tenantKey: str) -> Response:
     tenant = _admin_tenant(tenantKey)
-    run_id = profile_links.start_bulk_run(tenant, trigger="admin")
-    return Response(body=profile_links.progress(tenant, run_id), status_code=202)
+    run_id = link_runs.start_bulk_run(tenant, trigger="admin")
+    return Response(body=link_status.progress(tenant, run_id), status_code=202)
 
 
 @bp.route("/api/admin/tenants/{tenantKey}/profile-links/runs", methods=["GET"])
 def list_runs(tenantKey: str) -> dict:
     tenant = _admin_tenant(tenantKey)
-    return {"runs": profile_links.recent_runs(tenant, _limit("limit", 20))}
+    return {"runs": link_status.recent_runs(tenant, _limit(20))}
 
 
 @bp.route("/api/admin/tenants/{tenantKey}/profile-links/runs/{runId}", methods=["GET"])
 def run_progress(tenantKey: str, runId: str) -> dict:
     tenant = _admin_tenant(tenantKey)
     after = (bp.current_request.query_params or {}).get("failedAfter") or ""
-    return profile_links.progress(tenant, runId, failed_after=after, failed_limit=_limit("limit", 100))
+    return link_status.progress(tenant, runId, failed_after=after, failed_limit=_limit(100))
 
 
 @bp.route("/api/admin/tenants/{tenantKey}/profile-links/manual-link", methods=["GET"])
 def manual_link(tenantKey: str) -> dict:
-    return profile_links.manual_link(_admin_tenant(tenantKey))
+    return link_entry.manual_link(_admin_tenant(tenantKey))
 
 
 @bp.on_sqs_message(queue=config.resource_name(PROFILE_LINKS.logical_name), batch_size=PROFILE_LINKS.batch_size)
@@ -76,7 +73,7 @@ def process_profile_links(event) -> dict:
     for record in event:
         receives = int(record.to_dict().get("attributes", {}).get("ApproximateReceiveCount", "1"))
         handle = partial(
-            profile_links.process_message, attempt=receives, final=receives >= PROFILE_LINKS.max_receive_count
+            link_worker.process_message, attempt=receives, final=receives >= PROFILE_LINKS.max_receive_count
         )
         answer = sqs.consume([record], PROFILE_LINKS.logical_name, handle, PROFILE_LINKS.max_receive_count)
         failures += answer["batchItemFailures"]
@@ -86,4 +83,4 @@ def process_profile_links(event) -> dict:
 @bp.schedule(os.environ.get("YQ_PROFILE_LINK_SCHEDULE", "rate(1 day)"), name="schedule_profile_links")
 def schedule_profile_links(event) -> dict:
     """The reconciliation that repairs drift (a link edited away, a member whose callback was missed)."""
-    return {"queued": profile_links.schedule_runs()}
+    return {"queued": link_runs.schedule_runs()}

@@ -18,7 +18,7 @@ themselves (the team's service key, for registering items only):
     PUT    /api/sharing/bindings/{externalUserId}  {projectIds, crmCustomerId}   bind the chat's customer
     GET    /api/sharing/bindings/{externalUserId}                       the binding
     GET    /api/sharing/bindings/{externalUserId}/projects              bound and shared projects
-The rules are in `chalicelib.sharing.items`.
+The rules are in `chalicelib.sharing.items` and, for the chat toolbar (send, bindings), `chalicelib.sharing.toolbar`.
 """
 from __future__ import annotations
 
@@ -26,11 +26,12 @@ from urllib.parse import unquote
 
 from chalice import Response
 
+from chalicelib.core import paging
 from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.handlers.auth import current_member, json_body
 from chalicelib.auth import admin_access, service_keys
 from chalicelib.core.observability import bind_tenant
-from chalicelib.sharing import items
+from chalicelib.sharing import items, toolbar
 
 bp = ApiBlueprint(__name__)
 
@@ -113,28 +114,27 @@ def conversation(kind: str, itemId: str) -> dict:
 def submissions(itemId: str) -> dict:
     request = bp.current_request
     params = request.query_params or {}
-    limit = params.get("limit") or ""
-    return items.submissions(current_member(request), unquote(itemId), params.get("cursor"),
-                             int(limit) if limit.isdigit() else items.SUBMISSIONS_PAGE)
+    limit = paging.page_size(params.get("limit"), default=items.SUBMISSIONS_PAGE, maximum=items.SUBMISSIONS_MAX)
+    return items.submissions(current_member(request), unquote(itemId), params.get("cursor"), limit)
 
 
 @bp.route("/api/sharing/send", methods=["POST"])
 def send() -> Response:
     request = bp.current_request
-    return Response(body=items.send_to_contact(current_member(request), json_body(request)), status_code=201)
+    return Response(body=toolbar.send_to_contact(current_member(request), json_body(request)), status_code=201)
 
 
 @bp.route("/api/sharing/bindings/{externalUserId}", methods=["PUT"])
 def bind(externalUserId: str) -> dict:
     request = bp.current_request
-    return items.bind(current_member(request), unquote(externalUserId), json_body(request))
+    return toolbar.bind(current_member(request), unquote(externalUserId), json_body(request))
 
 
 @bp.route("/api/sharing/bindings/{externalUserId}", methods=["GET"])
 def binding(externalUserId: str) -> dict:
-    return items.binding(current_member(bp.current_request), unquote(externalUserId))
+    return toolbar.binding(current_member(bp.current_request), unquote(externalUserId))
 
 
 @bp.route("/api/sharing/bindings/{externalUserId}/projects", methods=["GET"])
 def bound_projects(externalUserId: str) -> dict:
-    return items.bound_projects(current_member(bp.current_request), unquote(externalUserId))
+    return toolbar.bound_projects(current_member(bp.current_request), unquote(externalUserId))

@@ -12,8 +12,8 @@ from typing import Any
 
 from chalicelib.auth import sessions
 from chalicelib.accounts.service import ContactCaller, check_contact_session
+from chalicelib.core import cursors
 from chalicelib.core.errors import BadRequest, NotFound
-from chalicelib.home import cursors
 from chalicelib.sharing import kinds, items
 from chalicelib.sharing.kinds import public, render
 from chalicelib.store import accounts as account_store
@@ -89,19 +89,12 @@ def requested_kinds(kind: str | None, section: str | None) -> tuple[str, ...]:
     return wanted
 
 
-def page_size(limit: str | None) -> int:
-    if limit in (None, ""):
-        return PAGE_DEFAULT
-    if not str(limit).isdigit() or not 1 <= int(limit) <= PAGE_MAX:
-        raise BadRequest(f"limit must be 1-{PAGE_MAX}", code="invalid_limit")
-    return int(limit)
-
-
 def list_items(caller: ContactCaller, wanted: tuple[str, ...], cursor: str | None, limit: int) -> dict[str, Any]:
     """Items of these kinds shared with the caller, newest shared first. One Query per kind; a list of several kinds
     (a page section) merges them by share time, and its cursor remembers where each kind's stream stands."""
     prefixes = {kind: shares.feed_prefix(kind) for kind in wanted}
-    positions = cursors.decode_many(cursor, prefixes)
+    scope = f"feed:{caller.tenant_key}:{caller.contact_id}"
+    positions = cursors.decode_many(cursor, prefixes, scope=scope)
     fetched: list[shares.FeedRow] = []
     more = False
     for kind in wanted:
@@ -115,7 +108,7 @@ def list_items(caller: ContactCaller, wanted: tuple[str, ...], cursor: str | Non
         positions[row.kind] = row.sk
     return {
         "items": [public(row.item, row.shared_at) for row in page],
-        "nextCursor": cursors.encode_many(positions) if more else None,
+        "nextCursor": cursors.encode_many(positions, scope=scope) if more else None,
     }
 
 

@@ -1,14 +1,6 @@
-"""Add from another organisation (添加其他组织成员): find a member of another team, invite them, and on acceptance each
-appears in the other's directory as an external contact.
-
-Finding someone takes two things together: the organisation's exact name (the team's or the corp's name) and the
-person's exact name, mobile or email. Nothing is matched partially, at most `MAX_RESULTS` come back, an unknown
-organisation and an unknown person give the same 404, and each member may search `config.org_search_per_minute()`
-times a minute (a conditional counter item per caller and minute). Names are looked up in Yunqiao's own index
-(`lookup`); mobiles and emails are asked of the other team's WeCom (`user/getuserid`,
-`user/get_userid_by_email`), which holds them. A result carries a signed (readable, not encrypted), short-lived
-*candidate* bound to the searching member: an invitation can only be sent to someone a search of that member found, so
-invitations cannot be used to probe ids either.
+"""Add from another organisation (添加其他组织成员): the invitation's lifecycle — a member a search found
+(`chalicelib.invitations.search`) is invited, and on acceptance each appears in the other's directory as an external
+contact.
 
 An invitation is two items, one in each tenant's partition (`orgout#` with the inviter, `orgin#` with the invitee),
 written and moved together in transactions. Its id is derived from the two members, so a pair has at most one
@@ -22,27 +14,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from urllib.parse import quote
 
-from chalicelib import notifications
-from chalicelib.core import config
+from chalicelib.notifications import queueing
+from chalicelib.core import clock, cursors
 from chalicelib.directory import contacts as directory
-from chalicelib.directory import cursors, validation
+from chalicelib.directory import validation
 from chalicelib.directory.tree import MAX_NAME as MAX_NODE_NAME
-from chalicelib.core.errors import (
-    BadRequest,
-    Conflict,
-    Gone,
-    NotFound,
-    ServiceUnavailable,
-    TenantNotFound,
-    TooManyRequests,
-)
+from chalicelib.core.errors import BadRequest, Conflict, Gone, NotFound, TenantNotFound
 from chalicelib.auth.identity import Caller
-from chalicelib.invitations import lookup, notes, tokens
-from chalicelib.tenants.members import known_member
+from chalicelib.invitations import notes, search, tokens
 from chalicelib.core.observability import logger
 from chalicelib.store import contacts as contact_store
 from chalicelib.store import invitations as store
@@ -50,120 +32,19 @@ from chalicelib.store import members as member_store
 from chalicelib.store import organisations as nodes
 from chalicelib.store import tenants
 from chalicelib.store.tenants import Tenant
-from chalicelib.wecom.errors import WeComApiError, WeComError
+from chalicelib.wecom.errors import WeComError
 from chalicelib.tenants.wecom_clients import client_for_tenant
+from chalicelib.tenants.onboarding.urls import public_url
 
-SEARCH_FIELDS = ("name", "mobile", "email")
-MAX_RESULTS = 5
-MAX_ORGANISATION_NAME = 100
-CANDIDATE_SECONDS = 30 * 60
 INVITATION_DAYS = 30
 LEASE_SECONDS = 60
 PAGE_DEFAULT, PAGE_MAX = 20, 100
 DIRECTIONS = {"incoming": store.INCOMING, "outgoing": store.OUTGOING}
-# WeCom's answers meaning "no such member" to user/getuserid and get_userid_by_email: not found, malformed mobile or
-# email (we validated them, WeCom may be stricter), userid unknown.
-NOT_FOUND_ERRCODES = frozenset({46004, 60103, 60105, 60111})
-CORP_MAILBOX, OWN_EMAIL = 1, 2
 OTHER_ORGANISATIONS, OTHER_ORGANISATIONS_NAME = "dim-other-organisations", "其他组织"
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _not_found() -> NotFound:
-    return NotFound("nobody with that name, mobile or email in an organisation of exactly that name",
-                    code="org_member_not_found")
 
 
 def _invitation_not_found() -> NotFound:
     return NotFound("no such invitation", code="invitation_not_found")
-
-
-def _check_fields(body: dict, allowed: tuple[str, ...]) -> None:
-    if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object", code="invalid_body")
-    unknown = sorted(set(body) - set(allowed))
-    if unknown:
-        raise BadRequest(f"unknown fields: {', '.join(unknown)}", code="unknown_field")
-
-
-# --- search ------------------------------------------------------------------------------------------------------
-def _search_terms(body: dict) -> tuple[str, str, str]:
-    """(organisation, field, value), validated: the organisation and exactly one of name, mobile, email."""
-    _check_fields(body, ("organisation", *SEARCH_FIELDS))
-    organisation = body.get("organisation")
-    given = [field for field in SEARCH_FIELDS if body.get(field) not in (None, "")]
-    if not isinstance(organisation, str) or not lookup.normalise(organisation) or len(given) != 1:
-        raise BadRequest("give the organisation's exact name and exactly one of name, mobile or email",
-                         code="search_terms_required")
-    if len(organisation) > MAX_ORGANISATION_NAME:
-        raise BadRequest(f"organisation is longer than {MAX_ORGANISATION_NAME} characters",
-                         code="invalid_organisation")
-    field = given[0]
-    value = body[field]
-    if field == "mobile":
-        value = validation.mobile(value)
-    elif field == "email":
-        value = validation.email(value)
-    else:
-        value = validation.contact_fields({"name": value}, creating=True)["name"]
-    return organisation, field, value
-
-
-def _take_permit(caller: Caller) -> None:
-    stamp = _now()
-    limit = config.org_search_per_minute()
-    if not store.take_rate_permit(caller.tenant_key, caller.user_id, stamp.strftime("%Y%m%d%H%M"), limit,
-                                  stamp + timedelta(minutes=2)):
-        raise TooManyRequests(f"at most {limit} searches a minute: try again in a moment", code="rate_limited")
-
-
-def _userid_from_wecom(tenant: Tenant, field: str, value: str) -> str | None:
-    """Ask the other team's WeCom who has this mobile or email (corp mailbox first, then the member's own)."""
-    client = client_for_tenant(tenant)
-    attempts = [lambda: client.userid_by_mobile(value)] if field == "mobile" else [
-        lambda: client.userid_by_email(value, CORP_MAILBOX), lambda: client.userid_by_email(value, OWN_EMAIL)]
-    for attempt in attempts:
-        try:
-            return attempt()
-        except WeComApiError as err:
-            if err.errcode not in NOT_FOUND_ERRCODES:
-                logger.warning("member lookup refused by WeCom", extra={"errcode": err.errcode})
-                raise ServiceUnavailable("the other organisation's WeCom did not answer: try again later",
-                                         code="wecom_unavailable") from err
-        except WeComError as err:
-            raise ServiceUnavailable("the other organisation's WeCom did not answer: try again later",
-                                     code="wecom_unavailable") from err
-    return None
-
-
-def _members_of(tenant: Tenant, field: str, value: str) -> list[member_store.Member]:
-    if field == "name":
-        return lookup.members_named(tenant.tenant_key, value)
-    user_id = _userid_from_wecom(tenant, field, value)
-    member = known_member(tenant, user_id) if user_id else None
-    return [member] if member is not None else []
-
-
-def _candidate(caller: Caller, tenant: Tenant, member: member_store.Member) -> str:
-    claims = {"t": caller.tenant_key, "u": caller.user_id, "pt": tenant.tenant_key, "pu": member.user_id}
-    return tokens.sign(tokens.CANDIDATE, claims, int(time.time()) + CANDIDATE_SECONDS)
-
-
-def search(caller: Caller, body: dict) -> dict:
-    """Members of another organisation matching exactly; 404 `org_member_not_found` when there are none."""
-    organisation, field, value = _search_terms(body)
-    _take_permit(caller)
-    results = []
-    for tenant in lookup.tenants_named(organisation, exclude=caller.tenant_key):
-        for member in _members_of(tenant, field, value):
-            results.append({"candidate": _candidate(caller, tenant, member), "name": member.name,
-                            "organisation": tenant.name})
-    if not results:
-        raise _not_found()
-    return {"results": results[:MAX_RESULTS]}
 
 
 # --- invitations -------------------------------------------------------------------------------------------------
@@ -178,7 +59,7 @@ def _side(tenant: Tenant, user_id: str, name: str | None) -> dict:
 
 
 def _status(item: store.InvitationItem) -> str:
-    if item.status == store.PENDING and item.expires_at <= _now():
+    if item.status == store.PENDING and item.expires_at <= clock.utcnow():
         return "expired"
     return item.status
 
@@ -217,7 +98,7 @@ def _check_not_pending_or_connected(caller: Caller, invitation_id: str) -> None:
     theirs = store.get(caller.tenant_key, store.INCOMING, invitation_id)
     mine = store.get(caller.tenant_key, store.OUTGOING, invitation_id)
     for item in (theirs, mine):
-        if item is not None and item.status in (store.PENDING, store.ACCEPTING) and item.expires_at > _now():
+        if item is not None and item.status in (store.PENDING, store.ACCEPTING) and item.expires_at > clock.utcnow():
             who = "they have already invited you: answer their invitation" if item is theirs else \
                 "you have already invited them: wait for their answer"
             raise Conflict(who, code="invitation_pending")
@@ -228,7 +109,7 @@ def _check_not_pending_or_connected(caller: Caller, invitation_id: str) -> None:
 def send(caller: Caller, body: dict) -> dict:
     """Invite a member a search found (`candidate`), with an optional note and an optional organisation/department
     of the caller's directory to file their contact under once they accept."""
-    _check_fields(body, ("candidate", "note", "organisationId", "departmentId"))
+    validation.check_fields(body, ("candidate", "note", "organisationId", "departmentId"))
     try:
         claims = tokens.verify(body.get("candidate"), tokens.CANDIDATE)
     except tokens.ExpiredToken:
@@ -244,14 +125,14 @@ def send(caller: Caller, body: dict) -> dict:
     try:
         peer_tenant = tenants.get_enabled(claims["pt"])
     except TenantNotFound:
-        raise _not_found() from None
+        raise search.not_found() from None
     peer = member_store.get(peer_tenant.tenant_key, claims["pu"])
     if peer is None or peer.status != member_store.ACTIVE:
-        raise _not_found()
+        raise search.not_found()
     me = member_store.get(caller.tenant_key, caller.user_id)
     invitation_id = pair_id(caller.tenant_key, caller.user_id, peer_tenant.tenant_key, peer.user_id)
     _check_not_pending_or_connected(caller, invitation_id)
-    stamp = _now()
+    stamp = clock.utcnow()
     expires = stamp + timedelta(days=INVITATION_DAYS)
     common = dict(
         invitation_id=invitation_id,
@@ -273,11 +154,11 @@ def send(caller: Caller, body: dict) -> dict:
         owner_key=store.owner_key(peer_tenant.tenant_key, peer.user_id), direction=store.INCOMING, **common)
     if not store.create_pair(outgoing, incoming):
         raise Conflict("you have already invited them: wait for their answer", code="invitation_pending")
-    base = (peer_tenant.settings.public_base_url or config.public_base_url()).rstrip("/")
-    notifications.notify_members(
+    queueing.notify_members(
         peer_tenant.tenant_key, [peer.user_id], title="外部组织成员邀请",
         description=f"{common['inviter']['name'] or caller.user_id}（{tenant.name}）邀请你互加为外部联系人",
-        url=f"{base}/directory/org-invitations?direction=incoming&tenantKey={quote(peer_tenant.tenant_key)}",
+        url=public_url(peer_tenant,
+                       f"/directory/org-invitations?direction=incoming&tenantKey={quote(peer_tenant.tenant_key)}"),
     )
     return describe(outgoing, caller)
 
@@ -290,7 +171,7 @@ def list_invitations(caller: Caller, direction: str | None, cursor: str | None,
         raise BadRequest("direction must be incoming or outgoing", code="invalid_direction")
     owner = store.owner_key(caller.tenant_key, caller.user_id)
     start = cursors.decode(cursor, {"ownerKey": owner, "pk": caller.tenant_key}, ("sk",))
-    items, last = store.owned(caller.tenant_key, caller.user_id, kind, max(1, min(limit, PAGE_MAX)), start)
+    items, last = store.owned(caller.tenant_key, caller.user_id, kind, limit, start)
     items.sort(key=lambda item: item.created_at, reverse=True)
     return {"invitations": [describe(item, caller) for item in items], "nextCursor": cursors.encode(last)}
 
@@ -306,9 +187,9 @@ def _incoming(caller: Caller, invitation_id: str) -> store.InvitationItem:
 def _refuse_decided(item: store.InvitationItem) -> None:
     """Raise unless the invitation may still be answered: pending and unexpired, or an acceptance whose lease
     lapsed (its acceptor failed without handing it back)."""
-    if item.status == store.ACCEPTING and item.lease_expires_at is not None and item.lease_expires_at < _now():
+    if item.status == store.ACCEPTING and item.lease_expires_at is not None and item.lease_expires_at < clock.utcnow():
         return
-    if item.status == store.PENDING and item.expires_at <= _now():
+    if item.status == store.PENDING and item.expires_at <= clock.utcnow():
         raise Gone("this invitation has expired", code="invitation_expired")
     if item.status != store.PENDING:
         raise Conflict(f"this invitation was {item.status} already", code="invitation_decided")
@@ -384,7 +265,7 @@ def _ensure_contact(tenant: Tenant, kind: str, item: store.InvitationItem, lease
 def accept(caller: Caller, invitation_id: str, body: dict) -> dict:
     """Accept an incoming invitation (optionally filing the inviter's contact under an organisation/department of
     the caller's directory): both members appear in each other's directories."""
-    _check_fields(body, ("organisationId", "departmentId"))
+    validation.check_fields(body, ("organisationId", "departmentId"))
     item = _incoming(caller, invitation_id)
     _refuse_decided(item)
     place = directory.placement(caller.tenant_key, body.get("organisationId") or None,
@@ -424,12 +305,12 @@ def accept(caller: Caller, invitation_id: str, body: dict) -> dict:
                              invitee_contact):
         logger.warning("invitation lease lapsed before the acceptance finished",
                        extra={"invitationId": invitation_id})
-    base = (inviter_tenant.settings.public_base_url or config.public_base_url()).rstrip("/")
-    notifications.notify_members(
+    queueing.notify_members(
         inviter_tenant.tenant_key, [inviter["userId"]], title="邀请已接受",
         description=f"{contact_store.raw_map(item.invitee).get('name') or caller.user_id}（{tenant.name}）"
                     f"接受了你的邀请，已加入外部联系人",
-        url=f"{base}/directory/contacts/{quote(inviter_contact)}?tenantKey={quote(inviter_tenant.tenant_key)}",
+        url=public_url(inviter_tenant,
+                       f"/directory/contacts/{quote(inviter_contact)}?tenantKey={quote(inviter_tenant.tenant_key)}"),
     )
     return describe(store.get(caller.tenant_key, store.INCOMING, invitation_id), caller)
 

@@ -15,10 +15,9 @@ import hashlib
 import hmac
 import json
 import re
-import time
 
-from chalicelib.core import config
-from chalicelib.store.invitations import signing_keys
+from chalicelib.core import clock, config
+from chalicelib.store import secrets
 
 WECHAT_LINK = "wx"
 CANDIDATE = "cand"
@@ -84,7 +83,7 @@ def decode(token: str, purpose: str, keys: dict[str, bytes], now: float) -> dict
 
 
 def _keys() -> tuple[str, dict[str, bytes]]:
-    stored = signing_keys(config.invitation_secret_id())
+    stored = secrets.signing_keys(config.invitation_secret_id())
     return stored["current"], {key_id: base64.b64decode(value) for key_id, value in stored["keys"].items()}
 
 
@@ -97,4 +96,4 @@ def sign(purpose: str, claims: dict, expires_at: int) -> str:
 def verify(token: str, purpose: str) -> dict:
     """The claims of a genuine, unexpired token for `purpose` (InvalidToken / ExpiredToken otherwise)."""
     _, keys = _keys()
-    return decode(token, purpose, keys, time.time())
+    return decode(token, purpose, keys, clock.now())

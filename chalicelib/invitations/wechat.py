@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import io
 import secrets
-import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from urllib.parse import quote, urlencode
 
-from chalicelib import notifications
-from chalicelib.core import config
+from chalicelib.notifications import queueing
+from chalicelib.core import clock, config, cursors
 from chalicelib.directory import contacts as directory
-from chalicelib.directory import cursors, validation
+from chalicelib.directory import validation
 from chalicelib.core.errors import BadRequest, Conflict, Gone, NotFound, TenantNotFound
 from chalicelib.auth.identity import Caller
 from chalicelib.invitations import notes, tokens
@@ -34,6 +33,7 @@ from chalicelib.store import members as member_store
 from chalicelib.store import tenants
 from chalicelib.store.contacts import SOURCE_INVITATION, Contact
 from chalicelib.store.tenants import Tenant
+from chalicelib.tenants.onboarding.urls import public_url
 
 LEASE_SECONDS = 60
 MAX_DAYS = 30
@@ -44,24 +44,16 @@ ACCEPT_FIELDS = ("name", "mobile", "email", "position")
 INVITE_PATH = "/mobile/wechat/external/invite"
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def new_invitation_id() -> str:
     """Time-ordered (milliseconds, hex) so a member's list reads newest first, then unguessable."""
-    return f"wx{int(time.time() * 1000):012x}{secrets.token_hex(8)}"
-
-
-def base_url(tenant: Tenant) -> str:
-    return (tenant.settings.public_base_url or config.public_base_url()).rstrip("/")
+    return f"wx{int(clock.now() * 1000):012x}{secrets.token_hex(8)}"
 
 
 def link(tenant: Tenant, item: store.InvitationItem) -> str:
     """The invitation link. The token is derived from the item (same key, same claims), so it is never stored."""
     token = tokens.sign(tokens.WECHAT_LINK, {"t": tenant.tenant_key, "i": item.invitation_id},
                         int(item.expires_at.timestamp()))
-    return f"{base_url(tenant)}{INVITE_PATH}?{urlencode({'tenantKey': tenant.tenant_key, 'token': token})}"
+    return public_url(tenant, f"{INVITE_PATH}?{urlencode({'tenantKey': tenant.tenant_key, 'token': token})}")
 
 
 def qr_code_png(text: str) -> bytes:
@@ -74,7 +66,7 @@ def qr_code_png(text: str) -> bytes:
 
 
 def status_of(item: store.InvitationItem) -> str:
-    if item.status == store.OPEN and item.expires_at <= _now():
+    if item.status == store.OPEN and item.expires_at <= clock.utcnow():
         return "expired"
     return item.status
 
@@ -115,13 +107,11 @@ def _days(value: object) -> int:
 def create(caller: Caller, body: dict) -> dict:
     """A new invitation link for the caller, optionally filing the future contact under an organisation or
     department of the directory (checked now, so the inviter hears about a wrong one at once)."""
-    unknown = sorted(set(body) - set(CREATE_FIELDS))
-    if unknown:
-        raise BadRequest(f"unknown fields: {', '.join(unknown)}", code="unknown_field")
+    validation.check_fields(body, CREATE_FIELDS)
     tenant = tenants.get_enabled_recent(caller.tenant_key)
     place = directory.placement(tenant.tenant_key, body.get("organisationId") or None,
                                 body.get("departmentId") or None)
-    stamp = _now()
+    stamp = clock.utcnow()
     expires = stamp + timedelta(days=_days(body.get("expiresInDays")))
     invitation_id = new_invitation_id()
     item = store.InvitationItem(
@@ -160,7 +150,7 @@ def list_mine(caller: Caller, cursor: str | None, limit: int = PAGE_DEFAULT) -> 
     """The caller's invitation links, newest first (one Query on `byOwner`)."""
     owner = store.owner_key(caller.tenant_key, caller.user_id)
     start = cursors.decode(cursor, {"ownerKey": owner, "pk": caller.tenant_key}, ("sk",))
-    items, last = store.owned(caller.tenant_key, caller.user_id, store.WECHAT, max(1, min(limit, PAGE_MAX)), start)
+    items, last = store.owned(caller.tenant_key, caller.user_id, store.WECHAT, limit, start)
     tenant = tenants.get_enabled_recent(caller.tenant_key)
     return {"invitations": [describe(tenant, item) for item in items], "nextCursor": cursors.encode(last)}
 
@@ -197,7 +187,7 @@ def _refuse(item: store.InvitationItem | None) -> None:
 
 
 def _check_usable(item: store.InvitationItem) -> None:
-    if item.status != store.OPEN or item.expires_at <= _now():
+    if item.status != store.OPEN or item.expires_at <= clock.utcnow():
         _refuse(item)
 
 
@@ -259,9 +249,7 @@ def accept(body: dict) -> dict:
     """Accept an invitation: `{tenantKey, token, name, mobile?, email?, position?}` becomes one external contact
     of the inviting team, source `invitation`, added by the inviter (its first visible member), filed where the
     inviter chose, with the invitation's note as its remark."""
-    unknown = sorted(set(body) - {"tenantKey", "token", *ACCEPT_FIELDS})
-    if unknown:
-        raise BadRequest(f"unknown fields: {', '.join(unknown)}", code="unknown_field")
+    validation.check_fields(body, ("tenantKey", "token", *ACCEPT_FIELDS))
     tenant, item = _resolve(body.get("tenantKey"), body.get("token"))
     fields = validation.contact_fields({key: body[key] for key in ACCEPT_FIELDS if key in body}, creating=True)
     lease = secrets.token_hex(8)
@@ -279,10 +267,10 @@ def accept(body: dict) -> dict:
     if not store.finish_wechat(tenant.tenant_key, item.invitation_id, lease, contact.contact_id):
         logger.warning("invitation lease lapsed before the acceptance finished",
                        extra={"invitationId": item.invitation_id, "contactId": contact.contact_id})
-    notifications.notify_members(
+    queueing.notify_members(
         tenant.tenant_key, [item.inviter_id], title="微信好友已接受邀请",
         description=f"{contact.name} 接受了你的邀请，已加入外部联系人",
-        url=f"{base_url(tenant)}/directory/contacts/{quote(contact.contact_id)}?tenantKey={quote(tenant.tenant_key)}",
+        url=public_url(tenant, f"/directory/contacts/{quote(contact.contact_id)}?tenantKey={quote(tenant.tenant_key)}"),
     )
     inviter = member_store.get(tenant.tenant_key, item.inviter_id)
     return {"status": store.ACCEPTED, "tenant": {"name": tenant.name},

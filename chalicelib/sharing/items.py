@@ -1,5 +1,6 @@
-"""What internal members do with shared items: register and update them, share them with contacts (共享人), send
-them to the chat's customer, unshare, bind a chat's contact to projects, reply to contacts, read form submissions.
+"""What internal members do with shared items: register and update them, share them with contacts (共享人), unshare,
+reply to contacts, read form submissions, tell a contact (template message) or an owner (text card). The chat toolbar's
+own work — send to the chat's customer, bindings, the project view — is `chalicelib.sharing.toolbar`.
 
 Who may do what with an item (the eteams module that registers it knows its owner and internal members):
 - register it: its module, with the team's service key, for any active member; a member only as its owner;
@@ -12,12 +13,11 @@ by a member who may see that contact (the directory's rules); unsharing needs no
 """
 from __future__ import annotations
 
-import re
-import time
 from urllib.parse import quote
 from typing import Any, Callable, Iterable
 
-from chalicelib import notifications
+from chalicelib.notifications import queueing
+from chalicelib.core import clock, cursors
 from chalicelib.directory import audit
 from chalicelib.directory import contacts as directory
 from chalicelib.core.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -33,16 +33,12 @@ from chalicelib.store.contacts import Contact
 from chalicelib.store.shares import ItemRow, SharerRow
 from chalicelib.directory import permissions
 from chalicelib.store import members
-from chalicelib.profile_links import link_url
-from chalicelib.home.cursors import decode_one, encode_one
+from chalicelib.profile_links.link import link_url
 
 WRITE_ATTEMPTS = 5
 INTEGRATION = "service"  # `registeredBy` of items their module registered with the service key
-EXTERNAL_USERID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 THREAD_PAGE = 50
 SUBMISSIONS_PAGE, SUBMISSIONS_MAX = 50, 100
-BOUND_PROJECTS_MAX = 50
-SHARED_PROJECTS_SHOWN = 200
 
 
 def item_not_found() -> NotFound:
@@ -308,50 +304,8 @@ def list_shares(caller: Caller, kind: str, item_id: str) -> list[dict]:
     return shown
 
 
-# --- the chat toolbar: send to the current contact, bindings ------------------------------------------------------
-def chat_contact(caller: Caller, external_userid: str) -> Contact:
-    """The synced contact of the chat's external_userid: 409 `contact_not_synced` (saying why) when Yunqiao does not
-    have it yet, 404 when the caller may not see it."""
-    if not isinstance(external_userid, str) or not EXTERNAL_USERID.match(external_userid):
-        raise BadRequest("externalUserId must be the chat's WeCom external_userid", code="invalid_external_userid")
-    contact_id = contact_store.customer_contact_id(external_userid)
-    if contact_store.get(caller.tenant_key, contact_id) is None:
-        tenant = tenant_store.get_enabled_recent(caller.tenant_key)
-        why = ("automatic customer sync is switched off for this team (settings.autoSyncCustomers), so customers "
-               "arrive only when an admin runs a sync"
-               if not tenant.settings.auto_sync_customers else
-               "WeCom's notice of the new customer has not been processed yet, or the customer was added before the "
-               "last scheduled sync ran; customers who are members of the team are never synced")
-        raise Conflict(f"this customer is not in the team's external directory yet ({external_userid}): {why}. "
-                       "Try again in a minute, or ask an admin to run the customer sync.", code="contact_not_synced")
-    return directory.visible_contact(caller, contact_id)
-
-
-def send_to_contact(caller: Caller, body: dict) -> dict:
-    """"Send to current contact": resolve the chat's customer, share the item (for a form: the form to fill, or one
-    record to view) and notify the contact through the official account when they follow it."""
-    kind = str(body.get("kind") or "")
-    kinds.check_kind(kind)
-    item_id = kinds.check_item_id(str(body.get("itemId") or ""))
-    mode = body.get("mode")
-    if kind == "form":
-        mode = mode or "fill"
-        if mode == "view":
-            kind, item_id = "form_record", kinds.check_item_id(str(body.get("recordId") or ""))
-        elif mode != "fill":
-            raise BadRequest('mode must be "fill" (the form) or "view" (one record, recordId)', code="invalid_mode")
-    elif mode is not None:
-        raise BadRequest("mode applies to forms only", code="invalid_mode")
-    contact = chat_contact(caller, str(body.get("externalUserId") or ""))
-    shared, created = share(caller, kind, item_id, contact)
-    item = shares.get_item(caller.tenant_key, kind, item_id)
-    notification = queue_wechat(caller.tenant_key, contact, item, first="您有新的共享内容",
-                                what=f"{_member_name_or_id(caller)}共享了{kinds.KIND_LABELS[kind]}")
-    return {"contact": {"contactId": contact.contact_id, "name": contact.name}, "kind": kind, "itemId": item_id,
-            "sharedAt": shared["sharedAt"], "created": created, "notification": notification}
-
-
-def _member_name_or_id(caller: Caller) -> str:
+# --- telling the contact -----------------------------------------------------------------------------------------
+def member_name_or_id(caller: Caller) -> str:
     member = members.get(caller.tenant_key, caller.user_id)
     return (member.name if member is not None and member.name else caller.user_id)
 
@@ -374,74 +328,16 @@ def queue_wechat(tenant_key: str, contact: Contact, item: ItemRow, *, first: str
     openid = (home.openid if home is not None else None) or contact.openid
     if not openid:
         return {"channel": None, "queued": False, "reason": "openid_unknown"}
-    at = time.time()
-    failure = notifications.queue({
-        "tenantKey": tenant_key, "channel": notifications.WECHAT_TEMPLATE, "openid": openid,
+    at = clock.now()
+    failure = queueing.queue({
+        "tenantKey": tenant_key, "channel": queueing.WECHAT_TEMPLATE, "openid": openid,
         "first": first, "title": item.title, "what": what, "remark": remark, "at": at,
         "url": home_url(tenant, item.kind, item.item_id),
         "clientMsgId": f"{item.kind}:{item.item_id}:{contact.contact_id}:{int(at * 1000)}",
     })
     if failure:
-        return {"channel": notifications.WECHAT_TEMPLATE, "queued": False, "reason": "queue_error"}
-    return {"channel": notifications.WECHAT_TEMPLATE, "queued": True}
-
-
-def bind(caller: Caller, external_userid: str, body: dict) -> dict:
-    """Bind the chat's contact to projects and a CRM customer (the toolbar's first use in a chat). One binding per
-    contact, shared by the members who chat with them; the last write wins and says who made it."""
-    contact = chat_contact(caller, external_userid)
-    project_ids = body.get("projectIds") or []
-    if not isinstance(project_ids, list) or len(project_ids) > BOUND_PROJECTS_MAX or not all(
-            isinstance(p, str) and kinds.ITEM_ID.match(p) for p in project_ids):
-        raise BadRequest(f"projectIds must be a list of at most {BOUND_PROJECTS_MAX} item ids",
-                         code="invalid_project_ids")
-    crm = body.get("crmCustomerId")
-    if crm is not None and (not isinstance(crm, str) or not kinds.ITEM_ID.match(crm)):
-        raise BadRequest("crmCustomerId must be an item id", code="invalid_crm_customer")
-    row = shares.put_binding(caller.tenant_key, contact.contact_id, list(dict.fromkeys(project_ids)), crm,
-                             caller.user_id)
-    return _binding_json(row, contact)
-
-
-def _binding_json(row: shares.BindingRow | None, contact: Contact) -> dict:
-    return {
-        "contactId": contact.contact_id,
-        "projectIds": list(row.project_ids) if row else [],
-        "crmCustomerId": row.crm_customer_id if row else None,
-        "boundBy": row.bound_by if row else None,
-        "boundAt": row.bound_at if row else None,
-    }
-
-
-def binding(caller: Caller, external_userid: str) -> dict:
-    contact = chat_contact(caller, external_userid)
-    return _binding_json(shares.get_binding(caller.tenant_key, contact.contact_id), contact)
-
-
-def bound_projects(caller: Caller, external_userid: str) -> dict:
-    """The toolbar's project view: projects bound to the chat's contact and projects shared with them. A project the
-    caller may open (owner or internal member) is shown in full; any other only by its title."""
-    contact = chat_contact(caller, external_userid)
-    row = shares.get_binding(caller.tenant_key, contact.contact_id)
-    bound = list(row.project_ids) if row else []
-    shared_rows, _more = shares.feed_page(caller.tenant_key, contact.contact_id, "project", SHARED_PROJECTS_SHOWN, None)
-    shared = {r.item_id: r.shared_at for r in shared_rows}
-    order = list(dict.fromkeys(bound + list(shared)))
-    found = shares.items(caller.tenant_key, [("project", project_id) for project_id in order])
-    projects = []
-    for project_id in order:
-        item = found.get(("project", project_id))
-        entry: dict[str, Any] = {"itemId": project_id, "kind": "project", "bound": project_id in bound,
-                                 "shared": project_id in shared, "sharedAt": shared.get(project_id)}
-        if item is None:
-            entry.update(title=None, registered=False, canOpen=False)
-        elif can_open(caller.user_id, item):
-            entry.update(describe(item, caller), registered=True, canOpen=True)
-            entry.pop("members", None)
-        else:
-            entry.update(title=item.title, registered=True, canOpen=False)
-        projects.append(entry)
-    return {"binding": _binding_json(row, contact), "projects": projects}
+        return {"channel": queueing.WECHAT_TEMPLATE, "queued": False, "reason": "queue_error"}
+    return {"channel": queueing.WECHAT_TEMPLATE, "queued": True}
 
 
 # --- conversations and submissions --------------------------------------------------------------------------------
@@ -467,7 +363,7 @@ def reply(caller: Caller, kind: str, item_id: str, body: dict) -> dict:
     contact_id = str(body.get("contactId") or "")
     text = kinds.comment_text(body.get("text"))
     _thread_contact(caller, item, contact_id)
-    name = _member_name_or_id(caller)
+    name = member_name_or_id(caller)
     row = shares.add_comment(caller.tenant_key, kind, item_id, contact_id, author_kind="member",
                              author_id=caller.user_id, author_name=name, text=text)
     shares.add_notice(caller.tenant_key, contact_id, kind, item_id,
@@ -493,13 +389,14 @@ def submissions(caller: Caller, item_id: str, cursor: str | None, limit: int) ->
     """A form's submissions, newest first, for its owner and members with edit permission."""
     item = _require_item(caller, "form", item_id)
     _require_maintainer(caller, item)
-    after = decode_one(cursor, "submission#")
-    rows, more = shares.submissions_page(caller.tenant_key, item_id, max(1, min(limit, SUBMISSIONS_MAX)), after)
+    scope = f"submissions:{caller.tenant_key}:{item_id}"
+    after = cursors.decode_one(cursor, "submission#", scope=scope)
+    rows, more = shares.submissions_page(caller.tenant_key, item_id, limit, after)
     return {
         "submissions": [{"submissionId": r.sk.split("#", 1)[1], "contactId": r.contact_id,
                          "contactName": r.contact_name, "values": shares.plain(r.values),
                          "submittedAt": r.created_at} for r in rows],
-        "nextCursor": encode_one(rows[-1].sk) if more and rows else None,
+        "nextCursor": cursors.encode_one(rows[-1].sk, scope=scope) if more and rows else None,
     }
 
 
@@ -507,5 +404,5 @@ def notify_owner(tenant_key: str, item: ItemRow, *, title: str, description: str
                  extra: Iterable[str] = ()) -> None:
     """Tell the item's owner (and `extra` members) about something a contact did, by WeCom app text card."""
     tenant = tenant_store.get_enabled_recent(tenant_key)
-    notifications.notify_members(tenant_key, [item.owner_id, *extra], title=title, description=description,
+    queueing.notify_members(tenant_key, [item.owner_id, *extra], title=title, description=description,
                                  url=item.url or home_url(tenant))

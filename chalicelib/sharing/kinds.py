@@ -11,6 +11,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
+from chalicelib.core import clock
 from chalicelib.core.errors import BadRequest, NotFound
 from chalicelib.store.shares import plain
 
@@ -75,7 +76,7 @@ def _text(body: dict, field: str, limit: int, *, required: bool = False) -> str 
 def _timestamp(value: Any) -> str:
     """An ISO 8601 time with a zone, normalised to UTC; now when absent."""
     if value in (None, ""):
-        return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return clock.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
     try:
         parsed = datetime.fromisoformat(str(value))
     except ValueError:

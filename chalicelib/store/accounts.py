@@ -28,14 +28,11 @@ from pynamodb.attributes import (
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.core import clock
 from chalicelib.store.base import TableModel, conditional_update, table_meta, transact
 
 AWAITING_ACTIVATION, ACTIVE, DISABLED = "awaiting_activation", "active", "disabled"
 APPS_KEY = "apps"
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def contact_key(contact_id: str) -> str:
@@ -97,7 +94,7 @@ def activation(tenant_key: str, token_hash: str) -> AccountItem | None:
 def _activation_item(tenant_key: str, contact_id: str, account_name: str, token_hash: str, expires_at: int,
                      retention_seconds: int) -> AccountItem:
     return AccountItem(tenant_key, activation_key(token_hash), contact_id=contact_id, account_name=account_name,
-                       expires_at=expires_at, created_at=now(),
+                       expires_at=expires_at, created_at=clock.utcnow(),
                        ttl=datetime.fromtimestamp(expires_at + retention_seconds, tz=timezone.utc))
 
 
@@ -110,7 +107,7 @@ def create(tenant_key: str, contact_id: str, account_name: str, *, created_by: s
     False when the name is taken, the contact has an account already, or the contact's side's condition failed
     (nothing is written then).
     """
-    stamp = now()
+    stamp = clock.utcnow()
     account = AccountItem(
         tenant_key,
         contact_key(contact_id),
@@ -136,7 +133,7 @@ def create(tenant_key: str, contact_id: str, account_name: str, *, created_by: s
                              condition=AccountItem.item_key.does_not_exist())
         contact_write(transaction)
 
-    return transact(build)
+    return transact(build).committed
 
 
 def change_status(tenant_key: str, contact_id: str, new_status: str, expected: tuple[str, ...], *,
@@ -144,7 +141,7 @@ def change_status(tenant_key: str, contact_id: str, new_status: str, expected: t
     """Move the account between statuses together with the contact's side (`contact_write` adds it: its
     accountStatus), in one transaction; False when the account's status was not one of `expected`, or the
     contact's side's condition failed."""
-    stamp = now()
+    stamp = clock.utcnow()
     actions = [AccountItem.status.set(new_status), AccountItem.updated_at.set(stamp)]
     if new_status == DISABLED:  # a link issued before must not come back to life when the account is enabled again
         actions += [AccountItem.disabled_at.set(stamp), AccountItem.activation_hash.remove()]
@@ -156,7 +153,7 @@ def change_status(tenant_key: str, contact_id: str, new_status: str, expected: t
                            condition=AccountItem.status.is_in(*expected))
         contact_write(transaction)
 
-    return transact(build)
+    return transact(build).committed
 
 
 def replace_activation(tenant_key: str, contact_id: str, account_name: str, token_hash: str, expires_at: int,
@@ -168,7 +165,7 @@ def replace_activation(tenant_key: str, contact_id: str, account_name: str, toke
     def build(transaction: TransactWrite) -> None:
         transaction.update(
             AccountItem(tenant_key, contact_key(contact_id)),
-            actions=[AccountItem.activation_hash.set(token_hash), AccountItem.updated_at.set(now())],
+            actions=[AccountItem.activation_hash.set(token_hash), AccountItem.updated_at.set(clock.utcnow())],
             condition=AccountItem.item_key.exists() & (AccountItem.status != DISABLED)
             & (AccountItem.account_name == account_name),
         )
@@ -176,14 +173,14 @@ def replace_activation(tenant_key: str, contact_id: str, account_name: str, toke
                                           retention_seconds),
                          condition=AccountItem.item_key.does_not_exist())
 
-    return transact(build)
+    return transact(build).committed
 
 
 def use_activation(tenant_key: str, contact_id: str, token_hash: str, password_hash: str, at: float) -> bool:
     """Set the password through an activation link, once: the link must still be the account's live one, unused and
     unexpired, and the account not disabled. Both the account and the link change in one transaction, so two uses
     racing each other cannot both succeed. False when any of that does not hold."""
-    stamp = now()
+    stamp = clock.utcnow()
 
     def build(transaction: TransactWrite) -> None:
         transaction.update(
@@ -205,14 +202,14 @@ def use_activation(tenant_key: str, contact_id: str, token_hash: str, password_h
             condition=AccountItem.used_at.does_not_exist() & (AccountItem.expires_at > int(at)),
         )
 
-    return transact(build)
+    return transact(build).committed
 
 
 def set_password(tenant_key: str, contact_id: str, password_hash: str, *, expected_hash: str,
                  must_change: bool = False) -> bool:
     """Replace the password hash, conditional on the hash the caller verified still being the current one (a
     concurrent change wins once) and on the account being active."""
-    stamp = now()
+    stamp = clock.utcnow()
     return conditional_update(
         AccountItem(tenant_key, contact_key(contact_id)),
         [
@@ -242,4 +239,4 @@ def apps(tenant_key: str) -> list[str] | None:
 
 
 def set_apps(tenant_key: str, app_keys: list[str], updated_by: str) -> None:
-    AccountItem(tenant_key, APPS_KEY, apps=app_keys, updated_by=updated_by, updated_at=now()).save()
+    AccountItem(tenant_key, APPS_KEY, apps=app_keys, updated_by=updated_by, updated_at=clock.utcnow()).save()

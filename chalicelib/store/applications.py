@@ -20,15 +20,16 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable, Iterable
 
 from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.store.base import TableModel, conditional_update, table_meta, transaction_connection
+from chalicelib.core import clock
+from chalicelib.store.base import TableModel, Transaction, conditional_update, table_meta, transact
 
 PENDING = "pending"  # waiting for an approver (the contact is 审批中)
 APPROVING = "approving"  # approved; the account is being opened (or its opening failed and may be retried)
@@ -42,10 +43,6 @@ LIST_FIELDS = [
     "contactId", "contactName", "dimensionId", "status", "remark", "applicantId", "applicantName", "approvers",
     "decidedBy", "deciderName", "decidedAt", "reason", "appliedAt", "accountName",
 ]
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def new_application_id(at: datetime) -> str:
@@ -130,7 +127,7 @@ class Application(TableModel):
     opening_until = NumberAttribute(null=True, attr_name="openingUntil")
     opening_error = UnicodeAttribute(null=True, attr_name="openingError")
     history = ListAttribute(of=Event, default=list)
-    updated_at = UTCDateTimeAttribute(default=now, attr_name="updatedAt")
+    updated_at = UTCDateTimeAttribute(default=clock.utcnow, attr_name="updatedAt")
 
     status_key = UnicodeAttribute(attr_name="statusKey")
     applicant_key = UnicodeAttribute(attr_name="applicantKey")
@@ -187,31 +184,8 @@ def get(tenant_key: str, application_id: str) -> Application | None:
         return None
 
 
-@dataclass(frozen=True)
-class Cancelled:
-    """A cancelled transaction: for each write, whether its condition failed. None failing means another
-    transaction held one of the items (TransactionConflict): trying again may succeed."""
-
-    failed: tuple[bool, ...]
-
-
-def _transact(build: Callable[[TransactWrite], None]) -> Cancelled | None:
-    """Run the writes `build(transaction)` adds as one TransactWriteItems; None when it committed, else what failed.
-
-    Only a cancellation is answered; anything else (throttling beyond the SDK's retries, a bad request) raises.
-    """
-    try:
-        with TransactWrite(connection=transaction_connection()) as transaction:
-            build(transaction)
-    except TransactWriteError as err:
-        if err.cause_response_code != "TransactionCanceledException":
-            raise
-        return Cancelled(tuple(bool(r and r.code == "ConditionalCheckFailed") for r in err.cancellation_reasons))
-    return None
-
-
 def create_with_contact_pending(application: Application,
-                                contact_write: Callable[[TransactWrite], None]) -> Cancelled | None:
+                                contact_write: Callable[[TransactWrite], None]) -> Transaction:
     """Store a new application together with its contact's side (`contact_write`: none → pending), both or neither
     (the one-pending guarantee: of concurrent applications exactly one finds the contact `none`). The application
     is the first action, the contact's side the second."""
@@ -220,12 +194,12 @@ def create_with_contact_pending(application: Application,
         transaction.save(application, condition=Application.application_id.does_not_exist())
         contact_write(transaction)
 
-    return _transact(build)
+    return transact(build)
 
 
 def reject_with_contact_reset(tenant_key: str, application_id: str, decider_id: str, decider_name: str | None,
                               reason: str, at: datetime, contact_write: Callable[[TransactWrite], None]
-                              ) -> Cancelled | None:
+                              ) -> Transaction:
     """pending → rejected together with its contact's side (`contact_write`: pending → none), both or neither: a
     rejected application never leaves its contact 审批中, so the applicant can always apply again. The application
     is the first action, the contact's side the second."""
@@ -236,7 +210,7 @@ def reject_with_contact_reset(tenant_key: str, application_id: str, decider_id: 
                            condition=Application.status == PENDING)
         contact_write(transaction)
 
-    return _transact(build)
+    return transact(build)
 
 
 def reject(tenant_key: str, application_id: str, decider_id: str, decider_name: str | None, reason: str,
@@ -251,7 +225,7 @@ def append_events(tenant_key: str, application_id: str, events: list[Event]) -> 
     """Add entries to the history; False when the application does not exist."""
     return conditional_update(
         Application(tenant_key, application_id),
-        [_history_append(events), Application.updated_at.set(now())],
+        [_history_append(events), Application.updated_at.set(clock.utcnow())],
         Application.application_id.exists(),
     )
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import datetime, timezone
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 
+from chalicelib.core import clock
 from chalicelib.store.base import TableModel, table_meta
 
 
@@ -33,7 +33,7 @@ class AuditEntry(TableModel):
 
 
 def put(tenant_key: str, contact_id: str, actor: str, action: str, before: dict, after: dict) -> AuditEntry:
-    stamp = datetime.now(timezone.utc)
+    stamp = clock.utcnow()
     item = AuditEntry(
         audit_key(tenant_key, contact_id),
         f"{stamp.strftime('%Y%m%dT%H%M%S%fZ')}-{secrets.token_hex(4)}",

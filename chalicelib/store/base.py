@@ -6,6 +6,7 @@ the one definition of every table's keys and indexes.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Iterable
 
@@ -84,17 +85,42 @@ def transaction_connection() -> Connection:
     return _SharedSessionConnection(region=config.region(), host=config.aws_endpoint())
 
 
-def transact(build: Callable[[Any], None]) -> bool:
-    """Run the writes `build(transaction)` adds as one TransactWriteItems; False when a condition cancelled it
-    (another writer got there first). Anything else — throttling beyond the SDK's retries, a bad request — raises."""
+CONDITION_FAILED = "ConditionalCheckFailed"
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """How one TransactWriteItems ended: committed (`reasons` None), or cancelled with each write's cancellation
+    reason code, in the order the writes were added (None for a write that was not a cause)."""
+
+    reasons: tuple[str | None, ...] | None = None
+
+    @property
+    def committed(self) -> bool:
+        return self.reasons is None
+
+    def __bool__(self) -> bool:
+        """True when committed, so a writer can answer a transaction's outcome wherever a bool is expected."""
+        return self.committed
+
+    @property
+    def failed(self) -> tuple[bool, ...]:
+        """Per write, whether its condition failed. A cancelled transaction with none failing was held up by another
+        transaction on one of its items (TransactionConflict): trying again may succeed."""
+        return tuple(reason == CONDITION_FAILED for reason in self.reasons or ())
+
+
+def transact(build: Callable[[Any], None]) -> Transaction:
+    """Run the writes `build(transaction)` adds as one TransactWriteItems, and say how it ended. Only a cancellation
+    is answered; anything else — throttling beyond the SDK's retries, a bad request — raises."""
     try:
         with TransactWrite(connection=transaction_connection()) as transaction:
             build(transaction)
     except TransactWriteError as err:
-        if err.cause_response_code == "TransactionCanceledException":
-            return False
-        raise
-    return True
+        if err.cause_response_code != "TransactionCanceledException":
+            raise
+        return Transaction(tuple(reason.code if reason else None for reason in err.cancellation_reasons))
+    return Transaction()
 
 
 def conditional_update(item: Any, actions: list, condition: Any) -> bool:

@@ -18,7 +18,6 @@ takes.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator
 
 from pynamodb.attributes import (
@@ -33,6 +32,8 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import size
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 
+from chalicelib.core import clock
+
 from chalicelib.store.base import TableModel, batch_get_in_tenant, conditional_save, conditional_update, table_meta
 
 SOURCE_MANUAL = "manual"
@@ -46,10 +47,6 @@ ACCOUNT_NONE, ACCOUNT_PENDING, ACCOUNT_OPENED, ACCOUNT_DISABLED = "none", "pendi
 ACCOUNT_STATUSES = (ACCOUNT_NONE, ACCOUNT_PENDING, ACCOUNT_OPENED, ACCOUNT_DISABLED)
 SHARE_VIEW, SHARE_EDIT = "view", "edit"
 QUERY_PAGE = 500  # items per Query request: what a sync holds at once while walking a tenant's contacts or follows
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def customer_contact_id(external_userid: str) -> str:
@@ -157,8 +154,8 @@ class Contact(TableModel):
     # The last sync run that wrote the contact: a run counts a contact as updated once, however many members' pages
     # touch it.
     sync_run = UnicodeAttribute(null=True, attr_name="syncRun")
-    created_at = UTCDateTimeAttribute(default=now, attr_name="createdAt")
-    updated_at = UTCDateTimeAttribute(default=now, attr_name="updatedAt")
+    created_at = UTCDateTimeAttribute(default=clock.utcnow, attr_name="createdAt")
+    updated_at = UTCDateTimeAttribute(default=clock.utcnow, attr_name="updatedAt")
     # What people maintain in Yunqiao (the directory issue).
     mobile = UnicodeAttribute(null=True)
     email = UnicodeAttribute(null=True)

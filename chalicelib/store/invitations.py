@@ -22,10 +22,7 @@ one transaction.
 """
 from __future__ import annotations
 
-import base64
-import json
-import os
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from pynamodb.attributes import (
     MapAttribute,
@@ -37,8 +34,7 @@ from pynamodb.attributes import (
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
-from chalicelib.core.aws import client
-from chalicelib.store import secrets
+from chalicelib.core import clock
 from chalicelib.store.base import TableModel, conditional_update, table_meta, transact
 
 WECHAT, ORGANISATION = "wechat", "organisation"
@@ -49,10 +45,6 @@ OPEN, ACCEPTING, ACCEPTED, REVOKED = "open", "accepting", "accepted", "revoked"
 PENDING, DECLINED = "pending", "declined"
 KEEP_AFTER_EXPIRY = timedelta(days=30)  # decided or expired invitations stay listable this long, then TTL drops them
 _SK_PREFIX = {WECHAT: "wechat#", OUTGOING: "orgout#", INCOMING: "orgin#"}
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class OwnerIndex(GlobalSecondaryIndex):
@@ -143,7 +135,7 @@ def _may_lease(start_statuses: tuple[str, ...], stamp: datetime):
 
 def lease_wechat(tenant_key: str, invitation_id: str, lease: str, lease_seconds: int) -> bool:
     """open → accepting under this lease; False when another acceptance holds it or it is decided."""
-    stamp = now()
+    stamp = clock.utcnow()
     return conditional_update(
         InvitationItem(tenant_key, item_key(WECHAT, invitation_id)),
         [InvitationItem.status.set(ACCEPTING), InvitationItem.lease.set(lease),
@@ -156,7 +148,8 @@ def finish_wechat(tenant_key: str, invitation_id: str, lease: str, contact_id: s
     return conditional_update(
         InvitationItem(tenant_key, item_key(WECHAT, invitation_id)),
         [InvitationItem.status.set(ACCEPTED), InvitationItem.contact_id.set(contact_id),
-         InvitationItem.decided_at.set(now()), InvitationItem.lease.remove(), InvitationItem.lease_expires_at.remove()],
+         InvitationItem.decided_at.set(clock.utcnow()), InvitationItem.lease.remove(),
+         InvitationItem.lease_expires_at.remove()],
         (InvitationItem.status == ACCEPTING) & (InvitationItem.lease == lease),
     )
 
@@ -173,7 +166,7 @@ def release_wechat(tenant_key: str, invitation_id: str, lease: str) -> bool:
 def revoke_wechat(tenant_key: str, invitation_id: str) -> bool:
     return conditional_update(
         InvitationItem(tenant_key, item_key(WECHAT, invitation_id)),
-        [InvitationItem.status.set(REVOKED), InvitationItem.decided_at.set(now())],
+        [InvitationItem.status.set(REVOKED), InvitationItem.decided_at.set(clock.utcnow())],
         InvitationItem.status == OPEN,
     )
 
@@ -184,8 +177,9 @@ def create_pair(outgoing: InvitationItem, incoming: InvitationItem) -> bool:
     between the same two members, so while one is pending a second is refused (False); a decided or expired one is
     replaced."""
     replaceable = (InvitationItem.sk.does_not_exist() | InvitationItem.status.is_in(DECLINED, ACCEPTED)
-                   | ((InvitationItem.status == PENDING) & (InvitationItem.expires_at < now())))
-    return transact(lambda t: (t.save(outgoing, condition=replaceable), t.save(incoming, condition=replaceable)))
+                   | ((InvitationItem.status == PENDING) & (InvitationItem.expires_at < clock.utcnow())))
+    return transact(lambda t: (t.save(outgoing, condition=replaceable),
+                               t.save(incoming, condition=replaceable))).committed
 
 
 def _pair_keys(inviter_tenant: str, invitee_tenant: str, invitation_id: str) -> tuple[InvitationItem, InvitationItem]:
@@ -194,17 +188,17 @@ def _pair_keys(inviter_tenant: str, invitee_tenant: str, invitation_id: str) -> 
 
 
 def lease_pair(inviter_tenant: str, invitee_tenant: str, invitation_id: str, lease: str, lease_seconds: int) -> bool:
-    stamp = now()
+    stamp = clock.utcnow()
     actions = [InvitationItem.status.set(ACCEPTING), InvitationItem.lease.set(lease),
                InvitationItem.lease_expires_at.set(stamp + timedelta(seconds=lease_seconds))]
     condition = InvitationItem.sk.exists() & _may_lease((PENDING,), stamp)
     return transact(lambda t: [t.update(item, actions=actions, condition=condition)
-                                for item in _pair_keys(inviter_tenant, invitee_tenant, invitation_id)])
+                                for item in _pair_keys(inviter_tenant, invitee_tenant, invitation_id)]).committed
 
 
 def finish_pair(inviter_tenant: str, invitee_tenant: str, invitation_id: str, lease: str,
                 inviter_contact_id: str, invitee_contact_id: str) -> bool:
-    stamp = now()
+    stamp = clock.utcnow()
     outgoing, incoming = _pair_keys(inviter_tenant, invitee_tenant, invitation_id)
     condition = (InvitationItem.status == ACCEPTING) & (InvitationItem.lease == lease)
     common = [InvitationItem.status.set(ACCEPTED), InvitationItem.decided_at.set(stamp),
@@ -212,7 +206,7 @@ def finish_pair(inviter_tenant: str, invitee_tenant: str, invitation_id: str, le
     return transact(lambda t: (
         t.update(outgoing, actions=common + [InvitationItem.contact_id.set(inviter_contact_id)], condition=condition),
         t.update(incoming, actions=common + [InvitationItem.contact_id.set(invitee_contact_id)], condition=condition),
-    ))
+    )).committed
 
 
 def release_pair(inviter_tenant: str, invitee_tenant: str, invitation_id: str, lease: str) -> bool:
@@ -220,7 +214,7 @@ def release_pair(inviter_tenant: str, invitee_tenant: str, invitation_id: str, l
                InvitationItem.lease_expires_at.remove()]
     condition = (InvitationItem.status == ACCEPTING) & (InvitationItem.lease == lease)
     return transact(lambda t: [t.update(item, actions=actions, condition=condition)
-                                for item in _pair_keys(inviter_tenant, invitee_tenant, invitation_id)])
+                                for item in _pair_keys(inviter_tenant, invitee_tenant, invitation_id)]).committed
 
 
 def record_contact(tenant_key: str, kind: str, invitation_id: str, lease: str, contact_id: str) -> bool:
@@ -233,10 +227,10 @@ def record_contact(tenant_key: str, kind: str, invitation_id: str, lease: str, c
     )
 
 def decline_pair(inviter_tenant: str, invitee_tenant: str, invitation_id: str) -> bool:
-    actions = [InvitationItem.status.set(DECLINED), InvitationItem.decided_at.set(now())]
+    actions = [InvitationItem.status.set(DECLINED), InvitationItem.decided_at.set(clock.utcnow())]
     condition = InvitationItem.status == PENDING
     return transact(lambda t: [t.update(item, actions=actions, condition=condition)
-                                for item in _pair_keys(inviter_tenant, invitee_tenant, invitation_id)])
+                                for item in _pair_keys(inviter_tenant, invitee_tenant, invitation_id)]).committed
 
 
 # --- lookup items ------------------------------------------------------------------------------------------------
@@ -268,26 +262,3 @@ def take_rate_permit(tenant_key: str, user_id: str, minute: str, limit: int, exp
         [InvitationItem.count.add(1), InvitationItem.ttl.set(expires)],
         InvitationItem.count.does_not_exist() | (InvitationItem.count < limit),
     )
-
-
-
-# --- the signing key ---------------------------------------------------------------------------------------------
-def signing_keys(secret_id: str) -> dict:
-    """`{"current": keyId, "keys": {keyId: base64 key}}` from Secrets Manager, created on first use.
-
-    Created with CreateSecret, never PutSecretValue: two instances racing to create it must not overwrite each other
-    (links signed with the loser's key would stop working), so the loser reads the winner's key instead. Keeping
-    older keys under `keys` lets an operator rotate `current` without breaking links already handed out.
-    """
-    manager = client("secretsmanager")
-    try:
-        return secrets.get(secret_id)
-    except manager.exceptions.ResourceNotFoundException:
-        pass
-    value = {"current": "k1", "keys": {"k1": base64.b64encode(os.urandom(32)).decode("ascii")}}
-    try:
-        manager.create_secret(Name=secret_id, SecretString=json.dumps(value))
-    except manager.exceptions.ResourceExistsException:
-        pass
-    return secrets.get(secret_id)
-

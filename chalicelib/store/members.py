@@ -5,21 +5,16 @@ WeChat unionid is known) and so renames and departures are recorded.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.core import clock
 from chalicelib.store.base import TableModel, table_meta, transaction_connection
 
 ACTIVE = "active"
 GONE = "gone"
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class UnionIndex(GlobalSecondaryIndex):
@@ -41,7 +36,7 @@ class Member(TableModel):
     unionid = UnicodeAttribute(null=True)
     union_key = UnicodeAttribute(null=True, attr_name="unionKey")
     renamed_to = UnicodeAttribute(null=True, attr_name="renamedTo")
-    updated_at = UTCDateTimeAttribute(default=now, attr_name="updatedAt")
+    updated_at = UTCDateTimeAttribute(default=clock.utcnow, attr_name="updatedAt")
 
     by_union = UnionIndex()
 
@@ -67,7 +62,7 @@ def upsert(tenant_key: str, user_id: str, name: str | None, departments: list[in
         Member.departments.set(departments),
         Member.status.set(ACTIVE),
         Member.renamed_to.remove(),
-        Member.updated_at.set(now()),
+        Member.updated_at.set(clock.utcnow()),
     ]
     if name:
         actions.append(Member.name.set(name))
@@ -82,7 +77,7 @@ def set_unionid(tenant_key: str, user_id: str, unionid: str) -> None:
 
 
 def mark_gone(tenant_key: str, user_id: str) -> None:
-    Member(tenant_key, user_id).update(actions=[Member.status.set(GONE), Member.updated_at.set(now())])
+    Member(tenant_key, user_id).update(actions=[Member.status.set(GONE), Member.updated_at.set(clock.utcnow())])
 
 
 def rename(tenant_key: str, old_user_id: str, new_user_id: str) -> None:
@@ -96,7 +91,7 @@ def rename(tenant_key: str, old_user_id: str, new_user_id: str) -> None:
         unionid=old.unionid if old else None,
         union_key=old.union_key if old else None,
         status=ACTIVE,
-        updated_at=now(),
+        updated_at=clock.utcnow(),
     )
     with TransactWrite(connection=transaction_connection()) as transaction:
         transaction.save(moved)

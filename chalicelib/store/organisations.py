@@ -25,13 +25,13 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Iterable, Iterator
 
 from pynamodb.attributes import BooleanAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
+from chalicelib.core import clock
 from chalicelib.store.base import TableModel, batch_get_in_tenant, conditional_update, table_meta, transact
 
 DIMENSION, GROUP, ORGANISATION, DEPARTMENT = "dimension", "group", "organisation", "department"
@@ -43,10 +43,6 @@ CUSTOMER_DIMENSION_ID = "dim#wecom-customers"
 CHAIN_DIMENSION_ID = "dim#wecom-chains"
 WECHAT_ORGANISATION_ID = "worg#wechat"
 QUERY_PAGE = 500  # items per Query request: bounds what a sync holds while walking a chain's nodes
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def customer_corp_id(corp_name: str) -> str:
@@ -107,8 +103,8 @@ class Node(TableModel):
     pending = BooleanAttribute(default=False)
     inactive_at = UTCDateTimeAttribute(null=True, attr_name="inactiveAt")
     content_hash = UnicodeAttribute(null=True, attr_name="contentHash")
-    created_at = UTCDateTimeAttribute(default=now, attr_name="createdAt")
-    updated_at = UTCDateTimeAttribute(default=now, attr_name="updatedAt")
+    created_at = UTCDateTimeAttribute(default=clock.utcnow, attr_name="createdAt")
+    updated_at = UTCDateTimeAttribute(default=clock.utcnow, attr_name="updatedAt")
     parent_key = UnicodeAttribute(null=True, attr_name="parentKey")
     # A department's organisation (departments may nest); None on other kinds.
     organisation_id = UnicodeAttribute(null=True, attr_name="organisationId")
@@ -164,7 +160,7 @@ def upsert(tenant_key: str, spec: NodeSpec, existing: Node | None) -> str:
     """Write the node if WeCom's view of it changed (or it was inactive); attributes people maintain stay."""
     if not needs_write(spec, existing):
         return UNCHANGED
-    stamp = now()
+    stamp = clock.utcnow()
     Node(tenant_key, spec.node_id).update(
         actions=[
             Node.kind.set(spec.kind),
@@ -186,7 +182,7 @@ def upsert(tenant_key: str, spec: NodeSpec, existing: Node | None) -> str:
 
 def inactivate(tenant_key: str, node_id: str) -> bool:
     """Mark a node WeCom no longer lists; False when it is already inactive (or gone)."""
-    stamp = now()
+    stamp = clock.utcnow()
     return conditional_update(
         Node(tenant_key, node_id),
         [Node.inactive_at.set(stamp), Node.updated_at.set(stamp)],
@@ -265,11 +261,11 @@ def create_manual(node: Node) -> bool:
     return transact(lambda tx: (
         tx.save(node, condition=Node.node_id.does_not_exist()),
         _count_child(tx, node.tenant_key, node.parent_id, 1),
-    ))
+    )).committed
 
 
 def rename(tenant_key: str, node_id: str, name: str) -> bool:
-    return conditional_update(Node(tenant_key, node_id), [Node.name.set(name), Node.updated_at.set(now())],
+    return conditional_update(Node(tenant_key, node_id), [Node.name.set(name), Node.updated_at.set(clock.utcnow())],
                               Node.node_id.exists())
 
 
@@ -281,19 +277,20 @@ def move(tenant_key: str, node: Node, new_parent_id: str, dimension_id: str, org
         Node.parent_key.set(parent_key(tenant_key, new_parent_id)),
         Node.dimension_id.set(dimension_id),
         Node.organisation_id.set(organisation_id) if organisation_id else Node.organisation_id.remove(),
-        Node.updated_at.set(now()),
+        Node.updated_at.set(clock.utcnow()),
     ]
     return transact(lambda tx: (
         tx.update(Node(tenant_key, node.node_id), actions=actions,
                   condition=Node.node_id.exists() & (Node.parent_id == node.parent_id)),
         _count_child(tx, tenant_key, node.parent_id, -1),
         _count_child(tx, tenant_key, new_parent_id, 1),
-    ))
+    )).committed
 
 
 def set_dimension(tenant_key: str, node_id: str, dimension_id: str) -> None:
     """A descendant of a node moved to another dimension follows it."""
-    conditional_update(Node(tenant_key, node_id), [Node.dimension_id.set(dimension_id), Node.updated_at.set(now())],
+    conditional_update(Node(tenant_key, node_id),
+                       [Node.dimension_id.set(dimension_id), Node.updated_at.set(clock.utcnow())],
                        Node.node_id.exists())
 
 
@@ -303,7 +300,7 @@ def delete_if_empty(node: Node) -> bool:
     return transact(lambda tx: (
         tx.delete(Node(node.tenant_key, node.node_id), condition=Node.node_id.exists() & _is_empty()),
         _count_child(tx, node.tenant_key, node.parent_id, -1),
-    ))
+    )).committed
 
 
 def children_page(tenant_key: str, parent_id: str | None, start_key: dict | None, limit: int

@@ -14,7 +14,7 @@ Every key starts with the tenantKey. Items expire after `RETENTION`: runs are hi
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pynamodb.attributes import (
     BooleanAttribute,
     DiscriminatorAttribute,
@@ -26,6 +26,7 @@ from pynamodb.attributes import (
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 
+from chalicelib.core import clock
 from chalicelib.store.base import TableModel, conditional_save, conditional_update, table_meta
 
 LINKED = "linked"
@@ -38,10 +39,6 @@ LIST_FAILED = "list_failed"  # WeCom refused the member list for good: nothing w
 
 RETENTION = timedelta(days=35)
 RUN_PREFIX = "run#"
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class RunStatusIndex(GlobalSecondaryIndex):
@@ -62,7 +59,7 @@ class ProfileLinkItem(TableModel):
     sk = UnicodeAttribute(range_key=True)
     kind = DiscriminatorAttribute()
     run_status = UnicodeAttribute(null=True, attr_name="runStatus")  # member items only
-    updated_at = UTCDateTimeAttribute(default=now, attr_name="updatedAt")
+    updated_at = UTCDateTimeAttribute(default=clock.utcnow, attr_name="updatedAt")
     ttl = TTLAttribute(null=True)
 
     by_run_status = RunStatusIndex()
@@ -74,7 +71,7 @@ class LinkRun(ProfileLinkItem, discriminator="run"):
     trigger = UnicodeAttribute()
     state = UnicodeAttribute(default=LISTING)
     queued = NumberAttribute(default=0)
-    started_at = UTCDateTimeAttribute(default=now, attr_name="startedAt")
+    started_at = UTCDateTimeAttribute(default=clock.utcnow, attr_name="startedAt")
     listed_at = UTCDateTimeAttribute(null=True, attr_name="listedAt")
     error = UnicodeAttribute(null=True)
 
@@ -136,7 +133,7 @@ def count_queued(tenant_key: str, run_id: str, queued: int) -> None:
     pk, sk = _run_key(tenant_key, run_id)
     conditional_update(
         LinkRun(pk, sk),
-        [LinkRun.queued.set(queued), LinkRun.updated_at.set(now())],
+        [LinkRun.queued.set(queued), LinkRun.updated_at.set(clock.utcnow())],
         LinkRun.pk.exists() & (LinkRun.queued <= queued),
     )
 
@@ -148,8 +145,8 @@ def finish_listing(tenant_key: str, run_id: str, queued: int) -> None:
         actions=[
             LinkRun.queued.set(queued),
             LinkRun.state.set(QUEUED),
-            LinkRun.listed_at.set(now()),
-            LinkRun.updated_at.set(now()),
+            LinkRun.listed_at.set(clock.utcnow()),
+            LinkRun.updated_at.set(clock.utcnow()),
         ],
         condition=LinkRun.pk.exists(),
     )
@@ -158,7 +155,8 @@ def finish_listing(tenant_key: str, run_id: str, queued: int) -> None:
 def fail_listing(tenant_key: str, run_id: str, error: str) -> None:
     pk, sk = _run_key(tenant_key, run_id)
     LinkRun(pk, sk).update(
-        actions=[LinkRun.state.set(LIST_FAILED), LinkRun.error.set(error[:500]), LinkRun.updated_at.set(now())],
+        actions=[LinkRun.state.set(LIST_FAILED), LinkRun.error.set(error[:500]),
+                 LinkRun.updated_at.set(clock.utcnow())],
         condition=LinkRun.pk.exists(),
     )
 

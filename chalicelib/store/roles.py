@@ -7,20 +7,15 @@ Roles: `admin`, `directory_maintainer` (外部互联维护) and `dim:<dimensionI
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 
+from chalicelib.core import clock
 from chalicelib.store.base import TableModel, table_meta
 
 ADMIN = "admin"
 DIRECTORY_MAINTAINER = "directory_maintainer"
 DIMENSION_PREFIX = "dim:"
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def dimension_role(dimension_id: str) -> str:
@@ -45,7 +40,7 @@ class RoleGrant(TableModel):
     user_id = UnicodeAttribute(attr_name="userId")
     role = UnicodeAttribute()
     granted_by = UnicodeAttribute(attr_name="grantedBy")
-    granted_at = UTCDateTimeAttribute(default=now, attr_name="grantedAt")
+    granted_at = UTCDateTimeAttribute(default=clock.utcnow, attr_name="grantedAt")
 
     by_role = RoleIndex()
 

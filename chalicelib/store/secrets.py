@@ -5,7 +5,9 @@ Secrets Manager round trip on each would cost more than the rest of the callback
 """
 from __future__ import annotations
 
+import base64
 import json
+import os
 import time
 
 from chalicelib.core.aws import client
@@ -43,3 +45,24 @@ def merge(secret_id: str, changes: dict) -> dict:
     current.update(changes)
     put(secret_id, current)
     return current
+
+
+def signing_keys(secret_id: str) -> dict:
+    """The deployment's signing keys, `{"current": keyId, "keys": {keyId: base64 key}}`, created on first use
+    (invitation tokens and page cursors are signed with them).
+
+    Created with CreateSecret, never PutSecretValue: two instances racing to create it must not overwrite each other
+    (links signed with the loser's key would stop working), so the loser reads the winner's key instead. Keeping
+    older keys under `keys` lets an operator rotate `current` without breaking links already handed out.
+    """
+    manager = client("secretsmanager")
+    try:
+        return get(secret_id)
+    except manager.exceptions.ResourceNotFoundException:
+        pass
+    value = {"current": "k1", "keys": {"k1": base64.b64encode(os.urandom(32)).decode("ascii")}}
+    try:
+        manager.create_secret(Name=secret_id, SecretString=json.dumps(value))
+    except manager.exceptions.ResourceExistsException:
+        pass
+    return get(secret_id)

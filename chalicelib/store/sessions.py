@@ -8,20 +8,16 @@ end them all.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Iterator
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 
+from chalicelib.core import clock
 from chalicelib.store.base import TableModel, conditional_update, table_meta
 
 MEMBER, CONTACT = "member", "contact"
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class SubjectIndex(GlobalSecondaryIndex):
@@ -41,7 +37,7 @@ class Session(TableModel):
     subject = UnicodeAttribute()
     subject_key = UnicodeAttribute(attr_name="subjectKey")
     method = UnicodeAttribute()
-    created_at = UTCDateTimeAttribute(default=now, attr_name="createdAt")
+    created_at = UTCDateTimeAttribute(default=clock.utcnow, attr_name="createdAt")
     expires_at = NumberAttribute(attr_name="expiresAt")
     revoked_at = UTCDateTimeAttribute(null=True, attr_name="revokedAt")
 
@@ -67,7 +63,7 @@ def revoke(tenant_key: str, session_id: str) -> bool:
     """Mark one session revoked; False when it does not exist or was revoked already."""
     return conditional_update(
         Session(tenant_key, session_id),
-        [Session.revoked_at.set(now())],
+        [Session.revoked_at.set(clock.utcnow())],
         Session.session_id.exists() & Session.revoked_at.does_not_exist(),
     )
 

@@ -29,17 +29,18 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
 )
-from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DeleteError, DoesNotExist
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.core import clock
 from chalicelib.store.base import (
     TableModel,
     conditional_save,
     conditional_update,
     connection,
     table_meta,
-    transaction_connection,
+    transact,
 )
 
 ITEM_SK, HOME_SK, BINDING_SK = "item", "home", "binding"
@@ -49,7 +50,7 @@ REFRESH_ATTEMPTS = 8
 
 def stamp(at: datetime | None = None) -> str:
     """A fixed-width UTC timestamp with microseconds: sorts as text in time order, reads as ISO 8601."""
-    return (at or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return (at or clock.utcnow()).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def item_pk(tenant_key: str, kind: str, item_id: str) -> str:
@@ -369,17 +370,13 @@ def refresh_latest(tenant_key: str, contact_id: str, kind: str, card: Any) -> No
 
 
 # --- sharing ------------------------------------------------------------------------------------------------------
-def _cancelled_by_condition(err: TransactWriteError) -> bool:
-    reasons = getattr(err, "cancellation_reasons", None) or []
-    return any(reason is not None and reason.code == "ConditionalCheckFailed" for reason in reasons)
-
-
 def add_share(tenant_key: str, contact_id: str, item: ItemRow, rendered: dict, shared_by: str,
               previous: SharerRow | None) -> SharerRow | None:
     """Make the contact a sharer of the item (or, when `previous` is its current sharer row, share it again: the item
     moves to the top of the contact's feed). One transaction writes the sharer row, the feed row and the home's
     count, conditional on the item's version being the one rendered and on the sharer row being as read; None when
-    one of those conditions failed (the caller reads again and retries)."""
+    one of those conditions failed or another transaction held one of the rows (the caller reads again and
+    retries)."""
     shared_at = stamp()
     key = feed_sk(item.kind, shared_at, item.item_id)
     home_pk = contact_pk(tenant_key, contact_id)
@@ -387,56 +384,43 @@ def add_share(tenant_key: str, contact_id: str, item: ItemRow, rendered: dict, s
                        shared_by=shared_by, feed_sk=key, unread=previous.unread if previous else 0)
     feed = FeedRow(home_pk, key, kind=item.kind, item_id=item.item_id, shared_at=shared_at, item=rendered,
                    item_version=item.version)
-    try:
-        with TransactWrite(connection=transaction_connection()) as tx:
-            tx.condition_check(ItemRow, item.pk, ITEM_SK, condition=ItemRow.version == item.version)
-            if previous is None:
-                tx.save(sharer, condition=SharerRow.sk.does_not_exist())
-            else:
-                tx.save(sharer, condition=SharerRow.feed_sk == previous.feed_sk)
-                tx.delete(FeedRow(home_pk, previous.feed_sk))
-            tx.save(feed)
-            tx.update(HomeRow(home_pk, HOME_SK), actions=_bump(item.kind, 0 if previous else 1),
-                      condition=HomeRow.pk.exists())
-    except TransactWriteError as err:
-        if _cancelled_by_condition(err):
-            return None
-        raise
-    return sharer
+
+    def build(tx: TransactWrite) -> None:
+        tx.condition_check(ItemRow, item.pk, ITEM_SK, condition=ItemRow.version == item.version)
+        if previous is None:
+            tx.save(sharer, condition=SharerRow.sk.does_not_exist())
+        else:
+            tx.save(sharer, condition=SharerRow.feed_sk == previous.feed_sk)
+            tx.delete(FeedRow(home_pk, previous.feed_sk))
+        tx.save(feed)
+        tx.update(HomeRow(home_pk, HOME_SK), actions=_bump(item.kind, 0 if previous else 1),
+                  condition=HomeRow.pk.exists())
+
+    return sharer if transact(build).committed else None
 
 
 def remove_share(tenant_key: str, contact_id: str, kind: str, item_id: str, current: SharerRow) -> bool:
     """Stop sharing: the sharer row, the feed row, the count and any notice go together; False when the sharer row
-    changed meanwhile."""
+    changed meanwhile (or another transaction held one of the rows)."""
     home_pk = contact_pk(tenant_key, contact_id)
-    try:
-        with TransactWrite(connection=transaction_connection()) as tx:
-            tx.delete(SharerRow(current.pk, current.sk), condition=SharerRow.feed_sk == current.feed_sk)
-            tx.delete(FeedRow(home_pk, current.feed_sk))
-            tx.update(HomeRow(home_pk, HOME_SK),
-                      actions=_bump(kind, -1) + [HomeRow.notices[f"{kind}#{item_id}"].remove()],
-                      condition=HomeRow.pk.exists())
-    except TransactWriteError as err:
-        if _cancelled_by_condition(err):
-            return False
-        raise
-    return True
+    return transact(lambda tx: (
+        tx.delete(SharerRow(current.pk, current.sk), condition=SharerRow.feed_sk == current.feed_sk),
+        tx.delete(FeedRow(home_pk, current.feed_sk)),
+        tx.update(HomeRow(home_pk, HOME_SK),
+                  actions=_bump(kind, -1) + [HomeRow.notices[f"{kind}#{item_id}"].remove()],
+                  condition=HomeRow.pk.exists()),
+    )).committed
 
 
 def rerender(tenant_key: str, contact_id: str, kind: str, sharer: SharerRow, rendered: dict, version: int) -> bool:
     """Put the item's new rendering in one sharer's feed row (never an older version over a newer one)."""
     home_pk = contact_pk(tenant_key, contact_id)
-    try:
-        with TransactWrite(connection=transaction_connection()) as tx:
-            tx.update(FeedRow(home_pk, sharer.feed_sk),
-                      actions=[FeedRow.item.set(rendered), FeedRow.item_version.set(version)],
-                      condition=FeedRow.sk.exists() & (FeedRow.item_version < version))
-            tx.update(HomeRow(home_pk, HOME_SK), actions=_bump(kind), condition=HomeRow.pk.exists())
-    except TransactWriteError as err:
-        if _cancelled_by_condition(err):
-            return False
-        raise
-    return True
+    return transact(lambda tx: (
+        tx.update(FeedRow(home_pk, sharer.feed_sk),
+                  actions=[FeedRow.item.set(rendered), FeedRow.item_version.set(version)],
+                  condition=FeedRow.sk.exists() & (FeedRow.item_version < version)),
+        tx.update(HomeRow(home_pk, HOME_SK), actions=_bump(kind), condition=HomeRow.pk.exists()),
+    )).committed
 
 
 # --- comments, notices, submissions, bindings ---------------------------------------------------------------------
@@ -453,26 +437,22 @@ def add_comment(tenant_key: str, kind: str, item_id: str, contact_id: str, *, au
 def add_notice(tenant_key: str, contact_id: str, kind: str, item_id: str, notice: dict) -> bool:
     """Show a member's reply on the contact's home until they open the item; False when the item is no longer
     shared with them (the sharer row is gone)."""
-    try:
-        with TransactWrite(connection=transaction_connection()) as tx:
-            tx.update(SharerRow(item_pk(tenant_key, kind, item_id), sharer_sk(contact_id)),
-                      actions=[SharerRow.unread.set((SharerRow.unread | 0) + 1)], condition=SharerRow.sk.exists())
-            tx.update(HomeRow(contact_pk(tenant_key, contact_id), HOME_SK),
-                      actions=[HomeRow.notices[f"{kind}#{item_id}"].set(notice)], condition=HomeRow.pk.exists())
-    except TransactWriteError as err:
-        if _cancelled_by_condition(err):
-            return False
-        raise
-    return True
+    return transact(lambda tx: (
+        tx.update(SharerRow(item_pk(tenant_key, kind, item_id), sharer_sk(contact_id)),
+                  actions=[SharerRow.unread.set((SharerRow.unread | 0) + 1)], condition=SharerRow.sk.exists()),
+        tx.update(HomeRow(contact_pk(tenant_key, contact_id), HOME_SK),
+                  actions=[HomeRow.notices[f"{kind}#{item_id}"].set(notice)], condition=HomeRow.pk.exists()),
+    )).committed
 
 
 def clear_notice(tenant_key: str, contact_id: str, kind: str, item_id: str) -> None:
-    """The contact opened the item: its replies are read."""
-    with TransactWrite(connection=transaction_connection()) as tx:
+    """The contact opened the item: its replies are read (nothing is left to mark when it was unshared meanwhile)."""
+    transact(lambda tx: (
         tx.update(SharerRow(item_pk(tenant_key, kind, item_id), sharer_sk(contact_id)),
-                  actions=[SharerRow.unread.set(0)], condition=SharerRow.sk.exists())
+                  actions=[SharerRow.unread.set(0)], condition=SharerRow.sk.exists()),
         tx.update(HomeRow(contact_pk(tenant_key, contact_id), HOME_SK),
-                  actions=[HomeRow.notices[f"{kind}#{item_id}"].remove()], condition=HomeRow.pk.exists())
+                  actions=[HomeRow.notices[f"{kind}#{item_id}"].remove()], condition=HomeRow.pk.exists()),
+    ))
 
 
 def add_submission(tenant_key: str, item_id: str, contact_id: str, contact_name: str | None,

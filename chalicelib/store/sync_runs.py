@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Iterable, Iterator
 
 from pynamodb.attributes import (
@@ -31,16 +31,13 @@ from pynamodb.attributes import (
 )
 from pynamodb.exceptions import DoesNotExist
 
+from chalicelib.core import clock
 from chalicelib.store.base import TableModel, conditional_save, conditional_update, table_meta
 
 LEASE_KEY = "lease"
 RUN_PREFIX = "run#"
 RUNNING, SUCCEEDED, PARTIAL, FAILED, ABANDONED = "running", "succeeded", "partial", "failed", "abandoned"
 KEEP_RUNS_FOR = timedelta(days=90)
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class SyncItem(TableModel):
@@ -234,7 +231,7 @@ def run_key(run_id: str) -> str:
 
 def start(tenant_key: str, run_id: str, trigger: str, scope: dict, checkpoint: str) -> SyncItem:
     """The run's record, created by its first invocation (a redelivered first message finds it instead)."""
-    stamp = now()
+    stamp = clock.utcnow()
     item = SyncItem(
         tenant_key,
         run_key(run_id),
@@ -263,7 +260,7 @@ def get_run(tenant_key: str, run_id: str) -> SyncItem | None:
 def begin_invocation(tenant_key: str, run_id: str) -> SyncItem | None:
     """Count the invocation and return the run as it stands (None if it is no longer running)."""
     item = SyncItem(tenant_key, run_key(run_id))
-    if not conditional_update(item, [SyncItem.invocations.add(1), SyncItem.updated_at.set(now())],
+    if not conditional_update(item, [SyncItem.invocations.add(1), SyncItem.updated_at.set(clock.utcnow())],
                         SyncItem.status == RUNNING):
         return None
     return item
@@ -278,14 +275,14 @@ def save_checkpoint(tenant_key: str, run_id: str, seq: int, checkpoint: str, cou
             SyncItem.counts.set(counts),
             SyncItem.errors.set(errors),
             SyncItem.seq.set(seq + 1),
-            SyncItem.updated_at.set(now()),
+            SyncItem.updated_at.set(clock.utcnow()),
         ],
         (SyncItem.status == RUNNING) & (SyncItem.seq == seq),
     )
 
 
 def finish(tenant_key: str, run_id: str, seq: int, status: str, checkpoint: str, counts: dict, errors: list) -> bool:
-    stamp = now()
+    stamp = clock.utcnow()
     return conditional_update(
         SyncItem(tenant_key, run_key(run_id)),
         [
@@ -304,7 +301,7 @@ def finish(tenant_key: str, run_id: str, seq: int, status: str, checkpoint: str,
 
 def abandon(tenant_key: str, run_id: str, reason: str) -> bool:
     """A run whose lease expired without it finishing (its Lambda died, its message was dead-lettered)."""
-    stamp = now()
+    stamp = clock.utcnow()
     return conditional_update(
         SyncItem(tenant_key, run_key(run_id)),
         [

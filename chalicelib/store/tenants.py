@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Iterator
 
 from pynamodb.attributes import (
@@ -20,16 +20,13 @@ from pynamodb.attributes import (
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 
+from chalicelib.core import clock
 from chalicelib.core.errors import BadRequest, Conflict, TenantNotFound
 from chalicelib.store.base import TableModel, conditional_save, table_meta
 
 SELF_BUILT = "self_built"
 SUITE = "suite"
 KEY_PATTERN = re.compile(r"^[a-z0-9]{4,32}$")  # what a tenantKey looks like (tenants.validate_tenant_key)
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class TenantSettings(MapAttribute):
@@ -79,8 +76,8 @@ class Tenant(TableModel):
     secret_id = UnicodeAttribute(attr_name="secretId")
     settings = TenantSettings(default=TenantSettings)
     enabled = BooleanAttribute(default=True)
-    created_at = UTCDateTimeAttribute(default=_now, attr_name="createdAt")
-    updated_at = UTCDateTimeAttribute(default=_now, attr_name="updatedAt")
+    created_at = UTCDateTimeAttribute(default=clock.utcnow, attr_name="createdAt")
+    updated_at = UTCDateTimeAttribute(default=clock.utcnow, attr_name="updatedAt")
     # The integrations' service key (chalicelib.auth.service_keys): its SHA-256 only, never the key.
     service_key_hash = UnicodeAttribute(null=True, attr_name="serviceKeyHash")
     service_key_issued_at = UTCDateTimeAttribute(null=True, attr_name="serviceKeyIssuedAt")
@@ -126,7 +123,7 @@ def create(tenant: Tenant) -> Tenant:
 def set_corp_info(tenant: Tenant, corp_name: str, agent_id: str | None) -> None:
     """What WeCom says of the corp now (a suite's change_auth); the team's display name follows the corp's."""
     actions = [Tenant.corp_name.set(corp_name), Tenant.name.set(corp_name), Tenant.enabled.set(True),
-               Tenant.updated_at.set(_now())]
+               Tenant.updated_at.set(clock.utcnow())]
     if agent_id:
         actions.append(Tenant.agent_id.set(agent_id))
     tenant.update(actions=actions)
@@ -134,14 +131,14 @@ def set_corp_info(tenant: Tenant, corp_name: str, agent_id: str | None) -> None:
 
 def set_service_key_hash(tenant: Tenant, digest: str) -> datetime:
     """Replace the tenant's service key (its hash): the previous key stops working at once. Returns when."""
-    at = _now()
+    at = clock.utcnow()
     tenant.update(actions=[Tenant.service_key_hash.set(digest), Tenant.service_key_issued_at.set(at),
                            Tenant.updated_at.set(at)])
     return at
 
 
 def set_enabled(tenant: Tenant, enabled: bool) -> None:
-    tenant.update(actions=[Tenant.enabled.set(enabled), Tenant.updated_at.set(_now())])
+    tenant.update(actions=[Tenant.enabled.set(enabled), Tenant.updated_at.set(clock.utcnow())])
 
 
 _recent: dict[str, tuple[float, Tenant]] = {}

@@ -10,15 +10,13 @@ from chalicelib.wecom.client import WeComClient
 from chalicelib.wecom.errors import WeComApiError
 from chalicelib.tenants.wecom_clients import client_for_tenant
 
-UNKNOWN_USERID = 60111
-
 
 def refresh(tenant: Tenant, client: WeComClient, user_id: str) -> bool:
     """Store the member as WeCom has it; False if WeCom no longer knows the userid (it left meanwhile)."""
     try:
         member = client.get_member(user_id)
     except WeComApiError as err:
-        if err.errcode != UNKNOWN_USERID:
+        if not err.unknown_user:
             raise
         member_store.mark_gone(tenant.tenant_key, user_id)
         return False

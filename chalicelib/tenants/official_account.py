@@ -10,19 +10,18 @@ import hashlib
 import threading
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
-from urllib.parse import urlencode
 
-from chalicelib.core import config
+from chalicelib.core import clock, config
 from chalicelib.core.errors import BadRequest, NotFound, PermanentError, Unauthorized
 from chalicelib.core.observability import logger
 from chalicelib.store import secrets, wecom_state
 from chalicelib.store.tenants import Tenant
+from chalicelib.wecom import oauth
 from chalicelib.wecom.http import RetryPolicy, Transport
-from chalicelib.wecom.official_account import INVALID_OPENID, INVALID_TEMPLATE, NOT_FOLLOWING, OfficialAccountClient
+from chalicelib.wecom.official_account import OfficialAccountClient
 from chalicelib.wecom.client import official_account_oauth
 from chalicelib.wecom.errors import WeComApiError
 
-OAUTH_AUTHORIZE = "https://open.weixin.qq.com/connect/oauth2/authorize"
 SECRET_KEY = "wechat_oa_secret"
 CHINA = timezone(timedelta(hours=8))
 
@@ -70,9 +69,7 @@ def authorize_url(tenant: Tenant, redirect_uri: str, state: str) -> str | None:
     appid = app_id(tenant)
     if not appid:
         return None
-    query = urlencode({"appid": appid, "redirect_uri": redirect_uri, "response_type": "code",
-                       "scope": "snsapi_userinfo", "state": state})
-    return f"{OAUTH_AUTHORIZE}?{query}#wechat_redirect"
+    return oauth.authorize_url(appid, redirect_uri, scope="snsapi_userinfo", state=state)
 
 
 def oauth_identity(tenant: Tenant, code: str) -> dict:
@@ -92,7 +89,8 @@ def oauth_identity(tenant: Tenant, code: str) -> dict:
 
 def template_data(body: dict) -> dict[str, dict]:
     """The template's fields: first / keyword1 (the item) / keyword2 (what happened) / keyword3 (when) / remark."""
-    at = datetime.fromtimestamp(float(body.get("at") or 0), tz=CHINA) if body.get("at") else datetime.now(CHINA)
+    at = (datetime.fromtimestamp(float(body.get("at") or 0), tz=CHINA) if body.get("at")
+          else clock.utcnow().astimezone(CHINA))
     return {
         "first": {"value": body.get("first") or "您有新的协作内容"},
         "keyword1": {"value": str(body.get("title") or "")[:40]},
@@ -120,9 +118,9 @@ def deliver_template(tenant: Tenant, body: dict) -> None:
         client.send_template(openid, template_id, template_data(body), url=body.get("url"),
                              client_msg_id=body.get("clientMsgId"))
     except WeComApiError as err:
-        if err.errcode == NOT_FOLLOWING:
+        if err.not_following:
             logger.info("contact stopped following the official account: no template message")
             return
-        if err.errcode in (INVALID_TEMPLATE, INVALID_OPENID):
+        if err.template_refused:
             raise PermanentError("wechat_refused", f"{err.errcode}: {err.errmsg}") from err
         raise

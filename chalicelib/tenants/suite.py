@@ -14,7 +14,8 @@ from chalicelib.store import tenants as tenant_store
 from chalicelib.store.tenants import SUITE
 from chalicelib.wecom.events import CancelAuth, ChangeAuth, CreateAuth, ResetPermanentCode, SuiteTicket, WeComEvent
 from chalicelib.tenants.wecom_clients import suite_client
-from chalicelib import profile_links, sync
+from chalicelib.profile_links import runs
+from chalicelib.sync import triggers
 
 
 def process_instruction(suite_id: str, event: WeComEvent) -> None:
@@ -58,8 +59,8 @@ def _authorised(event: CreateAuth) -> None:
     bind_tenant(tenant.tenant_key)
     logger.info("suite authorised", extra={"corpId": corp_id})
 
-    sync.request_sync(tenant, trigger="create_auth")
-    profile_links.start_bulk_run(tenant, trigger="create_auth")
+    triggers.request_sync(tenant, trigger="create_auth")
+    runs.start_bulk_run(tenant, trigger="create_auth")
 
 
 def _suite_tenant(corp_id: str) -> tenant_store.Tenant:

@@ -25,7 +25,9 @@ _suites: dict[str, tuple[str, SuiteClient]] = {}
 
 @lru_cache(maxsize=None)
 def _transport() -> Transport:
-    return Transport(RetryPolicy(attempts=config.wecom_max_attempts(RetryPolicy.attempts)))
+    """WeCom's API root (or the simulator's) is given here: `chalicelib.wecom` reads no configuration."""
+    return Transport(RetryPolicy(attempts=config.wecom_max_attempts(RetryPolicy.attempts)),
+                     base_url=config.wecom_base_url())
 
 
 @lru_cache(maxsize=None)

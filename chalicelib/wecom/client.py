@@ -11,7 +11,6 @@ from __future__ import annotations
 from functools import partial
 from typing import Any, Callable, Iterable, Iterator
 
-from chalicelib.core import config
 from chalicelib.wecom.errors import NO_CUSTOMERS, WeComApiError
 from chalicelib.wecom.http import Transport
 from chalicelib.wecom.ratelimit import RateLimiter
@@ -43,7 +42,7 @@ class WeComClient:
         customers: TokenSource,
         app: TokenSource,
         agentid: int | None = None,
-        transport: Transport | None = None,
+        transport: Transport,
         limiter: RateLimiter | None = None,
         wait_for_permits: bool = True,
     ) -> None:
@@ -52,7 +51,7 @@ class WeComClient:
         self._contacts = contacts
         self._customers = customers
         self._app = app
-        self._transport = transport or Transport()
+        self._transport = transport
         self._limiter = limiter
         self._wait = wait_for_permits
 
@@ -222,12 +221,12 @@ class SuiteClient:
         *,
         ticket: Callable[[], str | None],
         cache: TokenCache,
-        transport: Transport | None = None,
+        transport: Transport,
         **token_options: Any,
     ) -> None:
         self.suite_id = suite_id
         self._cache = cache
-        self._transport = transport or Transport()
+        self._transport = transport
         self._token_options = token_options
         self.tokens = suite_token_source(suite_id, suite_secret, ticket, cache, self._transport, **token_options)
 
@@ -269,13 +268,13 @@ class SuiteClient:
         )
 
 
-def official_account_oauth(appid: str, secret: str, code: str, transport: Transport | None = None) -> dict:
+def official_account_oauth(appid: str, secret: str, code: str, transport: Transport) -> dict:
     """Exchange an official-account OAuth code (a visitor in the WeChat client) for `openid` (+ `unionid` with
-    scope snsapi_userinfo). WeChat's success answer has no errcode at all; its errors do."""
-    transport = transport or Transport()
+    scope snsapi_userinfo), through a transport rooted at WeChat's API. WeChat's success answer has no errcode at
+    all; its errors do."""
     return transport.request(
         "GET",
-        f"{config.wechat_base_url()}/sns/oauth2/access_token",
+        f"{transport.base_url}/sns/oauth2/access_token",
         path="sns/oauth2/access_token",
         params={"appid": appid, "secret": secret, "code": code, "grant_type": "authorization_code"},
     )

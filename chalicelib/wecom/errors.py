@@ -14,6 +14,21 @@ TRANSIENT_ERRCODES = frozenset({-1, 45009, 45033})
 TOKEN_ERRCODES = frozenset({40001, 40014, 42001, 42009, 40082})
 
 NO_CUSTOMERS = 84061
+FREQUENCY_LIMIT = 45009  # the corp hit an API's minute (or hour) frequency limit: WeCom blocks it for 60 s (or an hour)
+CONCURRENCY_LIMIT = 45033
+UNKNOWN_USERID = 60111
+# user/getuserid and get_userid_by_email finding nobody: not found, a mobile or email WeCom finds malformed (it may be
+# stricter than we are), an unknown userid.
+MEMBER_NOT_FOUND_ERRCODES = frozenset({46004, 60103, 60105, UNKNOWN_USERID})
+# externalcontact/get for someone who is no longer a customer: an invalid external_userid (40096), not a customer of
+# the corp (84061).
+CUSTOMER_GONE_ERRCODES = frozenset({40096, NO_CUSTOMERS})
+# message/send refusals no retry can fix: no valid recipient, no app, app not allowed to message them.
+MESSAGE_REFUSED_ERRCODES = frozenset({81013, 40056, 301002, 60020, 48002})
+# The official account's template/send: the user does not follow the account (WeChat: "require subscribe"); a wrong
+# template id or an openid of another account.
+NOT_FOLLOWING = 43004
+TEMPLATE_REFUSED_ERRCODES = frozenset({40037, 40003})
 
 
 class WeComError(Exception):
@@ -38,6 +53,46 @@ class WeComApiError(WeComError):
     def token_invalid(self) -> bool:
         """True when the call failed because of the token it carried: refresh it and try once more."""
         return self.errcode in TOKEN_ERRCODES
+
+    @property
+    def rate_limited(self) -> bool:
+        """WeCom's frequency (45009) or concurrency (45033) limit: wait a minute rather than seconds."""
+        return self.errcode in (FREQUENCY_LIMIT, CONCURRENCY_LIMIT)
+
+    @property
+    def frequency_limited(self) -> bool:
+        """The frequency limit alone (45009), which blocks the API for a minute, or an hour after the hourly one."""
+        return self.errcode == FREQUENCY_LIMIT
+
+    @property
+    def unknown_user(self) -> bool:
+        """The userid is unknown to the corp (60111): the member left, or never was one."""
+        return self.errcode == UNKNOWN_USERID
+
+    @property
+    def member_not_found(self) -> bool:
+        """A lookup of a member by mobile or email found nobody."""
+        return self.errcode in MEMBER_NOT_FOUND_ERRCODES
+
+    @property
+    def customer_gone(self) -> bool:
+        """The external contact is not (or no longer) a customer of the corp."""
+        return self.errcode in CUSTOMER_GONE_ERRCODES
+
+    @property
+    def message_refused(self) -> bool:
+        """message/send refused for good: no valid recipient, no app, or the app may not message them."""
+        return self.errcode in MESSAGE_REFUSED_ERRCODES
+
+    @property
+    def not_following(self) -> bool:
+        """The official account's user does not follow it (template/send)."""
+        return self.errcode == NOT_FOLLOWING
+
+    @property
+    def template_refused(self) -> bool:
+        """The official account refused the template message for good: a wrong template id or a foreign openid."""
+        return self.errcode in TEMPLATE_REFUSED_ERRCODES
 
 
 class WeComUnavailable(WeComError):

@@ -24,7 +24,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
-from chalicelib.core import config
 from chalicelib.wecom.errors import WeComApiError, WeComUnavailable
 
 log = logging.getLogger(__name__)
@@ -110,19 +109,20 @@ class _Retryable(Exception):
 
 class Transport:
     """Sends one WeCom API call, retrying transient failures; returns a successful answer's fields (without
-    errcode and errmsg, which WeChat's OAuth omits on success anyway)."""
+    errcode and errmsg, which WeChat's OAuth omits on success anyway). `base_url` is the API root the caller gives
+    (WeCom's, WeChat's, or a simulator's): this package reads no configuration."""
 
     def __init__(
         self,
         policy: RetryPolicy | None = None,
         *,
-        base_url: str | None = None,
+        base_url: str,
         sleep: Sleep = time.sleep,
         rand: Callable[[], float] = random.random,
         session: Callable[[], Any] = shared_session,
     ) -> None:
         self.policy = policy or RetryPolicy()
-        self.base_url = (base_url or config.wecom_base_url()).rstrip("/")
+        self.base_url = base_url.rstrip("/")
         self._sleep = sleep
         self._rand = rand
         self._session = session

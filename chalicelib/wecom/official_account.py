@@ -11,22 +11,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.core import config
 from chalicelib.wecom.http import Transport
 from chalicelib.wecom.tokens import TokenCache, TokenSource, call_with_token, credential_key
 
-NOT_FOLLOWING = 43004  # template/send: the user does not follow the account (WeChat: "require subscribe")
-INVALID_TEMPLATE = 40037
-INVALID_OPENID = 40003
 
 
 class OfficialAccountClient:
     """One official account's APIs. Holds no per-call state: one instance serves every thread of the process."""
 
-    def __init__(self, appid: str, secret: str, *, cache: TokenCache, transport: Transport | None = None,
+    def __init__(self, appid: str, secret: str, *, cache: TokenCache, transport: Transport,
                  **token_options: Any) -> None:
+        """`transport` is rooted at WeChat's API (api.weixin.qq.com, or the simulator)."""
         self.appid = appid
-        self._transport = transport or Transport(base_url=config.wechat_base_url())
+        self._transport = transport
 
         def fetch() -> tuple[str, int]:
             answer = self._transport.cgi("GET", "token", params={"grant_type": "client_credential", "appid": appid,

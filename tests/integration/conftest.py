@@ -161,11 +161,12 @@ def fast_wecom(monkeypatch, emulator):
     would cause would blur the call counts)."""
     from chalicelib.tenants import wecom_clients
     from chalicelib.store.wecom_state import WeComState
+    from chalicelib.core import config
     from chalicelib.wecom.http import RetryPolicy, Transport
 
     def use(attempts: int) -> None:
         transport = Transport(RetryPolicy(attempts=attempts, connect_timeout=1.0, read_timeout=0.5),
-                              sleep=lambda _s: None)
+                              base_url=config.wecom_base_url(), sleep=lambda _s: None)
         monkeypatch.setattr(wecom_clients, "_transport", lambda: transport)
         for item in WeComState.scan(WeComState.pk.startswith("token#")):  # test-only Scan
             item.delete()

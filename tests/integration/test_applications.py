@@ -19,7 +19,7 @@ import pytest
 
 from chalicelib import accounts
 from chalicelib.accounts import applications
-from chalicelib.core import config
+from chalicelib.core import clock, config
 from chalicelib.auth import identity
 from chalicelib.tenants import onboarding
 from chalicelib.directory import audit, tree
@@ -414,7 +414,7 @@ def test_an_opening_cut_short_is_held_until_its_lease_runs_out_then_retried(worl
     assert status == 409 and "being opened" in body["error"]["message"]
 
     later = datetime.now(timezone.utc) + timedelta(seconds=applications.OPENING_LEASE_SECONDS + 1)
-    monkeypatch.setattr(application_store, "now", lambda: later)
+    monkeypatch.setattr(clock, "now", later.timestamp)
     status, approved = world.approve("zhaoliu", application_id)
     assert status == 200 and approved["status"] == "approved"
     assert world.contact().account_status == "opened"
@@ -435,7 +435,7 @@ def test_an_account_opened_before_the_approval_was_recorded_is_adopted_not_opene
 
     monkeypatch.setattr(application_store, "finish_approval", finish)
     later = datetime.now(timezone.utc) + timedelta(seconds=applications.OPENING_LEASE_SECONDS + 1)
-    monkeypatch.setattr(application_store, "now", lambda: later)
+    monkeypatch.setattr(clock, "now", later.timestamp)
     status, approved = world.approve("wangwu", application_id)
 
     assert status == 200 and approved["status"] == "approved"
@@ -606,6 +606,24 @@ def test_the_list_pages_newest_first_with_a_cursor(back_office):
     assert pages(world, "zhaoliu", "limit=1&applicant=zhangsan") == [[a4], [a2], [a1]]
     assert pages(world, "zhaoliu", "limit=1&status=approved") == [[a3], [a1]]
     assert pages(world, "wangwu", "limit=1&status=approved") == [[a1]]  # a filtered page reads past the others
+
+
+def test_a_forged_or_another_tenants_cursor_is_refused(back_office):
+    import base64
+
+    from chalicelib.core import cursors
+
+    world, ids = back_office
+    status, first = world.listing("zhaoliu", "limit=2")
+    assert status == 200 and first["nextCursor"]
+    after = ids[3]  # a real application id, where the genuine cursor points
+    unsigned = base64.urlsafe_b64encode(after.encode()).decode().rstrip("=")
+    elsewhere = cursors.encode_one(after, scope="account-applications:tnsomeoneelse")
+    genuine = first["nextCursor"]
+    tampered = genuine[:-1] + ("A" if genuine[-1] != "A" else "B")
+    for forged in (unsigned, elsewhere, tampered):
+        status, body = world.listing("zhaoliu", f"limit=2&cursor={forged}")
+        assert (status, body["error"]["code"]) == (400, "invalid_cursor")
 
 
 def test_a_maintainer_of_several_dimensions_gets_one_list_merged_from_them(back_office):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import sync
+from chalicelib.sync import checkpoint as sync_checkpoint, triggers as sync_triggers
 from chalicelib.core import config
 from chalicelib.directory import contact_writes
 from chalicelib.directory import contacts as directory
@@ -21,10 +21,10 @@ MEMBERS = ("zhangsan", "lisi", "wangwu", "zhaoliu", "sunqi", "zhouba", "wujiu", 
 
 
 def run_sync(tenant, pump) -> None:
-    run_id = sync.queue_run(tenant, "admin")
+    run_id = sync_triggers.queue_run(tenant, "admin")
     pump.drain(SYNC_QUEUE)
     record = sync_runs.get_run(tenant.tenant_key, run_id)
-    assert record is not None and record.status == sync_runs.SUCCEEDED, record and sync.describe_run(record)
+    assert record is not None and record.status == sync_runs.SUCCEEDED, record and sync_checkpoint.describe_run(record)
 
 
 def followed_by(tenant) -> dict[str, set[str]]:

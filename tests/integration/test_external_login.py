@@ -25,11 +25,17 @@ PASSWORD = "Harbour-Lights-42"
 
 @pytest.fixture
 def moved_clock(monkeypatch):
-    """The accounts package's clock, fixed and moved by hand instead of sleeping (at the start of a 15-minute
-    window, so the per-source figures do not depend on when the test runs)."""
+    """The clock (`core.clock`), moved by hand instead of sleeping (at the start of the next 15-minute window, so the
+    per-source figures do not depend on when the test runs). Each reading moves it on by 10 µs, so stamps written
+    one after the other (the audit trail) still sort in the order they were written."""
     start = clock.now()
-    state = {"now": start - start % 900 + 1}
-    monkeypatch.setattr(clock, "now", lambda: state["now"])
+    state = {"now": start - start % 900 + 900 + 1}  # the next window: the clock never goes back
+
+    def now() -> float:
+        state["now"] += 0.00001
+        return state["now"]
+
+    monkeypatch.setattr(clock, "now", now)
 
     def advance(seconds: float) -> None:
         state["now"] += seconds

@@ -120,11 +120,28 @@ def test_a_section_list_merges_its_kinds_by_share_time(client, demo_tenant, owne
     ("?kind=task&limit=0", "invalid_limit"),
     ("?kind=task&limit=51", "invalid_limit"),
     ("?kind=task&cursor=garbage!", "invalid_cursor"),
-    ("?kind=task&cursor=eyJhZnRlciI6eyJwcm9qZWN0IjoiZiNwcm9qZWN0I3gifX0", "invalid_cursor"),  # another kind's
+    ("?kind=task&cursor=eyJhZnRlciI6eyJ0YXNrIjoiZiN0YXNrI3gifX0", "invalid_cursor"),  # a well-formed payload, unsigned
 ])
 def test_list_parameters_are_checked(client, demo_tenant, chen, query, code):
     reply = _get(client, f"/api/external/items{query}", contact_headers(demo_tenant, chen.contact_id))
     assert reply.status_code == 400 and body(reply)["error"]["code"] == code
+
+
+def test_a_cursor_is_refused_by_another_contact_and_by_another_kinds_list(client, demo_tenant, owner, chen, lin):
+    for n in range(3):
+        _share_new(client, owner, "task", f"T-{n}", chen)
+        _share_new(client, owner, "project", f"P-{n}", chen)
+    _share_new(client, owner, "task", "T-lin", lin)
+    chen_headers, lin_headers = (contact_headers(demo_tenant, c.contact_id) for c in (chen, lin))
+    tasks = body(_get(client, "/api/external/items?kind=task&limit=1", chen_headers))
+    projects = body(_get(client, "/api/external/items?kind=project&limit=1", chen_headers))
+    assert tasks["nextCursor"] and projects["nextCursor"]
+    for headers, kind, cursor in ((lin_headers, "task", tasks["nextCursor"]),
+                                  (chen_headers, "task", projects["nextCursor"])):
+        reply = _get(client, f"/api/external/items?kind={kind}&limit=1&cursor={cursor}", headers)
+        assert reply.status_code == 400 and body(reply)["error"]["code"] == "invalid_cursor"
+    following = body(_get(client, f"/api/external/items?kind=task&limit=1&cursor={tasks['nextCursor']}", chen_headers))
+    assert [i["itemId"] for i in following["items"]] == ["T-1"]
 
 
 # --- isolation -----------------------------------------------------------------------------------------------------

@@ -431,11 +431,11 @@ def test_search_by_mobile_and_email_asks_the_other_teams_wecom(as_member, other_
 
 
 def test_search_is_rate_limited_per_caller(as_member, other_tenant, monkeypatch):
-    from chalicelib.invitations import organisations
+    from chalicelib.core import clock
 
     monkeypatch.setenv("YQ_ORG_SEARCH_PER_MINUTE", "3")
     minute = datetime(2031, 5, 6, 7, 8, 30, tzinfo=timezone.utc)  # one fixed minute for the whole test
-    monkeypatch.setattr(organisations, "_now", lambda: minute)
+    monkeypatch.setattr(clock, "now", minute.timestamp)
     lisi, wangwu = as_member("lisi"), as_member("wangwu")
     for _ in range(3):
         assert search(lisi, organisation=other_tenant.name, name="谁也不是").status_code == 404

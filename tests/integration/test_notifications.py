@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import notifications
+from chalicelib.notifications import queueing
 from chalicelib.core import config
 from chalicelib.tenants import wecom_clients
 from chalicelib.store import queues
@@ -37,7 +37,7 @@ def sends(simulator, errcode: int | None = None) -> list[dict]:
 
 def test_a_queued_text_card_reaches_each_member_once_through_the_tenants_app(demo_tenant, simulator, pump,
                                                                               notification_queue):
-    notifications.notify_members(demo_tenant.tenant_key, ["lisi", "zhangsan", "lisi"], **CARD)
+    queueing.notify_members(demo_tenant.tenant_key, ["lisi", "zhangsan", "lisi"], **CARD)
 
     [queued] = notification_queue.messages()
     assert queued["body"]["touser"] == ["lisi", "zhangsan"]
@@ -53,7 +53,7 @@ def test_a_queued_text_card_reaches_each_member_once_through_the_tenants_app(dem
 
 
 def test_nobody_to_notify_queues_nothing(demo_tenant, notification_queue):
-    notifications.notify_members(demo_tenant.tenant_key, [], **CARD)
+    queueing.notify_members(demo_tenant.tenant_key, [], **CARD)
 
     assert notification_queue.messages() == []
 
@@ -66,7 +66,7 @@ def test_nobody_to_notify_queues_nothing(demo_tenant, notification_queue):
 def test_wecom_failing_backs_off_and_retries_until_delivered(demo_tenant, simulator, pump, notification_queue,
                                                              backoffs, fault):
     simulator.control.set_fault("message/send", times=ATTEMPTS_PER_DELIVERY, **fault)  # every attempt of delivery 1
-    notifications.notify_members(demo_tenant.tenant_key, ["wangwu"], **CARD)
+    queueing.notify_members(demo_tenant.tenant_key, ["wangwu"], **CARD)
 
     assert pump.deliver_once(QUEUE) == 1
     assert simulator.control.messages(touser="wangwu") == []
@@ -83,7 +83,7 @@ def test_wecom_failing_backs_off_and_retries_until_delivered(demo_tenant, simula
 
 def test_a_refusal_no_retry_can_fix_is_dead_lettered_at_once_with_its_reason(demo_tenant, simulator, pump,
                                                                             notification_queue, backoffs):
-    notifications.notify_members(demo_tenant.tenant_key, ["ghost"], **CARD)  # WeCom: no valid recipient (81013)
+    queueing.notify_members(demo_tenant.tenant_key, ["ghost"], **CARD)  # WeCom: no valid recipient (81013)
 
     assert pump.drain(QUEUE) == 1
 
@@ -101,7 +101,7 @@ def test_a_refusal_no_retry_can_fix_is_dead_lettered_at_once_with_its_reason(dem
 def test_retries_running_out_end_in_the_dead_letter_queue_with_the_reason(demo_tenant, simulator, pump,
                                                                           notification_queue, backoffs):
     simulator.control.set_fault("message/send", errcode=-1)
-    notifications.notify_members(demo_tenant.tenant_key, ["wangwu"], **CARD)
+    queueing.notify_members(demo_tenant.tenant_key, ["wangwu"], **CARD)
 
     pump.drain(QUEUE)
 
@@ -129,7 +129,7 @@ def test_a_spent_rate_limit_hands_the_message_back_instead_of_idling(demo_tenant
 
     limiter = RateLimiter(Spent(), clock=lambda: 60 * 1000 + 15.0, sleep=no_idling)  # 45 s left in the window
     monkeypatch.setattr(wecom_clients, "rate_limiter", lambda: limiter)
-    notifications.notify_members(demo_tenant.tenant_key, ["wangwu"], **CARD)
+    queueing.notify_members(demo_tenant.tenant_key, ["wangwu"], **CARD)
 
     assert pump.deliver_once(QUEUE) == 1
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib import profile_links
+from chalicelib.profile_links import runs as link_runs, status as link_status, worker as link_worker
 from chalicelib.core import config
 from chalicelib.tenants import wecom_clients
 from chalicelib.core.aws import client as aws_client
@@ -127,24 +127,24 @@ def test_bulk_run_links_every_member_and_keeps_everything_else(client, sim, tena
 
 
 def test_a_second_run_reads_every_member_and_writes_nothing(sim, tenant, pump):
-    profile_links.start_bulk_run(tenant, trigger="admin")
+    link_runs.start_bulk_run(tenant, trigger="admin")
     pump.drain(QUEUE)
     sim.control.reset_calls()
 
-    second = profile_links.start_bulk_run(tenant, trigger="admin")
+    second = link_runs.start_bulk_run(tenant, trigger="admin")
     pump.drain(QUEUE)
 
     assert len(calls(sim, "user/get")) == len(DEMO_MEMBERS)
     assert calls(sim, "user/update") == []
     assert profiles(sim) == expected_demo_profiles(tenant)
-    progress = profile_links.progress(tenant, second)
+    progress = link_status.progress(tenant, second)
     assert (progress["linked"], progress["written"], progress["pending"]) == (8, 0, 0)
 
 
 def test_the_configured_title_and_the_tenants_own_base_url_are_written(sim, tenant, pump):
     tenant.update(actions=[tenant_store.Tenant.settings.profile_link_title.set("和我一起协作办公吧，点这里进入主页"),
                            tenant_store.Tenant.settings.public_base_url.set("https://corp.yunqiao-demo.cn/")])
-    profile_links.request_members(tenant_store.get(tenant.tenant_key), ["zhaoliu"], trigger="admin")
+    link_runs.request_members(tenant_store.get(tenant.tenant_key), ["zhaoliu"], trigger="admin")
     pump.drain(QUEUE)
 
     url = f"https://corp.yunqiao-demo.cn/mobile/wechat/external/home?tenantKey={tenant.tenant_key}"
@@ -158,14 +158,14 @@ def test_a_placeholder_base_url_is_never_written_onto_a_profile(client, sim, ten
     assert started.status_code == 202
     run_id = json.loads(started.body)["runId"]
     assert pump.drain(QUEUE) == 1  # the listing message refuses the run: no member is queued
-    progress = profile_links.progress(tenant, run_id)
+    progress = link_status.progress(tenant, run_id)
     assert progress["state"] == "failed" and "is a placeholder" in progress["error"]
 
-    profile_links.request_members(tenant, ["zhaoliu"], trigger="admin")  # a new member's callback: nothing queued
+    link_runs.request_members(tenant, ["zhaoliu"], trigger="admin")  # a new member's callback: nothing queued
     assert pump.drain(QUEUE) == 0
 
     link_queue_message = {"kind": "member", "tenantKey": tenant.tenant_key, "runId": run_id, "userId": "lisi"}
-    profile_links.process_message(link_queue_message, attempt=1, final=False)  # queued before the base was changed
+    link_worker.process_message(link_queue_message, attempt=1, final=False)  # queued before the base was changed
     member = link_store.MemberLink.get(f"{tenant.tenant_key}#{run_id}", "lisi")
     assert member.status == "failed" and "yunqiao.example.com" in member.message
     assert calls(sim, "user/update") == [] and calls(sim, "user/list_id") == []
@@ -190,14 +190,14 @@ def test_permanent_errors_fail_the_member_at_once_and_are_not_retried(sim, tenan
     before = profiles(sim)
     if user_id != "ghost":
         sim.control.set_fault(path, errcode=errcode)
-    profile_links.request_members(tenant, [user_id], trigger="create_user")
+    link_runs.request_members(tenant, [user_id], trigger="create_user")
 
     assert pump.drain(QUEUE) == 1
 
     assert len(calls(sim, path)) == 1
     assert profiles(sim) == before
     assert link_queue.messages() == [] and link_queue.messages(dlq=True) == []
-    progress = profile_links.progress(tenant, only_run(tenant))
+    progress = link_status.progress(tenant, only_run(tenant))
     assert (progress["state"], progress["failed"], progress["linked"], progress["pending"]) == ("done", 1, 0, 0)
     [failed] = progress["failedMembers"]
     assert (failed["userId"], failed["errcode"], failed["attempts"]) == (user_id, errcode, 1)
@@ -212,7 +212,7 @@ def test_permanent_errors_fail_the_member_at_once_and_are_not_retried(sim, tenan
 ])
 def test_transient_errors_back_off_and_retry_until_linked(sim, tenant, pump, link_queue, backoffs, path, fault):
     sim.control.set_fault(path, **fault)
-    profile_links.request_members(tenant, ["zhangsan"], trigger="create_user")
+    link_runs.request_members(tenant, ["zhangsan"], trigger="create_user")
 
     pump.deliver_once(QUEUE)  # every attempt of the first delivery fails
     run_id = only_run(tenant)
@@ -239,18 +239,18 @@ def add_members(sim, count: int) -> list[str]:
 def test_a_45009_storm_mid_run_holds_members_back_for_a_minute_and_loses_none(sim, tenant, pump, link_queue,
                                                                                 backoffs):
     new = add_members(sim, 22)  # 30 members: three batches
-    run_id = profile_links.start_bulk_run(tenant, trigger="admin")
+    run_id = link_runs.start_bulk_run(tenant, trigger="admin")
     pump.deliver_once(QUEUE)  # the listing
     pump.deliver_once(QUEUE)  # the first batch of ten, before the storm
     sim.control.set_fault("user/update", errcode=45009, times=12)  # three members' four attempts each
 
     pump.deliver_once(QUEUE)
-    mid = profile_links.progress(tenant, run_id)
+    mid = link_status.progress(tenant, run_id)
     assert (mid["state"], mid["queued"], mid["retrying"]) == ("running", 30, 3)
     assert len(backoffs) == 3 and all(60 <= seconds <= 900 for seconds in backoffs)
 
     pump.drain(QUEUE)
-    done = profile_links.progress(tenant, run_id)
+    done = link_status.progress(tenant, run_id)
     assert (done["state"], done["linked"], done["failed"], done["retrying"]) == ("done", 30, 0, 0)
     assert link_queue.messages(dlq=True) == []
     needing_write = len(new) + len(DEMO_MEMBERS) - 1
@@ -266,7 +266,7 @@ class LambdaCrash(BaseException):
 
 def test_a_consumer_crash_mid_batch_redelivers_the_whole_batch_and_writes_nobody_twice(sim, tenant, pump,
                                                                                        monkeypatch):
-    run_id = profile_links.start_bulk_run(tenant, trigger="admin")
+    run_id = link_runs.start_bulk_run(tenant, trigger="admin")
     pump.deliver_once(QUEUE)  # the listing
     sqs = aws_client("sqs")
     url = queues.url("profile-links")
@@ -294,7 +294,7 @@ def test_a_consumer_crash_mid_batch_redelivers_the_whole_batch_and_writes_nobody
     assert profiles(sim) == expected_demo_profiles(tenant)
     assert len(calls(sim, "user/update")) == 7  # the third member was found written: no second update
     assert len(calls(sim, "user/get")) == len(DEMO_MEMBERS) + 3
-    progress = profile_links.progress(tenant, run_id)
+    progress = link_status.progress(tenant, run_id)
     assert (progress["state"], progress["linked"], progress["queued"]) == ("done", 8, 8)
     attempts = [link_store.MemberLink.get(f"{tenant.tenant_key}#{run_id}", u).attempts for u in DEMO_MEMBERS]
     assert attempts == [2] * 8  # every message of the crashed batch came back once
@@ -303,7 +303,7 @@ def test_a_consumer_crash_mid_batch_redelivers_the_whole_batch_and_writes_nobody
 def test_a_batch_redelivered_after_a_crash_still_counts_every_member_it_wrote(sim, tenant, pump, monkeypatch):
     """Two members recorded, the third written in WeCom but not recorded, then the crash: the redelivery finds all
     three carrying the link already, and the run must still say it wrote them (seven: zhouba needed nothing)."""
-    run_id = profile_links.start_bulk_run(tenant, trigger="admin")
+    run_id = link_runs.start_bulk_run(tenant, trigger="admin")
     pump.deliver_once(QUEUE)  # the listing
     sqs = aws_client("sqs")
     url = queues.url("profile-links")
@@ -327,7 +327,7 @@ def test_a_batch_redelivered_after_a_crash_still_counts_every_member_it_wrote(si
     pump.drain(QUEUE)
 
     assert len(calls(sim, "user/update")) == 7
-    progress = profile_links.progress(tenant, run_id)
+    progress = link_status.progress(tenant, run_id)
     assert (progress["state"], progress["linked"], progress["written"]) == ("done", 8, 7)
 
 
@@ -340,7 +340,7 @@ def test_the_consumer_never_exceeds_the_corps_rate_limit_and_hands_messages_back
 
     limiter = RateLimiter(DynamoPermitStore(), per_minute=5, block=5, clock=lambda: Clock.now)
     monkeypatch.setattr(wecom_clients, "rate_limiter", lambda: limiter)
-    profile_links.request_members(tenant, DEMO_MEMBERS, trigger="admin")
+    link_runs.request_members(tenant, DEMO_MEMBERS, trigger="admin")
 
     pump.deliver_once(QUEUE)
     assert len(calls(sim, "user/get")) == 5  # the window's five permits; the other three never reached WeCom
@@ -353,13 +353,13 @@ def test_the_consumer_never_exceeds_the_corps_rate_limit_and_hands_messages_back
     assert profiles(sim) == expected_demo_profiles(tenant)
     assert calls(sim, "user/get", errcode=45009) == [] and calls(sim, "user/update", errcode=45009) == []
     assert len(calls(sim, "user/get")) == len(DEMO_MEMBERS)
-    assert profile_links.progress(tenant, only_run(tenant))["linked"] == 8
+    assert link_status.progress(tenant, only_run(tenant))["linked"] == 8
 
 
 def test_after_the_retry_limit_the_member_fails_the_message_is_dead_lettered_and_redrive_links_it(
         sim, tenant, pump, link_queue, backoffs):
     sim.control.set_fault("user/get", errcode=-1)
-    profile_links.request_members(tenant, ["wangwu"], trigger="create_user")
+    link_runs.request_members(tenant, ["wangwu"], trigger="create_user")
 
     assert pump.drain(QUEUE) == 8  # PROFILE_LINKS.max_receive_count deliveries
     [dead] = link_queue.messages(dlq=True)
@@ -368,7 +368,7 @@ def test_after_the_retry_limit_the_member_fails_the_message_is_dead_lettered_and
     assert "-1" in dead["MessageAttributes"]["detail"]["StringValue"]
     assert dead["MessageAttributes"]["receiveCount"]["StringValue"] == "8"
     assert link_queue.messages() == []
-    failed = profile_links.progress(tenant, only_run(tenant))
+    failed = link_status.progress(tenant, only_run(tenant))
     assert (failed["failed"], failed["pending"]) == (1, 0)
     assert (failed["failedMembers"][0]["errcode"], failed["failedMembers"][0]["attempts"]) == (-1, 8)
 
@@ -381,7 +381,7 @@ def test_after_the_retry_limit_the_member_fails_the_message_is_dead_lettered_and
 
     assert pump.drain(QUEUE) == 1
     assert sim.control.member("wangwu")["external_profile"] == expected_demo_profiles(tenant)["wangwu"]
-    relinked = profile_links.progress(tenant, only_run(tenant))
+    relinked = link_status.progress(tenant, only_run(tenant))
     assert (relinked["linked"], relinked["failed"], relinked["failedMembers"]) == (1, 0, [])
 
 
@@ -407,13 +407,13 @@ def test_send_batch_sends_again_only_the_entries_sqs_refused(link_queue, monkeyp
 def test_a_member_requested_alone_is_linked_at_once(sim, tenant, pump):
     sim.control.add_member({"userid": "newbie", "name": "新人", "department": [2], "external_profile": {
         "external_corp_name": "云桥演示", "external_attr": [{"type": 0, "name": "工号", "text": {"value": "S099"}}]}})
-    profile_links.request_members(tenant, ["newbie"], trigger="create_user")
+    link_runs.request_members(tenant, ["newbie"], trigger="create_user")
 
     assert pump.drain(QUEUE) == 1
     assert sim.control.member("newbie")["external_profile"] == {"external_corp_name": "云桥演示", "external_attr": [
         {"type": 0, "name": "工号", "text": {"value": "S099"}}, ours(tenant)]}
     assert [c["body"]["userid"] for c in calls(sim, "user/update")] == ["newbie"]
-    runs = profile_links.recent_runs(tenant)
+    runs = link_status.recent_runs(tenant)
     assert [(r["trigger"], r["queued"]) for r in runs] == [("create_user", 1)]
 
 
@@ -443,18 +443,18 @@ def test_the_schedule_queues_one_run_per_enabled_tenant_and_the_run_links_the_co
     queues.send("profile-links", listed[tenant.tenant_key])
     pump.drain(QUEUE)
     assert profiles(sim) == expected_demo_profiles(tenant)
-    assert profile_links.progress(tenant, listed[tenant.tenant_key]["runId"])["state"] == "done"
+    assert link_status.progress(tenant, listed[tenant.tenant_key]["runId"])["state"] == "done"
 
 
 def test_a_listing_message_delivered_twice_queues_the_run_once(sim, tenant, pump, link_queue):
-    run_id = profile_links.start_bulk_run(tenant, trigger="admin")
+    run_id = link_runs.start_bulk_run(tenant, trigger="admin")
     [listing] = link_queue.messages()
     pump.drain(QUEUE)
     queues.send("profile-links", listing["body"])
 
     assert pump.drain(QUEUE) == 1
     assert len(calls(sim, "user/list_id")) == 1 and len(calls(sim, "user/get")) == len(DEMO_MEMBERS)
-    assert profile_links.progress(tenant, run_id)["queued"] == 8
+    assert link_status.progress(tenant, run_id)["queued"] == 8
 
 
 # --- admin routes -------------------------------------------------------------------------------------------------
@@ -473,7 +473,7 @@ def test_admin_routes_need_the_tenants_admin_token(client, tenant, make_tenant):
 
 
 def test_progress_lists_failed_members_page_by_page_and_unknown_runs_are_404(client, sim, tenant, pump):
-    profile_links.request_members(tenant, ["ghost3", "ghost1", "zhaoliu", "ghost2"], trigger="admin")
+    link_runs.request_members(tenant, ["ghost3", "ghost1", "zhaoliu", "ghost2"], trigger="admin")
     pump.drain(QUEUE)
     base = f"/api/admin/tenants/{tenant.tenant_key}/profile-links/runs/{only_run(tenant)}"
 
@@ -498,16 +498,16 @@ def test_manual_link_and_a_tenant_that_cannot_write_gets_only_that(client, sim, 
     reply = client.http.get(f"/api/admin/tenants/{tenant.tenant_key}/profile-links/manual-link", headers=admin(tenant))
     assert json.loads(reply.body) == {"name": "与我协作", "type": "web", "url": url_of(tenant), "title": "与我协作",
                                       "automatic": True}
-    started = profile_links.start_bulk_run(tenant, trigger="admin")
+    started = link_runs.start_bulk_run(tenant, trigger="admin")
 
     secrets.merge(tenant.secret_id, {"contacts_secret": ""})
     assert pump.drain(QUEUE) == 1  # the run started before: it fails, saying why, and calls WeCom for nobody
-    ended = profile_links.progress(tenant, started)
+    ended = link_status.progress(tenant, started)
     assert (ended["state"], ended["queued"]) == ("failed", 0) and "manual link" in ended["error"]
     assert sim.control.calls() == []
     refused = client.http.post(f"/api/admin/tenants/{tenant.tenant_key}/profile-links/runs", headers=admin(tenant))
     assert (refused.status_code, json.loads(refused.body)["error"]["code"]) == (409, "manual_link_only")
-    profile_links.request_members(tenant, ["zhaoliu"], trigger="create_user")
+    link_runs.request_members(tenant, ["zhaoliu"], trigger="create_user")
     assert link_queue.messages() == []
     manual = json.loads(client.http.get(f"/api/admin/tenants/{tenant.tenant_key}/profile-links/manual-link",
                                         headers=admin(tenant)).body)

@@ -6,6 +6,7 @@ import time
 import pytest
 
 from chalicelib.auth import sessions
+from chalicelib.core import clock
 from chalicelib.store import roles
 from tests.integration.api_support import body as _json
 from tests.integration.oauth_support import exchange, member_round_trip
@@ -63,7 +64,7 @@ def test_sign_out_revokes_the_token_and_expiry_ends_it(client, sign_in, demo_ten
     assert client.http.get("/api/auth/session", headers=headers).status_code == 401
     issued = sessions.issue(demo_tenant.tenant_key, sessions.MEMBER, "wangwu", "test")
     assert sessions.resolve(issued.token) is not None
-    monkeypatch.setattr(time, "time", lambda: issued.expires_at + 1)
+    monkeypatch.setattr(clock, "now", lambda: issued.expires_at + 1)
     assert sessions.resolve(issued.token) is None
 
 

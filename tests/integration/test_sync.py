@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib import sync
+from chalicelib.sync import checkpoint as sync_checkpoint, run as sync_run, triggers as sync_triggers
 from chalicelib.core import config
 from chalicelib.directory import customers
 from chalicelib.tenants import onboarding
@@ -173,7 +173,7 @@ def assert_directory(tenant, world: World) -> None:
 
 
 def latest_run(tenant) -> dict:
-    return sync.latest_runs(tenant, 1)[0]
+    return sync_checkpoint.latest_runs(tenant, 1)[0]
 
 
 # --- fixtures ----------------------------------------------------------------------------------------------------
@@ -249,12 +249,13 @@ def run_sync(pump, sync_queue):
     """Queue a run for the tenant and let the pump deliver until the queue is empty; returns the run's record."""
 
     def run(tenant, trigger: str = "admin") -> dict:
-        run_id = sync.queue_run(tenant, trigger)
+        run_id = sync_triggers.queue_run(tenant, trigger)
         pump.drain(QUEUE)
         assert sync_queue.dead_letters() == []
         record = sync_runs.get_run(tenant.tenant_key, run_id)
-        assert record is not None and record.status == sync_runs.SUCCEEDED, record and sync.describe_run(record)
-        return sync.describe_run(record)
+        assert record is not None and record.status == sync_runs.SUCCEEDED, (
+            record and sync_checkpoint.describe_run(record))
+        return sync_checkpoint.describe_run(record)
 
     return run
 
@@ -511,8 +512,8 @@ def no_waiting(monkeypatch):
     """Back-offs of 0 s (the delays themselves are a constant; what matters is that the run resumes after them)."""
     from chalicelib.handlers import sqs as sqs_handler
 
-    monkeypatch.setattr(sync, "RATE_LIMIT_RETRY_SECONDS", 0)
-    monkeypatch.setattr(sync, "BUSY_RETRY_SECONDS", 0)
+    monkeypatch.setattr(sync_run, "RATE_LIMIT_RETRY_SECONDS", 0)
+    monkeypatch.setattr(sync_run, "BUSY_RETRY_SECONDS", 0)
     monkeypatch.setattr(sqs_handler, "backoff_seconds", lambda receive_count: 0)
 
 
@@ -542,7 +543,7 @@ def test_45009_and_busy_bursts_mid_run_back_off_and_resume(big_tenant, big_world
 
 def test_a_crash_mid_run_resumes_from_the_checkpoint_without_duplicates(big_tenant, big_world, run_sync, simulator,
                                                                         no_waiting, monkeypatch):
-    monkeypatch.setattr(sync, "CHECKPOINT_EVERY_SECONDS", 0)  # a checkpoint after every page
+    monkeypatch.setattr(sync_run, "CHECKPOINT_EVERY_SECONDS", 0)  # a checkpoint after every page
     real_write = customers.write_customers
     crashed: dict = {}
 
@@ -568,7 +569,7 @@ def test_a_crash_mid_run_resumes_from_the_checkpoint_without_duplicates(big_tena
 
 
 def test_a_run_out_of_time_continues_in_follow_up_messages(tenant, demo_world, run_sync, monkeypatch):
-    monkeypatch.setattr(sync.Deadline, "expired", lambda self: True)  # every step is the invocation's last
+    monkeypatch.setattr(sync_run.Deadline, "expired", lambda self: True)  # every step is the invocation's last
     run = run_sync(tenant)
     assert_directory(tenant, demo_world)
     # customers' page; the batch's clean-up and the phase switch; chain 1; chain 2 and the finish
@@ -583,12 +584,12 @@ def test_the_deadline_keeps_a_margin_proportional_to_short_budgets():
             return self.remaining
 
     context = Context()
-    deadline = sync.Deadline.of_context(context)
+    deadline = sync_run.Deadline.of_context(context)
     assert deadline.margin_seconds == 15 and not deadline.expired()
     context.remaining = 15_000
     assert deadline.expired()
     context.remaining = 900_000
-    assert sync.Deadline.of_context(context).margin_seconds == sync.SAFETY_MARGIN_SECONDS
+    assert sync_run.Deadline.of_context(context).margin_seconds == sync_run.SAFETY_MARGIN_SECONDS
 
 
 class LambdaKilled(BaseException):
@@ -600,9 +601,8 @@ def test_a_killed_sync_invocation_is_resumed_once_its_short_hold_runs_out(tenant
     """The sync Lambda (900 s budget, as deployed) is killed mid-run. Its message was held for the queue's short hold,
     renewed while it ran, not for the whole budget; once the hold runs out, the redelivered message takes the run
     over from the dead invocation and finishes it from its checkpoint."""
-    from types import SimpleNamespace
-
     from app import app
+    from chalicelib.core import clock
     from chalicelib.store import queues
     from dev.pump import EventPump
 
@@ -621,7 +621,7 @@ def test_a_killed_sync_invocation_is_resumed_once_its_short_hold_runs_out(tenant
         raise LambdaKilled()
 
     monkeypatch.setattr(customers, "apply_page", killed_on_the_first_page)
-    run_id = sync.queue_run(tenant, "admin")
+    run_id = sync_triggers.queue_run(tenant, "admin")
     pump = EventPump(app, timeout_seconds=900)
     with pytest.raises(LambdaKilled):
         pump.deliver_once(QUEUE)
@@ -630,10 +630,10 @@ def test_a_killed_sync_invocation_is_resumed_once_its_short_hold_runs_out(tenant
     assert sync_queue.bodies() == []  # hidden while held
     # The hold runs out: SQS shows the message again, and the dead invocation's lease has lapsed with it.
     later = time.time() + queues.SYNC.hold_seconds + 1
-    monkeypatch.setattr(sync, "time", SimpleNamespace(time=lambda: later, monotonic=time.monotonic))
+    monkeypatch.setattr(clock, "now", lambda: later)
     hold("sync", held[-1][0], 0)
     pump.drain(QUEUE)
-    run = sync.describe_run(sync_runs.get_run(tenant.tenant_key, run_id))
+    run = sync_checkpoint.describe_run(sync_runs.get_run(tenant.tenant_key, run_id))
     assert run["status"] == "succeeded" and run["invocations"] == 2
     assert_directory(tenant, demo_world)
 
@@ -662,7 +662,7 @@ def test_an_admin_sync_request_while_a_run_is_live_is_told_which_run(tenant, dem
     assert [(run["runId"], run["status"]) for run in listed()] == [(run_id, "running")]
     refused_naming(run_id)  # queued, not started
     stop_after_each_step = {"on": True}
-    monkeypatch.setattr(sync.Deadline, "expired", lambda self: stop_after_each_step["on"])
+    monkeypatch.setattr(sync_run.Deadline, "expired", lambda self: stop_after_each_step["on"])
     assert pump.deliver_once(QUEUE) == 1  # one step, then a follow-up message
     refused_naming(run_id)  # under way
     stop_after_each_step["on"] = False
@@ -678,10 +678,11 @@ def test_an_admin_sync_request_while_a_run_is_live_is_told_which_run(tenant, dem
 def test_runs_never_overlap_and_requests_meanwhile_become_one_follow_up_run(tenant, demo_world, pump, sync_queue,
                                                                           monkeypatch):
     stop_after_each_step = {"on": True}
-    monkeypatch.setattr(sync.Deadline, "expired", lambda self: stop_after_each_step["on"])
-    first = sync.queue_run(tenant, "admin")
-    requested = [sync.queue_run(tenant, "admin"), sync.queue_run(tenant, "create_auth")]
-    scheduled = sync.request_body(tenant.tenant_key, sync.new_run_id(), "schedule", sync.FULL)
+    monkeypatch.setattr(sync_run.Deadline, "expired", lambda self: stop_after_each_step["on"])
+    first = sync_triggers.queue_run(tenant, "admin")
+    requested = [sync_triggers.queue_run(tenant, "admin"), sync_triggers.queue_run(tenant, "create_auth")]
+    scheduled = sync_triggers.request_body(tenant.tenant_key, sync_triggers.new_run_id(), "schedule",
+                                           sync_triggers.FULL)
     sync_runs_queue_send(scheduled)
     assert pump.deliver_once(QUEUE) == 1  # the first run starts, does one step and queues its continuation
     assert sync_runs.lease_of(tenant.tenant_key).holder == first
@@ -692,7 +693,7 @@ def test_runs_never_overlap_and_requests_meanwhile_become_one_follow_up_run(tena
     assert lease.holder == first and lease.pending_full is True
     stop_after_each_step["on"] = False
     pump.drain(QUEUE)
-    runs = {run["runId"]: run for run in sync.latest_runs(tenant, 10)}
+    runs = {run["runId"]: run for run in sync_checkpoint.latest_runs(tenant, 10)}
     assert set(runs) & set(requested) == set() and scheduled["runId"] not in runs  # never started
     follow_up = next(run for run_id, run in runs.items() if run_id != first)
     assert len(runs) == 2 and follow_up["trigger"] == "requested_during_run"
@@ -729,10 +730,10 @@ def test_the_lease_admits_one_run_and_its_next_invocation_and_expires(tenant):
 
 def test_a_checkpoint_from_an_invocation_that_lost_the_run_is_refused(tenant):
     key = tenant.tenant_key
-    sync_runs.start(key, "run-x", "admin", sync.FULL.to_dict(), sync.Checkpoint().to_json())
-    assert sync_runs.save_checkpoint(key, "run-x", 0, sync.Checkpoint(after="u1").to_json(), {}, [])
-    assert not sync_runs.save_checkpoint(key, "run-x", 0, sync.Checkpoint(after="u0").to_json(), {}, [])
-    assert sync.Checkpoint.from_json(sync_runs.get_run(key, "run-x").checkpoint).after == "u1"
+    sync_runs.start(key, "run-x", "admin", sync_triggers.FULL.to_dict(), sync_checkpoint.Checkpoint().to_json())
+    assert sync_runs.save_checkpoint(key, "run-x", 0, sync_checkpoint.Checkpoint(after="u1").to_json(), {}, [])
+    assert not sync_runs.save_checkpoint(key, "run-x", 0, sync_checkpoint.Checkpoint(after="u0").to_json(), {}, [])
+    assert sync_checkpoint.Checkpoint.from_json(sync_runs.get_run(key, "run-x").checkpoint).after == "u1"
     assert sync_runs.finish(key, "run-x", 1, sync_runs.SUCCEEDED, "{}", {}, [])
     assert not sync_runs.abandon(key, "run-x", "too late")
 
@@ -746,7 +747,7 @@ def test_a_chain_change_resyncs_that_chain_only(tenant, demo_world, run_sync, pu
     world.put_chain_corp(simulator, "Chdemo0002", "wwdown0009", "东岳建材", 1, joined=False)
     simulator.control.add_chain_corp("Chdemo0001", {"corpid": "wwdown0010", "corp_name": "西岭科技", "groupid": 1})
     simulator.control.reset_calls()
-    sync.request_chain_sync(tenant, "Chdemo0002")
+    sync_triggers.request_chain_sync(tenant, "Chdemo0002")
     pump.drain(QUEUE)
     run = latest_run(tenant)
     assert run["status"] == "succeeded" and run["scope"] == {"customers": False, "chains": ["Chdemo0002"]}

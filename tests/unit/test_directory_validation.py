@@ -1,9 +1,9 @@
-"""Contact input validation and the page cursors: pure functions, checked value by value."""
+"""Contact input validation: pure functions, checked value by value."""
 from __future__ import annotations
 
 import pytest
 
-from chalicelib.directory import cursors, validation
+from chalicelib.directory import validation
 from chalicelib.core.errors import BadRequest
 
 
@@ -60,17 +60,3 @@ def test_share_lists_and_member_lists():
     assert validation.user_ids(["a", "b", "a"], "visibleMembers") == ["a", "b"]
     with pytest.raises(BadRequest):
         validation.user_ids([str(i) for i in range(201)], "visibleMembers")
-
-
-def test_cursors_round_trip_and_are_bound_to_their_partition():
-    key = {"accessKey": {"S": "tn1#lisi"}, "entryKey": {"S": "org-1#ct-1"}}
-    cursor = cursors.encode(key)
-    assert cursors.decode(cursor, {"accessKey": "tn1#lisi"}, ("entryKey",)) == key
-    assert cursors.encode(None) is None and cursors.decode(None, {}, ()) is None
-    for forged in (cursors.encode({**key, "accessKey": {"S": "tn1#zhaoliu"}}),
-                   cursors.encode({**key, "extra": {"S": "x"}}),
-                   cursors.encode({"accessKey": {"S": "tn1#lisi"}, "entryKey": {"N": "1"}}),
-                   "not base64 !", "e30", "x" * 3000):
-        with pytest.raises(BadRequest) as refused:
-            cursors.decode(forged, {"accessKey": "tn1#lisi"}, ("entryKey",))
-        assert refused.value.code == "invalid_cursor"

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.profile_links import link_title, link_url, merged_profile
+from chalicelib.profile_links.link import link_title, link_url, merged_profile
 from chalicelib.store.tenants import Tenant, TenantSettings
 
 URL = "https://yq.test/mobile/wechat/external/home?tenantKey=tnabc12345"

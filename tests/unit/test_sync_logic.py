@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib import sync
+from chalicelib.sync import checkpoint as sync_checkpoint, planning as sync_planning
+from chalicelib.sync import run as sync_run, triggers as sync_triggers
 from chalicelib.auth import admin_access
 from chalicelib.directory import customers
 from chalicelib.core.errors import Forbidden, Unauthorized
@@ -27,11 +28,11 @@ def tenant(corp_name: str | None = None) -> Tenant:
 # --- batches and the follow index's key ranges -----------------------------------------------------------------
 def plan(follow_users: list[str], size: int) -> list[tuple[list[str], tuple[str | None, str | None]]]:
     """The batches a run takes, with the key range each one cleans up, exactly as `_customers` walks them."""
-    ordered = sorted(set(follow_users), key=sync.member_order)
+    ordered = sorted(set(follow_users), key=sync_planning.member_order)
     after, batches = None, []
     while True:
-        batch, last = sync.next_batch(ordered, after, size)
-        batches.append((batch, sync.relation_bounds(after, batch[-1] if batch else None, last)))
+        batch, last = sync_planning.next_batch(ordered, after, size)
+        batches.append((batch, sync_planning.relation_bounds(after, batch[-1] if batch else None, last)))
         if batch:
             after = batch[-1]
         if last:
@@ -50,7 +51,7 @@ def test_batches_tile_the_follow_index(follow, stale, size, customers_of):
     """Every relation key — of a current follow user or of a member who no longer is one — falls in exactly one
     batch's range, and a follow user's keys fall in the range of the batch that holds the follow user."""
     batches = plan(follow, size)
-    assert [u for batch, _ in batches for u in batch] == sorted(set(follow), key=sync.member_order)
+    assert [u for batch, _ in batches for u in batch] == sorted(set(follow), key=sync_planning.member_order)
     for userid in set(follow) | set(stale):
         for ext in customers_of:
             key = contacts.follow_key(userid, ext)
@@ -66,16 +67,16 @@ def test_batches_tile_the_follow_index(follow, stale, size, customers_of):
 def test_member_order_is_the_order_of_the_members_keys_in_the_index(u, v, ext_u, ext_v):
     """Whatever the characters (any but '#'), one member's keys all sort before the next member's, and before the
     `$` bound of its range — which is what makes a batch's relations one contiguous key range."""
-    if sync.member_order(u) < sync.member_order(v):
+    if sync_planning.member_order(u) < sync_planning.member_order(v):
         assert contacts.follow_key(u, ext_u) < f"{u}$" <= contacts.follow_key(v, ext_v)
 
 
 def test_next_batch_resumes_after_a_member_even_when_it_has_left():
-    ordered = sorted(["u1", "u2", "u4", "u5"], key=sync.member_order)
-    assert sync.next_batch(ordered, None, 2) == (["u1", "u2"], False)
-    assert sync.next_batch(ordered, "u3", 2) == (["u4", "u5"], True)  # u3 was the last done; it left meanwhile
-    assert sync.next_batch(ordered, "u5", 2) == ([], True)
-    assert sync.next_batch([], None, 2) == ([], True)
+    ordered = sorted(["u1", "u2", "u4", "u5"], key=sync_planning.member_order)
+    assert sync_planning.next_batch(ordered, None, 2) == (["u1", "u2"], False)
+    assert sync_planning.next_batch(ordered, "u3", 2) == (["u4", "u5"], True)  # u3 was the last done; it left meanwhile
+    assert sync_planning.next_batch(ordered, "u5", 2) == ([], True)
+    assert sync_planning.next_batch([], None, 2) == ([], True)
 
 
 def test_an_empty_follow_list_owns_the_whole_index():
@@ -83,31 +84,31 @@ def test_an_empty_follow_list_owns_the_whole_index():
 
 
 def test_pages_chunk_without_losing_or_repeating():
-    assert list(sync.pages(range(7), 3)) == [[0, 1, 2], [3, 4, 5], [6]]
-    assert list(sync.pages([], 3)) == []
+    assert list(sync_planning.pages(range(7), 3)) == [[0, 1, 2], [3, 4, 5], [6]]
+    assert list(sync_planning.pages([], 3)) == []
 
 
 # --- scope, run ids and the checkpoint -------------------------------------------------------------------------
 def test_scope_round_trips_and_knows_a_full_run():
-    assert sync.Scope.from_dict(sync.FULL.to_dict()) == sync.FULL and sync.FULL.full
-    chain_only = sync.Scope(customers=False, chains=("Ch1",))
-    assert sync.Scope.from_dict(json.loads(json.dumps(chain_only.to_dict()))) == chain_only
+    assert sync_triggers.Scope.from_dict(sync_triggers.FULL.to_dict()) == sync_triggers.FULL and sync_triggers.FULL.full
+    chain_only = sync_triggers.Scope(customers=False, chains=("Ch1",))
+    assert sync_triggers.Scope.from_dict(json.loads(json.dumps(chain_only.to_dict()))) == chain_only
     assert not chain_only.full
 
 
 def test_run_ids_sort_by_time():
-    ids = [sync.new_run_id() for _ in range(20)]
+    ids = [sync_triggers.new_run_id() for _ in range(20)]
     assert ids == sorted(ids) and len(set(ids)) == 20
 
 
 def test_checkpoint_round_trips_and_counts_skipped_members_once():
-    checkpoint = sync.Checkpoint(phase=sync.CHAINS, after="u9", batch=["u10"], skip=200, seen={"u10": 3},
-                                 skipped_members=["wm1", "wm2"], chains_done=["Ch1"])
+    checkpoint = sync_checkpoint.Checkpoint(phase=sync_checkpoint.CHAINS, after="u9", batch=["u10"], skip=200,
+                                            seen={"u10": 3}, skipped_members=["wm1", "wm2"], chains_done=["Ch1"])
     checkpoint.add_customers({"added": 2})
     checkpoint.add_customers({"added": 1, "updated": 4})
     checkpoint.add_organisations({"added": 5})
-    assert sync.Checkpoint.from_json(checkpoint.to_json()) == checkpoint
-    assert sync.Checkpoint.from_json(None) == sync.Checkpoint()
+    assert sync_checkpoint.Checkpoint.from_json(checkpoint.to_json()) == checkpoint
+    assert sync_checkpoint.Checkpoint.from_json(None) == sync_checkpoint.Checkpoint()
     assert checkpoint.counts_view() == {
         "customers": {"added": 3, "updated": 4, "unchanged": 0, "inactivated": 0, "skipped_as_member": 2},
         "organisations": {"added": 5, "updated": 0, "unchanged": 0, "inactivated": 0},
@@ -115,11 +116,11 @@ def test_checkpoint_round_trips_and_counts_skipped_members_once():
 
 
 def test_the_checkpoint_keeps_only_the_latest_errors():
-    checkpoint = sync.Checkpoint()
-    for n in range(sync.MAX_ERRORS_KEPT + 5):
+    checkpoint = sync_checkpoint.Checkpoint()
+    for n in range(sync_checkpoint.MAX_ERRORS_KEPT + 5):
         checkpoint.record_error("customers", f"e{n}", "x" * 1000)
-    assert len(checkpoint.errors) == sync.MAX_ERRORS_KEPT
-    assert checkpoint.errors[-1]["code"] == f"e{sync.MAX_ERRORS_KEPT + 4}"
+    assert len(checkpoint.errors) == sync_checkpoint.MAX_ERRORS_KEPT
+    assert checkpoint.errors[-1]["code"] == f"e{sync_checkpoint.MAX_ERRORS_KEPT + 4}"
     assert len(checkpoint.errors[0]["message"]) == 500
 
 
@@ -130,7 +131,7 @@ GROUPS = [{"groupid": 1, "group_name": "供应商", "parentid": 0, "order": 1},
 
 
 def test_groups_nest_under_their_parent_and_top_level_groups_under_the_chain():
-    nodes = {spec.node_id: spec for spec in sync.chain_nodes(CHAIN, GROUPS)}
+    nodes = {spec.node_id: spec for spec in sync_planning.chain_nodes(CHAIN, GROUPS)}
     assert nodes["chain#Ch1"].parent_id == organisations.CHAIN_DIMENSION_ID
     assert nodes["chain#Ch1"].kind == "group" and nodes["chain#Ch1"].name == "供应链"
     assert nodes["cgrp#Ch1#1"].parent_id == "chain#Ch1"
@@ -139,11 +140,11 @@ def test_groups_nest_under_their_parent_and_top_level_groups_under_the_chain():
 
 
 def test_a_corp_sits_under_its_group_and_a_pending_one_is_marked():
-    joined = sync.chain_corp_node("Ch1", {"corpid": "ww1", "corp_name": "星河", "groupid": 2, "is_joined": 1,
+    joined = sync_planning.chain_corp_node("Ch1", {"corpid": "ww1", "corp_name": "星河", "groupid": 2, "is_joined": 1,
                                           "custom_id": "C1", "invite_userid": ""}, {1, 2})
     assert (joined.node_id, joined.parent_id, joined.pending) == ("corg#Ch1#ww1", "cgrp#Ch1#2", False)
     assert joined.wecom == {"chain_id": "Ch1", "groupid": 2, "corpid": "ww1", "custom_id": "C1"}
-    pending = sync.chain_corp_node("Ch1", {"pending_corpid": "wp1", "corp_name": "蓝鲸", "groupid": 9,
+    pending = sync_planning.chain_corp_node("Ch1", {"pending_corpid": "wp1", "corp_name": "蓝鲸", "groupid": 9,
                                            "is_joined": 0}, {1, 2})
     assert (pending.node_id, pending.parent_id, pending.pending) == ("corg#Ch1#pending:wp1", "chain#Ch1", True)
     assert pending.wecom["pending_corpid"] == "wp1"
@@ -151,7 +152,8 @@ def test_a_corp_sits_under_its_group_and_a_pending_one_is_marked():
 
 
 def test_a_node_digest_ignores_key_order_and_sees_every_change():
-    spec = sync.chain_corp_node("Ch1", {"corpid": "ww1", "corp_name": "星河", "groupid": 1, "is_joined": 1}, {1})
+    spec = sync_planning.chain_corp_node("Ch1", {"corpid": "ww1", "corp_name": "星河", "groupid": 1, "is_joined": 1},
+                                         {1})
     reordered = organisations.NodeSpec(spec.node_id, spec.kind, spec.name, spec.parent_id, spec.dimension_id,
                                        spec.source, dict(reversed(list(spec.wecom.items()))), spec.pending)
     assert reordered.digest() == spec.digest()
@@ -204,18 +206,18 @@ def test_team_members_are_known_by_unionid_or_by_the_tenants_own_corp():
 
 # --- WeCom's failures, as the run treats them ------------------------------------------------------------------
 @pytest.fixture
-def run() -> sync._Run:
-    return sync._Run(tenant(), "run-1", "admin", sync.FULL, "inv-1", sync.Deadline(lambda: 900_000))
+def run() -> sync_run._Run:
+    return sync_run._Run(tenant(), "run-1", "admin", sync_triggers.FULL, "inv-1", sync_run.Deadline(lambda: 900_000))
 
 
 @pytest.mark.parametrize("error, kind, seconds, code", [
-    (RateLimited("ww", "externalcontact/batch/get_by_user", 12.2), sync._Defer, 13, "rate_limited"),
-    (WeComApiError(45009, "freq", "p"), sync._Defer, sync.RATE_LIMIT_RETRY_SECONDS, "wecom_45009"),
-    (WeComApiError(45033, "concurrency", "p"), sync._Defer, sync.RATE_LIMIT_RETRY_SECONDS, "wecom_45033"),
-    (WeComApiError(-1, "busy", "p"), sync._Defer, sync.BUSY_RETRY_SECONDS, "wecom_-1"),
-    (WeComUnavailable("p", "ReadTimeout", 4), sync._Defer, sync.BUSY_RETRY_SECONDS, "wecom_unavailable"),
-    (WeComApiError(48002, "api forbidden", "p"), sync._PhaseFailed, None, "wecom_48002"),
-    (WeComApiError(40001, "invalid secret", "p"), sync._PhaseFailed, None, "wecom_40001"),
+    (RateLimited("ww", "externalcontact/batch/get_by_user", 12.2), sync_run._Defer, 13, "rate_limited"),
+    (WeComApiError(45009, "freq", "p"), sync_run._Defer, sync_run.RATE_LIMIT_RETRY_SECONDS, "wecom_45009"),
+    (WeComApiError(45033, "concurrency", "p"), sync_run._Defer, sync_run.RATE_LIMIT_RETRY_SECONDS, "wecom_45033"),
+    (WeComApiError(-1, "busy", "p"), sync_run._Defer, sync_run.BUSY_RETRY_SECONDS, "wecom_-1"),
+    (WeComUnavailable("p", "ReadTimeout", 4), sync_run._Defer, sync_run.BUSY_RETRY_SECONDS, "wecom_unavailable"),
+    (WeComApiError(48002, "api forbidden", "p"), sync_run._PhaseFailed, None, "wecom_48002"),
+    (WeComApiError(40001, "invalid secret", "p"), sync_run._PhaseFailed, None, "wecom_40001"),
 ])
 def test_wecom_failures_back_off_or_fail_the_phase(run, error, kind, seconds, code):
     with pytest.raises(kind) as raised:
@@ -228,7 +230,7 @@ def test_wecom_failures_back_off_or_fail_the_phase(run, error, kind, seconds, co
 
 def test_the_deadline_expires_within_its_margin():
     left = {"ms": 100_000}
-    deadline = sync.Deadline(lambda: left["ms"], margin_seconds=90)
+    deadline = sync_run.Deadline(lambda: left["ms"], margin_seconds=90)
     assert not deadline.expired() and deadline.seconds_left() == 100
     left["ms"] = 90_000
     assert deadline.expired()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from chalicelib.core import config
 from chalicelib.store.wecom_state import DynamoTokenCache, WeComState
 from chalicelib.wecom.client import WeComClient
 from chalicelib.wecom.http import RetryPolicy, Transport
@@ -69,7 +70,8 @@ def sleeps() -> Sleeps:
 @pytest.fixture
 def transport(simulator, sleeps) -> Transport:
     """Four attempts, sub-second timeouts (so latency faults time out fast), backoff recorded instead of slept."""
-    return Transport(RetryPolicy(attempts=4, connect_timeout=1.0, read_timeout=0.4), sleep=sleeps)
+    return Transport(RetryPolicy(attempts=4, connect_timeout=1.0, read_timeout=0.4), base_url=config.wecom_base_url(),
+                     sleep=sleeps)
 
 
 @pytest.fixture
