@@ -40,7 +40,7 @@ from chalicelib.store import contacts as contact_store
 from chalicelib.store import members as member_store
 from chalicelib.store import roles
 from chalicelib.store.tenants import Tenant
-from chalicelib.tenants.onboarding.urls import public_url
+from chalicelib.tenants.urls import public_url
 
 REMARK_MAX = 500
 REASON_MAX = 500

@@ -30,7 +30,7 @@ from chalicelib.store import tenants
 from chalicelib.store.contacts import ACCOUNT_DISABLED, ACCOUNT_NONE, ACCOUNT_OPENED, ACCOUNT_PENDING, Contact
 from chalicelib.directory import contacts as directory
 from chalicelib.directory import validation
-from chalicelib.tenants.onboarding.urls import public_url
+from chalicelib.tenants.urls import public_url
 
 PASSWORD, ACTIVATION = "password", "activation"
 PASSWORD_METHODS = (PASSWORD, ACTIVATION)  # sessions that prove knowledge of the account's password

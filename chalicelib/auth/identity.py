@@ -15,7 +15,6 @@ from chalicelib.store import members, roles
 from chalicelib.store.tenants import Tenant
 from chalicelib.wecom.errors import WeComApiError
 from chalicelib.tenants.wecom_clients import client_for_tenant
-from chalicelib.wecom import oauth
 
 ADMIN, DIRECTORY_MAINTAINER = roles.ADMIN, roles.DIRECTORY_MAINTAINER
 GRANTABLE = (ADMIN, DIRECTORY_MAINTAINER)
@@ -59,13 +58,6 @@ def member_caller(session: sessions.SessionInfo) -> Caller:
 def require_admin(caller: Caller) -> None:
     if not caller.is_admin:
         raise Forbidden("only the tenant's admins may do this", code="admin_required")
-
-
-def authorize_url(tenant: Tenant, redirect_uri: str) -> str:
-    """Where to send a member to sign in: WeCom's OAuth page (scope snsapi_base), coming back to `redirect_uri` with
-    the code and the tenantKey as its state."""
-    return oauth.authorize_url(tenant.corp_id, redirect_uri, scope="snsapi_base", state=tenant.tenant_key,
-                               agentid=tenant.agent_id or "")
 
 
 def sign_in_member(tenant: Tenant, code: str) -> tuple[sessions.Issued, dict]:

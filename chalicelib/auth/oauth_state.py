@@ -27,11 +27,13 @@ import secrets
 import time
 from dataclasses import dataclass
 from typing import Mapping
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from chalicelib.core import config
 from chalicelib.core.errors import BadRequest, Forbidden
 from chalicelib.store.tenants import Tenant
+from chalicelib.tenants.urls import public_base_url
+from chalicelib.wecom import oauth
 
 WECHAT, WECOM, MEMBER = "wechat", "wecom", "member"
 DOORS = (WECHAT, WECOM, MEMBER)
@@ -91,15 +93,8 @@ def check(door: str, state: object, headers: Mapping[str, str]) -> None:
                         code="invalid_state")
 
 
-WECOM_AUTHORIZE = "https://open.weixin.qq.com/connect/oauth2/authorize"
-WECOM_QR_LOGIN = "https://login.work.weixin.qq.com/wwlogin/sso/login"
 MAX_REDIRECT = 2048
 _DEFAULT_PORTS = {"https": 443, "http": 80}
-
-
-def public_base(tenant: Tenant) -> str:
-    """Where the tenant's pages are served: its own public base URL, or the deployment's."""
-    return (tenant.settings.public_base_url or config.public_base_url()).rstrip("/")
 
 
 def _origin(url: str) -> tuple[str, str, int] | None:
@@ -123,7 +118,7 @@ def _local_loopback(origin: tuple[str, str, int] | None) -> bool:
 def check_redirect(tenant: Tenant, redirect_uri: str) -> str:
     """`redirect_uri` if it lies on the tenant's own origin (scheme, host and port of its public base URL), else
     400 `invalid_redirect`: the OAuth code must never be handed to a page someone else controls."""
-    wanted = _origin(public_base(tenant))
+    wanted = _origin(public_base_url(tenant))
     clean = bool(redirect_uri) and len(redirect_uri) <= MAX_REDIRECT and redirect_uri.isprintable() \
         and " " not in redirect_uri and "\\" not in redirect_uri
     given = _origin(redirect_uri)
@@ -134,21 +129,13 @@ def check_redirect(tenant: Tenant, redirect_uri: str) -> str:
     return redirect_uri
 
 
-def _login_page(url: str) -> str:
-    """WeCom's page, or the same path on the configured stand-in (the simulator, locally and in tests)."""
-    base = config.wecom_login_base_url()
-    return f"{base}{urlsplit(url).path}" if base else url
-
-
 def wecom_authorize_url(tenant: Tenant, redirect_uri: str, state: str) -> str:
     """WeCom's OAuth page (scope snsapi_base) for the tenant's corp and app, coming back to `redirect_uri`."""
-    query = urlencode({"appid": tenant.corp_id, "redirect_uri": redirect_uri, "response_type": "code",
-                       "scope": "snsapi_base", "state": state, "agentid": tenant.agent_id or ""})
-    return f"{_login_page(WECOM_AUTHORIZE)}?{query}#wechat_redirect"
+    return oauth.authorize_url(tenant.corp_id, redirect_uri, scope="snsapi_base", state=state,
+                               agentid=tenant.agent_id or "", page_base=config.wecom_login_base_url())
 
 
 def wecom_qr_login_url(tenant: Tenant, redirect_uri: str, state: str) -> str:
     """WeCom's web login by QR code (扫码登录) for a desktop browser; the code it sends back is exchanged alike."""
-    query = urlencode({"login_type": "CorpApp", "appid": tenant.corp_id, "agentid": tenant.agent_id or "",
-                       "redirect_uri": redirect_uri, "state": state, "lang": "zh"})
-    return f"{_login_page(WECOM_QR_LOGIN)}?{query}"
+    return oauth.qr_login_url(tenant.corp_id, tenant.agent_id or "", redirect_uri, state=state,
+                              page_base=config.wecom_login_base_url())

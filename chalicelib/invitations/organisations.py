@@ -34,7 +34,7 @@ from chalicelib.store import tenants
 from chalicelib.store.tenants import Tenant
 from chalicelib.wecom.errors import WeComError
 from chalicelib.tenants.wecom_clients import client_for_tenant
-from chalicelib.tenants.onboarding.urls import public_url
+from chalicelib.tenants.urls import public_url
 
 INVITATION_DAYS = 30
 LEASE_SECONDS = 60

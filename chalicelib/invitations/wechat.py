@@ -33,7 +33,7 @@ from chalicelib.store import members as member_store
 from chalicelib.store import tenants
 from chalicelib.store.contacts import SOURCE_INVITATION, Contact
 from chalicelib.store.tenants import Tenant
-from chalicelib.tenants.onboarding.urls import public_url
+from chalicelib.tenants.urls import public_url
 
 LEASE_SECONDS = 60
 MAX_DAYS = 30

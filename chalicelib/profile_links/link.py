@@ -9,7 +9,7 @@ from chalicelib.core import config
 from chalicelib.core.errors import Conflict
 from chalicelib.store import secrets
 from chalicelib.store.tenants import SELF_BUILT, SUITE, Tenant
-from chalicelib.tenants.onboarding.urls import public_base_url, public_url
+from chalicelib.tenants.urls import public_base_url, public_url
 from chalicelib.wecom.client import WeComClient
 
 ATTRIBUTE_NAME = "与我协作"  # must exist among the corp's external attributes, or WeCom drops the entry silently

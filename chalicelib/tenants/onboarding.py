@@ -13,7 +13,7 @@ from chalicelib.invitations import lookup
 from chalicelib.store import secrets, tenants
 from chalicelib.store.tenants import KEY_PATTERN as TENANT_KEY
 from chalicelib.store.tenants import SELF_BUILT, SUITE, Tenant, TenantSettings
-from chalicelib.tenants.onboarding.urls import public_base_url
+from chalicelib.tenants.urls import public_base_url
 
 CORP_ID = re.compile(r"^[A-Za-z0-9_-]{4,64}$")
 SELF_BUILT_SECRETS = ("contacts_secret", "customer_secret", "app_secret", "callback_token", "callback_aes_key")

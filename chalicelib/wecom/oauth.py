@@ -4,14 +4,29 @@ comes back to `redirect_uri` with `code` and `state`; the code is exchanged by `
 `official_account_oauth`."""
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 AUTHORIZE = "https://open.weixin.qq.com/connect/oauth2/authorize"
+QR_LOGIN = "https://login.work.weixin.qq.com/wwlogin/sso/login"
 
 
-def authorize_url(appid: str, redirect_uri: str, *, scope: str, state: str, agentid: str | None = None) -> str:
+def _page(url: str, page_base: str | None) -> str:
+    """WeCom's page, or the same path on a stand-in (`page_base`: the simulator, locally and in tests)."""
+    return f"{page_base.rstrip('/')}{urlsplit(url).path}" if page_base else url
+
+
+def authorize_url(appid: str, redirect_uri: str, *, scope: str, state: str, agentid: str | None = None,
+                  page_base: str | None = None) -> str:
     """The authorize page's URL (WeChat requires the `#wechat_redirect` fragment)."""
     params = {"appid": appid, "redirect_uri": redirect_uri, "response_type": "code", "scope": scope, "state": state}
     if agentid is not None:
         params["agentid"] = agentid
-    return f"{AUTHORIZE}?{urlencode(params)}#wechat_redirect"
+    return f"{_page(AUTHORIZE, page_base)}?{urlencode(params)}#wechat_redirect"
+
+
+def qr_login_url(appid: str, agentid: str, redirect_uri: str, *, state: str, page_base: str | None = None) -> str:
+    """WeCom's web login by QR code (扫码登录, login_type CorpApp) for a desktop browser; its code is exchanged like an
+    OAuth code (auth/getuserinfo)."""
+    params = {"login_type": "CorpApp", "appid": appid, "agentid": agentid, "redirect_uri": redirect_uri,
+              "state": state, "lang": "zh"}
+    return f"{_page(QR_LOGIN, page_base)}?{urlencode(params)}"
