@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from chalicelib.core import clock
 from chalicelib.store import contact_access
 from chalicelib.store import contacts as store
 from chalicelib.store.contacts import Contact
@@ -191,7 +192,7 @@ def _plan(change: Change) -> _Plan:
     record = dict(change.fields)
     record.update(index_keys(change.tenant_key, change.contact_id, view, change.fields))
     if not change.deleting:
-        record.setdefault("updated_at", store.now())
+        record.setdefault("updated_at", clock.utcnow())
     plan = _Plan(change, record)
     if not change.touches_indexes():
         return plan

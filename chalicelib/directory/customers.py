@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from chalicelib.core import clock
 from chalicelib.directory import contact_writes
 from chalicelib.store import contacts, members, organisations
 from chalicelib.store.contacts import Contact
@@ -175,7 +176,7 @@ def upsert(tenant: Tenant, external_contact: dict, follow_users: Iterable[dict],
         return UNCHANGED
     NodeWriter(tenant.tenant_key).write(organisation_nodes(tenant, fields))
     tenant_key, contact_id = tenant.tenant_key, contacts.customer_contact_id(fields["external_userid"])
-    defaults = _new_contact_defaults(int(tenant.settings.default_security_level), contacts.now())
+    defaults = _new_contact_defaults(int(tenant.settings.default_security_level), clock.utcnow())
     contact_writes.write_one(contact_writes.Change(
         tenant_key, contact_id, {**_contact_record(fields, digest), "follow_users": follows},
         lambda record: contacts.upsert(tenant_key, contact_id, record, defaults),
@@ -204,7 +205,7 @@ def _not_customer(tenant: Tenant, external_userid: str) -> bool:
     existing = contacts.get(tenant_key, contact_id)
     if existing is None:
         return False
-    stamp = contacts.now()
+    stamp = clock.utcnow()
     return contact_writes.write_one(contact_writes.Change(
         tenant_key, contact_id,
         {"wecom_customer": False, "follow_users": {}, "inactive_at": stamp, "content_hash": None, "updated_at": stamp},
@@ -216,7 +217,7 @@ def _not_customer(tenant: Tenant, external_userid: str) -> bool:
 def record_transfer_failure(tenant: Tenant, external_userid: str, userid: str, reason: str) -> bool:
     """WeCom could not hand the customer over to another member: the back office shows why."""
     tenant_key, contact_id = tenant.tenant_key, contacts.customer_contact_id(external_userid)
-    stamp = contacts.now()
+    stamp = clock.utcnow()
     return contact_writes.write_one(contact_writes.Change(
         tenant_key, contact_id,
         {"transfer_failure": {"userid": userid, "reason": reason, "at": stamp.isoformat()}, "updated_at": stamp},
@@ -299,7 +300,7 @@ def _page_change(tenant_key: str, write: CustomerWrite, security_level: int, run
     per member who follows it, possibly pages or invocations apart), and WeCom's fields when their hash differs. A
     new one is put whole, conditionally, so a callback that made it meanwhile is not overwritten."""
     contact_id = contacts.customer_contact_id(write.fields["external_userid"])
-    stamp = contacts.now()
+    stamp = clock.utcnow()
     defaults = _new_contact_defaults(security_level, stamp)
     existing = write.existing
     record = {"sync_run": run_id, "updated_at": stamp}
@@ -375,7 +376,7 @@ def inactivate_unfollowed(tenant: Tenant, run_id: str) -> tuple[int, int, int]:
 def _inactivate(tenant_key: str, contact_id: str) -> bool:
     """Flag a customer no member follows any more, with a timestamp; its shares and Yunqiao fields stay.
     Conditional on its follow map still being empty, so a member added meanwhile (a callback) wins."""
-    stamp = contacts.now()
+    stamp = clock.utcnow()
     return contact_writes.write_one(contact_writes.Change(
         tenant_key, contact_id, {"wecom_customer": False, "inactive_at": stamp, "content_hash": None,
                                  "updated_at": stamp},
