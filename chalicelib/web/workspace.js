@@ -239,7 +239,7 @@
     var lastGroup = null;
     var list = h('div', { id: 'contact-list' });
     var status = h('div');
-    var more = button('加载更多', 'default', next, { id: 'load-more', hidden: true });
+    var more = button('加载更多', 'default', function () { next(); }, { id: 'load-more', hidden: true });
     var search = input('q', { type: 'search', placeholder: '搜索姓名、手机号或邮箱', value: q, className: 'weui-search-bar__input',
                               'aria-label': '搜索', maxlength: 64, autocomplete: 'off' });
     var form = h('form', { className: 'weui-search-bar weui-search-bar_focusing ws-search', id: 'search-form', role: 'search' },
@@ -258,12 +258,23 @@
         h('div', { className: 'weui-cell__ft', text: SOURCES[contact.source] || '' }));
     }
 
-    function next() {
+    /* A search filters each page the API reads, so a page can hold no match while later ones do: such a page is
+     * followed by the next one at once (up to SKIP_PAGES in a row, then 加载更多 lets the member go on). */
+    var SKIP_PAGES = 10;
+
+    function next(skipped) {
+      skipped = skipped || 0;
       more.hidden = true;
       status.textContent = '';
       status.appendChild(Y.loading());
       call('GET', '/api/directory/contacts', { query: { q: q, cursor: cursor, limit: PAGE } }).then(function (body) {
         status.textContent = '';
+        var found = (body.groups || []).some(function (group) { return group.contacts.length; });
+        if (!found && body.nextCursor && skipped < SKIP_PAGES) {
+          cursor = body.nextCursor;
+          next(skipped + 1);
+          return;
+        }
         (body.groups || []).forEach(function (group) {
           if (!lastGroup || lastGroup.id !== (group.organisationId || '')) {
             var rows = cells([], { 'data-group': group.organisationId || '' });
@@ -282,7 +293,7 @@
       }, function (error) {
         status.textContent = '';
         more.hidden = !cursor;
-        status.appendChild(inlineError(error, next));
+        status.appendChild(inlineError(error, function () { next(); }));
       });
     }
 

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from chalicelib.auth import sessions
-from chalicelib.core import clock
+from chalicelib.core import clock, config
 from chalicelib.store import roles
 from tests.integration.api_support import body as _json
 from tests.integration.oauth_support import exchange, member_round_trip
@@ -171,7 +171,7 @@ def test_after_wecom_invalidates_its_tokens_a_sign_in_never_retries_with_the_rej
     cache = DynamoTokenCache()
     other_instance = corp_token_source(
         demo_tenant.corp_id, secrets.get(demo_tenant.secret_id)["app_secret"], cache,
-        PausedAfterFetch(RetryPolicy(attempts=1)), clock=lambda: time.time() + 7000)  # at its refresh point
+        PausedAfterFetch(RetryPolicy(attempts=1), base_url=config.wecom_base_url()), clock=lambda: time.time() + 7000)  # at its refresh point
     others: list[str] = []
     other = threading.Thread(target=lambda: others.append(other_instance.token()))
     other.start()

@@ -104,7 +104,7 @@ def test_the_title_is_the_configured_one_within_wecoms_twelve_characters(configu
 
 
 def test_a_placeholder_base_url_is_refused_whoever_set_it(monkeypatch):
-    from chalicelib.profile_links import PlaceholderBaseUrl
+    from chalicelib.profile_links.link import PlaceholderBaseUrl
 
     with pytest.raises(PlaceholderBaseUrl):
         link_url(tenant(public_base_url="https://yunqiao.example.com"))

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from chalicelib.core import config
 from chalicelib.wecom.client import WeComClient
 from chalicelib.wecom.errors import WeComApiError, WeComUnavailable
 from chalicelib.wecom.http import DEADLINE_MARGIN, RetryPolicy, Transport, deadline
@@ -35,7 +36,8 @@ def client_over(transport: Transport, token_cache) -> WeComClient:
 
 def test_retries_stop_when_the_next_backoff_would_outlast_the_invocation(simulator, token_cache):
     clock = FakeClock(timeout=6.0)
-    transport = Transport(RetryPolicy(attempts=6, base_delay=1.0, max_delay=5.0), sleep=clock.sleep, rand=lambda: 1.0)
+    transport = Transport(RetryPolicy(attempts=6, base_delay=1.0, max_delay=5.0), base_url=config.wecom_base_url(),
+                          sleep=clock.sleep, rand=lambda: 1.0)
     wecom = client_over(transport, token_cache)
     wecom.get_member("zhangsan")  # the token, outside the deadline
     simulator.control.reset_calls()
@@ -58,7 +60,7 @@ def test_retries_stop_when_the_next_backoff_would_outlast_the_invocation(simulat
 
 def test_a_slow_wecom_is_abandoned_when_the_invocation_runs_out_not_at_the_transports_own_timeout(simulator,
                                                                                               token_cache):
-    transport = Transport(RetryPolicy(attempts=4, read_timeout=10.0), sleep=lambda _s: None)
+    transport = Transport(RetryPolicy(attempts=4, read_timeout=10.0), base_url=config.wecom_base_url(), sleep=lambda _s: None)
     wecom = client_over(transport, token_cache)
     wecom.get_member("zhangsan")
     simulator.control.reset_calls()
@@ -79,7 +81,8 @@ def test_every_invocation_is_bounded_by_its_lambda_context(simulator, token_cach
     from chalicelib.handlers.invocation import wecom_deadline
 
     clock = FakeClock(timeout=3.0)
-    transport = Transport(RetryPolicy(attempts=6, base_delay=1.0, max_delay=5.0), sleep=clock.sleep, rand=lambda: 1.0)
+    transport = Transport(RetryPolicy(attempts=6, base_delay=1.0, max_delay=5.0), base_url=config.wecom_base_url(),
+                          sleep=clock.sleep, rand=lambda: 1.0)
     wecom = client_over(transport, token_cache)
     wecom.get_member("zhangsan")
     simulator.control.reset_calls()
