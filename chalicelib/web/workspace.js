@@ -114,10 +114,29 @@
     { path: '/admin/account-applications', label: '开通申请' }
   ];
 
+  /* The admin console's pages (admin.js, served at /admin/console/*): admins see them all, 外部互联维护 holders 外部组织维护. */
+  var CONSOLE = [
+    { path: '/admin/console/settings', label: '设置', admin: true },
+    { path: '/admin/console/wecom', label: '企业微信', admin: true }
+  ];
+
+  function consoleSections() {
+    var held = roles();
+    return CONSOLE.filter(function (section) {
+      return held.indexOf('admin') >= 0 || (!section.admin && held.indexOf('directory_maintainer') >= 0);
+    });
+  }
+
   function nav(current) {
     return h('nav', { className: 'ws-nav', 'aria-label': '栏目' }, SECTIONS.map(function (section) {
       return link(section.path, null, { className: section.path === current ? 'on' : '', 'aria-current': section.path === current ? 'page' : null },
         section.label);
+    }), consoleSections().map(function (section) {
+      /* another page (its own script): a plain link, unless that page is this one */
+      var here = section.path === current;
+      var props = { className: here ? 'on' : '', 'aria-current': here ? 'page' : null, 'data-console': section.path };
+      return window.YQW.route ? link(section.path, null, props, section.label)
+        : h('a', Object.assign({ href: href(section.path) }, props), section.label);
     }));
   }
 
@@ -898,6 +917,7 @@
     if (path === '/directory/org-invitations') return orgInvitationsView();
     if (path === '/admin/account-applications') return applicationsView();
     if ((match = /^\/admin\/account-applications\/([^/]+)$/.exec(path))) return applicationView(part(match[1]));
+    if (window.YQW.route && window.YQW.route(path, params)) return;
     notFoundView();
   }
 
@@ -916,5 +936,13 @@
     });
   }
 
-  start();
+  /* What the admin console's script (admin.js, loaded after this one on its pages) builds its views with. */
+  window.YQW = {
+    tenantKey: tenantKey, call: call, page: page, header: header, nav: nav, go: go, link: link, href: href,
+    failed: failed, inlineError: inlineError, cells: cells, row: row, button: button, input: input, formRow: formRow,
+    copier: copier, enc: enc, roles: roles, me: me, route: null
+  };
+
+  /* Deferred scripts run in order before DOMContentLoaded: a page's admin.js has registered its views by then. */
+  document.addEventListener('DOMContentLoaded', start);
 })();

@@ -1,0 +1,202 @@
+"""The admin console (设置, 企业微信) in headless Chromium at phone (390×844) and desktop (1280×800) sizes, against the
+app under `chalice local`, the emulator and the WeCom simulator: every change made by clicking, then checked where
+it acts. Screenshots land in build/screenshots/<test>/; the reference set is copied to docs/screenshots/adm-NN-*.png.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from chalicelib.core import config
+from chalicelib.store import contacts, roles
+from chalicelib.store import tenants as tenant_store
+from tests.browser.conftest import screenshot_folder
+from tests.browser.workspace_support import KEPT, open_page, signed_in, workspace_url
+from tests.integration.conftest import chen, pump, queue  # noqa: F401
+
+pytestmark = pytest.mark.browser
+SETTINGS, WECOM = "/admin/console/settings", "/admin/console/wecom"
+CUSTOMER = "wmYQdemoa9f7e97965d6cf799a529102"  # 陈先生, followed by zhangsan and lisi
+
+
+@pytest.fixture
+def pages(browser, request):
+    """`pages(desktop=False)`: a fresh page; script errors on any fail the test."""
+    errors, contexts = [], []
+    yield lambda desktop=False: open_page(browser, errors, contexts, desktop)
+    report = getattr(request.node, "report_call", None)
+    for number, context in enumerate(contexts, start=1):
+        if report is not None and report.failed:
+            for page in context.pages:
+                page.screenshot(path=str(screenshot_folder(request.node) / f"failed-{number}.png"))
+        context.close()
+    assert not errors, errors
+
+
+@pytest.fixture
+def snap(request):
+    """`snap(page, "name", keep_as=None)`: a screenshot in build/screenshots/<test>/, copied to docs as adm-<keep_as>."""
+    folder = screenshot_folder(request.node)
+    for old in folder.glob("*.png"):
+        old.unlink()
+    count = [0]
+
+    def take(page, step: str, keep_as: str | None = None, full_page: bool = False):
+        count[0] += 1
+        path = folder / f"{count[0]:02d}-{step}.png"
+        page.screenshot(path=str(path), full_page=full_page, animations="disabled")
+        if keep_as:
+            shutil.copyfile(path, KEPT / f"adm-{keep_as}.png")
+        return path
+
+    return take
+
+
+@pytest.fixture
+def admin_page(pages, app_server, demo_tenant, sign_in):
+    def open_as(desktop: bool, path: str = SETTINGS, user_id: str = "zhangsan", roles_held=("admin",)):
+        page = pages(desktop=desktop)
+        signed_in(page, demo_tenant, sign_in(demo_tenant, user_id, roles=roles_held))
+        page.goto(workspace_url(app_server, demo_tenant, path))
+        return page
+    return open_as
+
+
+def test_an_admin_changes_the_settings_by_clicking_and_reads_the_change_history(admin_page, demo_tenant, snap,
+                                                                               queue):
+    sync_queue = queue("sync")
+    desk = admin_page(desktop=True)
+    desk.locator("#settings-form").wait_for()
+    assert desk.locator("#f-autoSyncCustomers").is_checked()
+    assert desk.locator(".ws-nav a.on").inner_text() == "设置"
+    snap(desk, "settings", "01-settings-desktop", full_page=True)
+
+    desk.uncheck("#f-autoSyncCustomers")
+    desk.fill("#f-defaultSecurityLevel", "-15")
+    desk.fill("#f-wechatDefaultOrgName", "个人微信客户")
+    desk.uncheck("#f-app-documents")
+    desk.click("#save-settings")
+    desk.locator("#settings-form .form-message.ok").wait_for()
+    assert "已保存" in desk.locator("#settings-form .form-message").inner_text()
+    desk.locator("#settings-history .adm-change").first.wait_for()
+    history = desk.locator("#settings-history").inner_text()
+    assert "zhangsan" in history and "新联系人默认安全级别：0 → -15" in history and "自动同步企业微信客户：开启 → 关闭" in history
+    assert "外部用户可用应用：关闭 文档" in history
+    stored = tenant_store.get(demo_tenant.tenant_key).settings
+    assert (stored.auto_sync_customers, stored.default_security_level, stored.wechat_default_org_name) == (
+        False, -15, "个人微信客户")
+    snap(desk, "saved", "02-settings-saved-desktop", full_page=True)
+
+    desk.fill("#f-publicBaseUrl", "https://yunqiao.example.com")
+    desk.click("#save-settings")
+    desk.locator("#settings-form .form-message.error").wait_for()
+    assert "示例域名" in desk.locator("#settings-form .form-message").inner_text()
+    snap(desk, "refused", "03-settings-refused-desktop")
+    assert tenant_store.get(demo_tenant.tenant_key).settings.public_base_url != "https://yunqiao.example.com"
+
+    desk.fill("#f-publicBaseUrl", "")
+    desk.check("#f-autoSyncCustomers")
+    desk.click("#save-settings")
+    desk.locator("#settings-form .form-message.ok").wait_for()
+    assert "正在同步" in desk.locator("#settings-form .form-message").inner_text()
+    assert [m["body"]["trigger"] for m in sync_queue.messages()
+            if m["body"]["tenantKey"] == demo_tenant.tenant_key] == ["settings"]
+
+
+def test_admins_manage_the_role_lists_on_a_phone(admin_page, demo_tenant, snap):
+    phone = admin_page(desktop=False)
+    phone.locator("[data-role=admin] [data-holder=zhangsan]").wait_for()
+    snap(phone, "settings-phone", "04-settings-phone")
+    form = phone.locator("[data-role-form=directory_maintainer]")
+    form.locator("input").fill("lisi")
+    form.locator("button").click()
+    phone.locator("[data-role=directory_maintainer] [data-holder=lisi]").wait_for()
+    assert "lisi" in roles.holders(demo_tenant.tenant_key, roles.DIRECTORY_MAINTAINER)
+
+    form.locator("input").fill("nobody-here")
+    form.locator("button").click()
+    form.locator(".form-message.error").wait_for()
+    assert "没有这个成员" in form.locator(".form-message").inner_text()
+
+    phone.locator("[data-role=admin] [data-holder=zhangsan] button").click()
+    phone.locator("[data-role=admin] .form-message.error").wait_for()
+    assert "不能移除自己的管理员身份" in phone.locator("[data-role=admin]").inner_text()
+    phone.locator("#roles").scroll_into_view_if_needed()
+    snap(phone, "roles-phone", "05-roles-phone")
+
+
+def test_a_member_who_is_not_an_admin_sees_no_console_and_a_sentence_if_they_open_it(admin_page, snap):
+    member = admin_page(desktop=False, user_id="lisi", roles_held=())
+    member.locator("[data-state=empty]").wait_for()
+    assert "只有管理员" in member.locator("[data-state=empty]").inner_text()
+    assert member.locator("[data-console]").count() == 0
+    snap(member, "not-admin", "06-not-admin-phone")
+
+
+def test_the_wecom_page_runs_a_sync_and_a_link_run_and_shows_their_results(admin_page, demo_tenant, pump, snap,
+                                                                            queue):
+    queue("sync")
+    queue("profile-links")
+    desk = admin_page(desktop=True, path=WECOM)
+    desk.locator("#sync-runs").wait_for()
+    desk.locator("#manual-url").wait_for()
+    assert "/mobile/wechat/external/home" in desk.locator("#manual-url").input_value()
+    desk.click("#sync-now")
+    desk.locator("#sync-form .form-message.ok").wait_for()
+    pump.drain(config.resource_name("sync"))
+    assert contacts.get(demo_tenant.tenant_key, contacts.customer_contact_id(CUSTOMER)) is not None
+
+    desk.click("#links-rerun")
+    desk.locator("#links-form .form-message.ok").wait_for()
+    pump.drain(config.resource_name("profile-links"))
+    desk.reload()
+    run = desk.locator("#sync-runs [data-run]").first
+    run.wait_for()
+    assert "手动同步 · 成功" in run.inner_text() and "客户：新增" in run.inner_text()
+    desk.locator("#link-progress [data-count=linked]").wait_for()
+    linked = desk.locator("#link-progress [data-count=linked] .ws-value").inner_text()
+    assert int(linked) > 0
+    snap(desk, "wecom", "07-wecom-desktop", full_page=True)
+
+    desk.click("#sync-now")  # a run just finished: a new one starts
+    desk.locator("#sync-form .form-message.ok").wait_for()
+    desk.click("#sync-now")  # and another while it is queued: refused with a sentence
+    desk.locator("#sync-form .form-message.error").wait_for()
+    assert "已有一次同步正在进行" in desk.locator("#sync-form .form-message").inner_text()
+    pump.drain(config.resource_name("sync"))
+
+    phone = admin_page(desktop=False, path=WECOM)
+    phone.locator("#sync-runs [data-run]").first.wait_for()
+    phone.locator("#link-progress [data-count=linked]").wait_for()
+    snap(phone, "wecom-phone", "08-wecom-phone", full_page=True)
+
+
+def test_closing_an_app_in_the_console_changes_the_contacts_home(admin_page, pages, app_server, demo_tenant, chen,
+                                                                  client, sign_in, snap):
+    from tests.integration.sharing_support import contact_headers, register, share
+
+    owner = sign_in(demo_tenant, "zhangsan")
+    for kind, item_id, title in (("document", "D-1", "合作协议"), ("task", "T-1", "确认报价")):
+        register(client, owner, kind, item_id, title=title)
+        share(client, owner, kind, item_id, chen.contact_id)
+    token = contact_headers(demo_tenant, chen.contact_id)["Authorization"].split(" ", 1)[1]
+    contact = pages(desktop=False)
+    contact.add_init_script(f"sessionStorage.setItem({json.dumps('yq.token.' + demo_tenant.tenant_key)}, "
+                            f"{json.dumps(token)})")
+    home = f"{app_server}/mobile/wechat/external/home?tenantKey={demo_tenant.tenant_key}"
+    contact.goto(home)
+    contact.locator("[data-block=documents]").wait_for()
+    snap(contact, "home-with-documents", "09-home-before-phone")
+
+    desk = admin_page(desktop=True)
+    desk.locator("#settings-form").wait_for()
+    desk.uncheck("#f-app-documents")
+    desk.click("#save-settings")
+    desk.locator("#settings-form .form-message.ok").wait_for()
+
+    contact.reload()
+    contact.locator("[data-block=tasks]").wait_for()
+    assert contact.locator("[data-section=documents]").count() == 0 and "合作协议" not in contact.content()
+    snap(contact, "home-without-documents", "10-home-app-closed-phone")
