@@ -705,6 +705,13 @@ def rename_organisation(tenant_key: str, contact_id: str, organisation_id: str, 
                               Contact.organisation_id == organisation_id)
 
 
+def count_filed_directly(tenant_key: str, organisation_id: str) -> int:
+    """How many contacts are filed under an organisation and under none of its departments: one Query with
+    Select=COUNT on `byOrganisation` (the sync files its customers there without the node's counter)."""
+    return Contact.by_organisation.count(organisation_key(tenant_key, organisation_id),
+                                         OrganisationIndex.place_key.startswith("#"))
+
+
 def in_organisation(tenant_key: str, organisation_id: str) -> Iterator[Contact]:
     """Every contact filed under an organisation (for a rename or a move to cascade to them), key attributes only;
     the caller reads each it must rewrite."""
