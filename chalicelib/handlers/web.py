@@ -10,7 +10,8 @@ workspace (外部互联, contact cards, adding contacts, invitations, account ap
     GET /directory/org-invitations?tenantKey=             invitations from and to other organisations
     GET /admin/account-applications?tenantKey=            外部账号开通申请: the approvers' inbox, the applicant's list
     GET /admin/account-applications/{applicationId}?tenantKey=   one application, approved or rejected there
-    GET /admin/console/{view}?tenantKey=                  the admin console: settings | wecom (docs/admin-console.md)
+    GET /admin/console/{view}?tenantKey=                  the admin console: settings | wecom | directory
+                                                          (docs/admin-console.md)
 
 The workspace's paths are the ones the WeCom cards Yunqiao sends members link to; every one of them serves the same
 page (workspace.js routes by path), which names its assets relative to its own depth so that a stage prefix in front
@@ -59,7 +60,12 @@ PAGES = {
     "admin": {"title": "管理", "script": "{{workspace.js}}", "noscript": "管理后台需要 JavaScript 才能使用。",
               "vendor": '<link rel="stylesheet" href="{{assets}}{{weui.css}}">\n',
               "extra": '<script src="{{assets}}{{admin.js}}" defer></script>\n'},
+    "admin-tree": {"title": "外部组织维护", "script": "{{workspace.js}}", "noscript": "管理后台需要 JavaScript 才能使用。",
+                   "vendor": '<link rel="stylesheet" href="{{assets}}{{weui.css}}">\n',
+                   "extra": '<script src="{{assets}}{{admin-tree.js}}" defer></script>\n'},
 }
+# Which page serves each view of the admin console (each loads only its own views' script, within the page budget).
+CONSOLE_PAGES = {"directory": "admin-tree"}
 IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT = "public, max-age=300"
 REVALIDATE = "no-cache"
@@ -174,4 +180,4 @@ def workspace_application(applicationId: str) -> Response:
 # --- the admin console: the workspace page with the console's script ---------------------------------------------------
 @bp.route("/admin/console/{view}", methods=["GET"])
 def admin_console(view: str) -> Response:
-    return _serve(page("admin", 2), REVALIDATE)
+    return _serve(page(CONSOLE_PAGES.get(view, "admin"), 2), REVALIDATE)

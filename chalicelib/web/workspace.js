@@ -114,8 +114,10 @@
     { path: '/admin/account-applications', label: '开通申请' }
   ];
 
-  /* The admin console's pages (admin.js, served at /admin/console/*): admins see them all, 外部互联维护 holders 外部组织维护. */
+  /* The admin console's pages (admin.js, admin-tree.js; served at /admin/console/*): admins see them all,
+   * 外部互联维护 holders 外部组织维护. Each is loaded as a page of its own. */
   var CONSOLE = [
+    { path: '/admin/console/directory', label: '外部组织维护', admin: false },
     { path: '/admin/console/settings', label: '设置', admin: true },
     { path: '/admin/console/wecom', label: '企业微信', admin: true }
   ];
@@ -132,11 +134,10 @@
       return link(section.path, null, { className: section.path === current ? 'on' : '', 'aria-current': section.path === current ? 'page' : null },
         section.label);
     }), consoleSections().map(function (section) {
-      /* another page (its own script): a plain link, unless that page is this one */
+      /* another page (its own script): a plain link */
       var here = section.path === current;
-      var props = { className: here ? 'on' : '', 'aria-current': here ? 'page' : null, 'data-console': section.path };
-      return window.YQW.route ? link(section.path, null, props, section.label)
-        : h('a', Object.assign({ href: href(section.path) }, props), section.label);
+      return h('a', { href: href(section.path), className: here ? 'on' : '', 'aria-current': here ? 'page' : null,
+                      'data-console': section.path }, section.label);
     }));
   }
 

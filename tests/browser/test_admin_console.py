@@ -200,3 +200,65 @@ def test_closing_an_app_in_the_console_changes_the_contacts_home(admin_page, pag
     contact.locator("[data-block=tasks]").wait_for()
     assert contact.locator("[data-section=documents]").count() == 0 and "合作协议" not in contact.content()
     snap(contact, "home-without-documents", "10-home-app-closed-phone")
+
+
+TREE = "/admin/console/directory"
+
+
+def test_a_maintainer_keeps_the_tree_by_clicking_with_refusals_as_sentences(admin_page, demo_tenant, snap, simulator):
+    from chalicelib.directory import customers
+    from chalicelib.store import organisations
+    from chalicelib.tenants.wecom_clients import client_for_tenant
+
+    for external_userid in (CUSTOMER, "wmYQdemocb7524d792327e4c443d619d"):
+        customers.refresh(demo_tenant, client_for_tenant(demo_tenant), external_userid)
+    desk = admin_page(desktop=True, path=TREE, user_id="lisi", roles_held=("directory_maintainer",))
+    desk.on("dialog", lambda dialog: dialog.accept())
+    desk.locator("#tree-children").wait_for()
+    assert [a.get_attribute("data-console") for a in desk.locator("[data-console]").all()] == [TREE]  # not 设置
+    desk.fill("#f-new-node", "合作伙伴")
+    desk.click("#new-node-form button")
+    desk.locator("[data-node^=dim-]").wait_for()
+    desk.fill("#f-new-node", "渠道")
+    desk.click("#new-node-form button")
+    desk.locator("[data-node^=dim-]").nth(1).wait_for()
+    desk.locator("[data-node^=dim-]", has_text="合作伙伴").click()
+    desk.fill("#f-new-node", "星河贸易")
+    desk.click("#new-node-form button")
+    desk.locator("[data-node^=org-]", has_text="星河贸易").click()
+    desk.fill("#f-new-node", "采购部")
+    desk.click("#new-node-form button")
+    desk.locator("[data-node^=dep-]", has_text="采购部").wait_for()
+    desk.fill("#f-rename", "星河贸易集团")
+    desk.click("#rename-form button")
+    desk.locator(".adm-trail", has_text="星河贸易集团").wait_for()
+    desk.click("#delete-node")
+    desk.locator("#delete-form .form-message.error").wait_for()
+    assert "还有组织、部门或联系人" in desk.locator("#delete-form").inner_text()
+    snap(desk, "tree-refused", "11-tree-refused-desktop", full_page=True)
+
+    desk.select_option("#f-move", label="渠道")
+    desk.click("#move-form button")
+    desk.locator("#move-form .form-message:not(.error)").wait_for(state="detached")  # the view was rebuilt
+    desk.locator("#tree-up").click()
+    desk.locator(".adm-trail", has_text="渠道").wait_for()
+    assert "星河贸易集团" in desk.locator("#tree-children").inner_text()
+    desk.fill("#f-maintainer", "wangwu")
+    desk.click("#maintainer-form button")
+    desk.locator("[data-maintainer=wangwu]").wait_for()
+
+    desk.click("#tree-root")
+    desk.locator(f"[data-node='{organisations.CUSTOMER_DIMENSION_ID}']").click()
+    synced = desk.locator("[data-node]").first
+    synced.wait_for()
+    assert "企业微信同步 · 只读" in synced.inner_text()
+    synced.click()
+    desk.locator("#node-contacts [data-contact]").first.wait_for()
+    filed = desk.locator("#node-contacts [data-contact]").count()
+    assert f"{filed} 位联系人" in desk.locator("#node-counts").inner_text() and filed > 0
+    assert desk.locator("#node-edit").count() == 0  # a synced organisation: nothing to rename, move or delete
+    snap(desk, "tree-synced", "12-tree-synced-organisation-desktop", full_page=True)
+
+    phone = admin_page(desktop=False, path=TREE)
+    phone.locator("#tree-children").wait_for()
+    snap(phone, "tree-phone", "13-tree-phone", full_page=True)

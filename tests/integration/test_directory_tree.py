@@ -186,7 +186,7 @@ def _client(tenant):
     return client_for_tenant(tenant)
 
 
-def test_a_synced_organisation_reports_the_contacts_the_sync_filed_under_it(admin, demo_tenant, simulator):
+def test_synced_nodes_report_the_organisations_and_contacts_the_sync_filed_under_them(admin, demo_tenant, simulator):
     from chalicelib.store import contacts
 
     tenant = demo_tenant
@@ -199,5 +199,7 @@ def test_a_synced_organisation_reports_the_contacts_the_sync_filed_under_it(admi
         filed = [c for c in contacts.in_organisation(tenant.tenant_key, node_id)]
         assert filed and node["contactCount"] == len(filed), (node["name"], node["contactCount"], len(filed))
     assert sum(node["contactCount"] for node in shown.values()) == 3
+    dimension = body(admin.get(f"/api/directory/nodes/{encoded}"))
+    assert dimension["childCount"] == len(shown) > 0
     one = next(iter(shown))
     assert body(admin.get(f"/api/directory/nodes/{path_id(one)}"))["contactCount"] == shown[one]["contactCount"]
