@@ -144,6 +144,9 @@
   function page() {
     Y.show.apply(null, arguments);
     document.getElementById('app').className = 'ws';
+    /* On a narrow screen the navigation scrolls sideways: bring the current section into view. */
+    var on = document.querySelector('.ws-nav .on');
+    if (on) on.parentNode.scrollLeft = on.offsetLeft - on.parentNode.offsetLeft - 16;
   }
 
   function failed(title, error, retry) {
