@@ -28,7 +28,8 @@ PAGES = {"external home": ("/mobile/wechat/external/home?tenantKey=tndemo0001", 
          "workspace card": ("/directory/contacts/c-1?tenantKey=tndemo0001", 150 * KB),
          # the admin console: the workspace page plus admin.js, under the workspace's budget
          "admin console": ("/admin/console/settings?tenantKey=tndemo0001", 150 * KB),
-         "admin tree": ("/admin/console/directory?tenantKey=tndemo0001", 150 * KB)}
+         "admin tree": ("/admin/console/directory?tenantKey=tndemo0001", 150 * KB),
+         "admin accounts": ("/admin/console/accounts?tenantKey=tndemo0001", 150 * KB)}
 ASSETS = "/mobile/wechat/external/assets/"
 
 

@@ -10,7 +10,7 @@ workspace (外部互联, contact cards, adding contacts, invitations, account ap
     GET /directory/org-invitations?tenantKey=             invitations from and to other organisations
     GET /admin/account-applications?tenantKey=            外部账号开通申请: the approvers' inbox, the applicant's list
     GET /admin/account-applications/{applicationId}?tenantKey=   one application, approved or rejected there
-    GET /admin/console/{view}?tenantKey=                  the admin console: settings | wecom | directory
+    GET /admin/console/{view}?tenantKey=                  the admin console: settings | wecom | directory | accounts
                                                           (docs/admin-console.md)
 
 The workspace's paths are the ones the WeCom cards Yunqiao sends members link to; every one of them serves the same
@@ -63,9 +63,12 @@ PAGES = {
     "admin-tree": {"title": "外部组织维护", "script": "{{workspace.js}}", "noscript": "管理后台需要 JavaScript 才能使用。",
                    "vendor": '<link rel="stylesheet" href="{{assets}}{{weui.css}}">\n',
                    "extra": '<script src="{{assets}}{{admin-tree.js}}" defer></script>\n'},
+    "admin-accounts": {"title": "账号安全", "script": "{{workspace.js}}", "noscript": "管理后台需要 JavaScript 才能使用。",
+                       "vendor": '<link rel="stylesheet" href="{{assets}}{{weui.css}}">\n',
+                       "extra": '<script src="{{assets}}{{admin-accounts.js}}" defer></script>\n'},
 }
 # Which page serves each view of the admin console (each loads only its own views' script, within the page budget).
-CONSOLE_PAGES = {"directory": "admin-tree"}
+CONSOLE_PAGES = {"directory": "admin-tree", "accounts": "admin-accounts"}
 IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT = "public, max-age=300"
 REVALIDATE = "no-cache"

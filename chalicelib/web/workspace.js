@@ -114,10 +114,11 @@
     { path: '/admin/account-applications', label: '开通申请' }
   ];
 
-  /* The admin console's pages (admin.js, admin-tree.js; served at /admin/console/*): admins see them all,
-   * 外部互联维护 holders 外部组织维护. Each is loaded as a page of its own. */
+  /* The admin console's pages (admin.js, admin-tree.js, admin-accounts.js; served at /admin/console/*): admins see
+   * them all, 外部互联维护 holders 外部组织维护 and 账号安全. Each is loaded as a page of its own. */
   var CONSOLE = [
     { path: '/admin/console/directory', label: '外部组织维护', admin: false },
+    { path: '/admin/console/accounts', label: '账号安全', admin: false },
     { path: '/admin/console/settings', label: '设置', admin: true },
     { path: '/admin/console/wecom', label: '企业微信', admin: true }
   ];

@@ -215,7 +215,7 @@ def test_a_maintainer_keeps_the_tree_by_clicking_with_refusals_as_sentences(admi
     desk = admin_page(desktop=True, path=TREE, user_id="lisi", roles_held=("directory_maintainer",))
     desk.on("dialog", lambda dialog: dialog.accept())
     desk.locator("#tree-children").wait_for()
-    assert [a.get_attribute("data-console") for a in desk.locator("[data-console]").all()] == [TREE]  # not 设置
+    assert [a.get_attribute("data-console") for a in desk.locator("[data-console]").all()] == [TREE, "/admin/console/accounts"]
     desk.fill("#f-new-node", "合作伙伴")
     desk.click("#new-node-form button")
     desk.locator("[data-node^=dim-]").wait_for()
@@ -237,10 +237,10 @@ def test_a_maintainer_keeps_the_tree_by_clicking_with_refusals_as_sentences(admi
     assert "还有组织、部门或联系人" in desk.locator("#delete-form").inner_text()
     snap(desk, "tree-refused", "11-tree-refused-desktop", full_page=True)
 
+    target = desk.locator("#f-move option", has_text="渠道").get_attribute("value")
     desk.select_option("#f-move", label="渠道")
     desk.click("#move-form button")
-    desk.locator("#move-form .form-message:not(.error)").wait_for(state="detached")  # the view was rebuilt
-    desk.locator("#tree-up").click()
+    desk.locator(f"#tree-up[href*='{target}']").click()  # the view, rebuilt, now goes up to 渠道
     desk.locator(".adm-trail", has_text="渠道").wait_for()
     assert "星河贸易集团" in desk.locator("#tree-children").inner_text()
     desk.fill("#f-maintainer", "wangwu")
@@ -262,3 +262,59 @@ def test_a_maintainer_keeps_the_tree_by_clicking_with_refusals_as_sentences(admi
     phone = admin_page(desktop=False, path=TREE)
     phone.locator("#tree-children").wait_for()
     snap(phone, "tree-phone", "13-tree-phone", full_page=True)
+
+
+ACCOUNTS = "/admin/console/accounts"
+
+
+def test_account_security_lists_applications_with_filters_and_manages_an_account(admin_page, demo_tenant, client,
+                                                                                sign_in, snap):
+    lisi = sign_in(demo_tenant, "lisi")
+    made = []
+    for name in ("刘经理", "郑总"):
+        created = client.http.post("/api/directory/contacts", headers=lisi, body=json.dumps({"name": name}))
+        assert created.status_code == 201, created.body
+        made.append(json.loads(created.body)["contactId"])
+    applied = client.http.post(f"/api/directory/contacts/{made[0]}/account-applications", headers=lisi,
+                               body=json.dumps({"remark": "需要查看项目"}))
+    assert applied.status_code == 201, applied.body
+
+    desk = admin_page(desktop=True, path=ACCOUNTS)
+    desk.on("dialog", lambda dialog: dialog.accept())
+    desk.locator("[data-application]").first.wait_for()
+    assert "刘经理" in desk.locator("#applications").inner_text() and "审批中" in desk.locator("#applications").inner_text()
+    desk.select_option("#f-status", "rejected")
+    desk.click("#filters button")
+    desk.locator("[data-state=empty]").wait_for()
+    assert "status=rejected" in desk.url
+    desk.select_option("#f-status", "pending")
+    desk.fill("#f-applicant", "lisi")
+    desk.click("#filters button")
+    desk.locator("[data-application]").first.wait_for()
+    snap(desk, "accounts", "14-accounts-desktop")
+
+    desk.goto(desk.url.split("?")[0] + f"?tenantKey={demo_tenant.tenant_key}&contact={made[1]}")
+    desk.locator("#assign-form").wait_for()
+    desk.click("#assign-form button")
+    desk.locator("#activation-url").wait_for()
+    first_link = desk.locator("#activation-url").input_value()
+    assert "/mobile/wechat/external/" in first_link
+    assert "待激活" in desk.locator("#account-status").inner_text()
+    desk.click("#reset-form button")
+    desk.wait_for_function("old => { const f = document.getElementById('activation-url'); return f && f.value !== old; }",
+                           arg=first_link)
+    desk.click("#disable-form button")
+    desk.locator("#enable-form").wait_for()
+    assert "已停用" in desk.locator("#account-status").inner_text()
+    snap(desk, "account-disabled", "15-account-disabled-desktop")
+    desk.click("#enable-form button")
+    desk.locator("#disable-form").wait_for()
+    actions = [e["action"] for e in json.loads(client.http.get(f"/api/directory/contacts/{made[1]}/audit",
+                                                                headers=sign_in(demo_tenant, "zhangsan")).body)["entries"]]
+    assert {"account_assigned", "account_reset", "account_disabled", "account_enabled"} <= set(actions)
+
+    phone = admin_page(desktop=False, path=ACCOUNTS, user_id="wangwu", roles_held=("directory_maintainer",))
+    phone.locator("[data-application]").first.wait_for()
+    phone.locator(f"[data-manage='{made[0]}']").click()
+    phone.locator("#assign-form").wait_for()
+    snap(phone, "account-phone", "16-account-phone")

@@ -141,7 +141,8 @@ def test_the_vendored_weui_keeps_its_licence():
 
 
 @pytest.mark.parametrize("path, script", [("/admin/console/settings", "admin.js"), ("/admin/console/wecom", "admin.js"),
-                                          ("/admin/console/directory", "admin-tree.js")])
+                                          ("/admin/console/directory", "admin-tree.js"),
+                                          ("/admin/console/accounts", "admin-accounts.js")])
 def test_the_admin_console_is_the_workspace_page_with_its_script_after_the_workspaces(client, path, script):
     from urllib.parse import urljoin
 
@@ -156,7 +157,7 @@ def test_the_admin_console_is_the_workspace_page_with_its_script_after_the_works
         assert client.http.get(urljoin(path, url)).status_code == 200, url
 
 
-@pytest.mark.parametrize("name", ["admin", "admin-tree"])
+@pytest.mark.parametrize("name", ["admin", "admin-tree", "admin-accounts"])
 def test_the_admin_console_weighs_under_150_kib_before_gzip(name):
     from chalicelib.handlers.web import asset, page
 
