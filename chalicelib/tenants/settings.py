@@ -184,32 +184,31 @@ def change(tenant: Tenant, body: dict, actor: str) -> dict[str, Any]:
             before[field] = int(old) if field == "defaultSecurityLevel" else old
             after[field] = record[attribute] = clean[field]
     oa = clean.get("officialAccount", {})
-    secret_changes: dict[str, Any] = {}
     if "appId" in oa:
         before["officialAccountAppId"] = settings.official_account_app_id
         after["officialAccountAppId"] = record["official_account_app_id"] = oa["appId"]
     if "templateId" in oa:
         before["officialAccountTemplateId"] = settings.official_account_template_id
         after["officialAccountTemplateId"] = record["official_account_template_id"] = oa["templateId"]
-    stored = bool(secrets.get(tenant.secret_id).get(official_account.SECRET_KEY))
-    if "secret" in oa or ("appId" in oa and oa["appId"] is None and stored):
-        new_secret = oa.get("secret")
-        secret_changes[official_account.SECRET_KEY] = new_secret
+    stored = bool(oa) and bool(secrets.get(tenant.secret_id).get(official_account.SECRET_KEY))
+    new_secret = oa.get("secret")  # None with appId null: the account is disconnected, its secret removed
+    secret_change = new_secret is not None or ("appId" in oa and oa["appId"] is None and stored)
+    if secret_change:
         # The audit says that the secret changed, never what it is.
         before["officialAccountSecret"] = "stored" if stored else None
-        after["officialAccountSecret"] = "replaced" if new_secret and stored else ("stored" if new_secret else None)
+        after["officialAccountSecret"] = ("replaced" if stored else "stored") if new_secret else None
     if "externalApps" in clean:
         before["externalApps"] = [app["key"] for app in apps.open_apps(tenant.tenant_key)]
         after["externalApps"] = clean["externalApps"]
 
     if record:
         tenant_store.update_settings(tenant, record)
-    if secret_changes:
+    if secret_change:
         current = dict(secrets.get(tenant.secret_id))
-        if secret_changes[official_account.SECRET_KEY] is None:
-            current.pop(official_account.SECRET_KEY, None)
+        if new_secret:
+            current[official_account.SECRET_KEY] = new_secret
         else:
-            current.update(secret_changes)
+            current.pop(official_account.SECRET_KEY, None)
         secrets.put(tenant.secret_id, current)
     if "externalApps" in clean:
         apps.set_open_apps(tenant.tenant_key, clean["externalApps"], actor)
