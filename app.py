@@ -8,6 +8,7 @@ from chalicelib.handlers import accounts as accounts_handlers
 from chalicelib.handlers import applications as applications_handlers
 from chalicelib.handlers import invitations as invitations_handlers
 from chalicelib.handlers import external_auth, home, invocation, sharing, verification
+from chalicelib.handlers import admin_settings
 
 app = Chalice(app_name="yunqiao")
 app.register_middleware(invocation.wecom_deadline, "all")
@@ -29,3 +30,4 @@ app.register_blueprint(sharing.bp)
 app.register_blueprint(home.bp)
 app.register_blueprint(external_auth.bp)
 app.register_blueprint(verification.bp)
+app.register_blueprint(admin_settings.bp)

@@ -3,7 +3,7 @@
 Each page is fetched through the app's own routes (Chalice's test client: the same handlers and headers as API
 Gateway + Lambda), then every asset it links to. Sizes are printed raw and gzipped (level 6, what API Gateway's
 compression and most CDNs use); the figure that matters is the raw total against the page's target (< 100 KB before gzip for the
-contacts' pages, < 150 KB for the workspace, which also loads the WeUI subset; images excluded — the pages have none).
+contacts' pages, < 150 KB for the workspace and the admin console, which also load the WeUI subset; images excluded — the pages have none).
 The ratio printed is total / target: below 1.0 passes.
 
     .venv/bin/python bench/bench_page_weight.py [--smoke]
@@ -29,7 +29,11 @@ KB = 1024
 PAGES = {"external home": ("/mobile/wechat/external/home?tenantKey=tndemo0001", 100 * KB),
          "invitation": ("/mobile/wechat/external/invite?tenantKey=tndemo0001&token=x", 100 * KB),
          "workspace list": ("/directory/contacts?tenantKey=tndemo0001", 150 * KB),
-         "workspace card": ("/directory/contacts/c-1?tenantKey=tndemo0001", 150 * KB)}
+         "workspace card": ("/directory/contacts/c-1?tenantKey=tndemo0001", 150 * KB),
+         # the admin console: the workspace page plus admin.js, under the workspace's budget
+         "admin console": ("/admin/console/settings?tenantKey=tndemo0001", 150 * KB),
+         "admin tree": ("/admin/console/directory?tenantKey=tndemo0001", 150 * KB),
+         "admin accounts": ("/admin/console/accounts?tenantKey=tndemo0001", 150 * KB)}
 ASSETS = "/mobile/wechat/external/assets/"
 
 

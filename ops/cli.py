@@ -2,7 +2,11 @@
 
     python -m ops --stage prod --region ap-southeast-1 tenants create --name 云桥演示 --corp-id ww123 \
         --agent-id 1000002 --secrets-file secrets.json
+    python -m ops --stage prod tenants create ... --admin zhangsan     # name the tenant's first admin too
     python -m ops --stage prod tenants show tnxabtf9g2
+    python -m ops --stage prod tenants settings tnxabtf9g2                # show the settings
+    python -m ops --stage prod tenants settings tnxabtf9g2 --set autoSyncCustomers=true --set defaultSecurityLevel=-10
+    python -m ops --stage prod tenants add-admin tnxabtf9g2 zhangsan
     python -m ops --stage prod tenants list
     python -m ops --stage prod tenants disable tnxabtf9g2
     python -m ops --stage prod tenants service-key tnxabtf9g2     issue or rotate the integrations' key (printed once)
@@ -27,6 +31,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from chalicelib.core.errors import AppError
+
+
+OPERATOR = "ops"  # who the audit and role grants name for a change made with this command
 
 
 def _progress(message: str) -> None:
@@ -63,7 +70,55 @@ def tenants_create(args: argparse.Namespace) -> None:
         public_base_url=args.public_base_url,
     )
     _progress(f"created tenant {tenant.tenant_key}")
+    if args.admin:
+        _name_admin(tenant, args.admin)
     _print(onboarding.describe(tenant))
+
+
+def _name_admin(tenant: Any, user_id: str) -> None:
+    """Grant the admin role to a member WeCom knows (asked over the tenant's own credentials)."""
+    from chalicelib.auth import identity
+    from chalicelib.wecom.errors import WeComApiError
+
+    try:
+        identity.grant_role(tenant, user_id, identity.ADMIN, OPERATOR)
+    except (AppError, WeComApiError) as err:
+        reason, code = (err.message, err.code) if isinstance(err, AppError) else (str(err), f"wecom_{err.errcode}")
+        raise AppError(f"tenant {tenant.tenant_key} exists, but {user_id!r} could not be made its admin: "
+                       f"{reason}; fix it with `tenants add-admin {tenant.tenant_key} <userid>`", code=code) from None
+    _progress(f"{user_id} is an admin of {tenant.tenant_key}")
+
+
+def tenants_add_admin(args: argparse.Namespace) -> None:
+    from chalicelib.store import tenants as tenant_store
+
+    _name_admin(tenant_store.get(args.tenant_key), args.user_id)
+    _print({"tenantKey": args.tenant_key, "admin": args.user_id})
+
+
+def _setting(text: str) -> tuple[str, Any]:
+    """`name=value`: the value is read as JSON (true, -10, ["todos"], null), otherwise taken as a string."""
+    name, sep, raw = text.partition("=")
+    if not sep or not name:
+        raise AppError(f"--set wants name=value, got {text!r}", code="invalid_setting")
+    try:
+        return name, json.loads(raw)
+    except json.JSONDecodeError:
+        return name, raw
+
+
+def tenants_settings(args: argparse.Namespace) -> None:
+    """Show a tenant's settings, or change some (validated and audited like the admin console's PATCH)."""
+    from chalicelib.store import tenants as tenant_store
+    from chalicelib.tenants import settings
+
+    tenant = tenant_store.get(args.tenant_key)
+    if not args.set:
+        _print(settings.view(tenant))
+        return
+    changes = dict(_setting(text) for text in args.set)
+    _progress(f"changing {', '.join(sorted(changes))} of {tenant.tenant_key}")
+    _print(settings.change(tenant, changes, OPERATOR))
 
 
 def tenants_show(args: argparse.Namespace) -> None:
@@ -228,7 +283,19 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--tenant-key", help="default: a new random key")
     create.add_argument("--auto-sync", action="store_true", help="sync WeCom customers into the directory")
     create.add_argument("--public-base-url")
+    create.add_argument("--admin", metavar="USERID", help="the member (WeCom userid) who becomes the tenant's first admin")
     create.set_defaults(run=tenants_create)
+
+    add_admin = tenant.add_parser("add-admin", help="make a member of the tenant's corp an admin")
+    add_admin.add_argument("tenant_key")
+    add_admin.add_argument("user_id")
+    add_admin.set_defaults(run=tenants_add_admin)
+
+    settings = tenant.add_parser("settings", help="show a tenant's settings, or change them with --set")
+    settings.add_argument("tenant_key")
+    settings.add_argument("--set", action="append", metavar="NAME=VALUE",
+                          help="a setting to change (JSON value or plain text), e.g. autoSyncCustomers=false; repeatable")
+    settings.set_defaults(run=tenants_settings)
 
     show = tenant.add_parser("show", help="one tenant, without secrets")
     show.add_argument("tenant_key")

@@ -1,5 +1,5 @@
 """What admins and 外部互联维护 holders do with contacts' accounts: assign one directly, disable and re-enable it,
-issue a new activation link, look at it — each checked against the directory's rules and written to the contact's
+issue a new activation link, reset it (admins only), look at it — each checked against the directory's rules and written to the contact's
 audit trail (never a password or a link).
 
 Who: the contact must be visible to the caller (404 `contact_not_found` otherwise, as everywhere in the directory);
@@ -11,7 +11,7 @@ from __future__ import annotations
 from chalicelib.accounts import service
 from chalicelib.directory import audit, permissions
 from chalicelib.core.errors import BadRequest, Forbidden
-from chalicelib.auth.identity import Caller
+from chalicelib.auth.identity import Caller, require_admin
 from chalicelib.store import tenants
 from chalicelib.store.contacts import Contact
 from chalicelib.directory.contacts import visible_contact
@@ -78,6 +78,18 @@ def reissue_activation(caller: Caller, contact_id: str) -> dict:
     result = service.reissue_activation(tenants.get_enabled_recent(caller.tenant_key), contact_id)
     audit.record(caller.tenant_key, contact_id, caller.user_id, "account_activation_issued", {},
                  {"accountName": result["accountName"], "activationExpiresAt": result["activationExpiresAt"]})
+    return result
+
+
+def reset(caller: Caller, contact_id: str) -> dict:
+    """An admin's reset: the password is void at once, the contact's sessions end, and a new activation link is
+    issued to hand over (admins only: it locks the contact out until they use the link)."""
+    require_admin(caller)
+    _manageable(caller, contact_id)
+    result = service.reissue_activation(tenants.get_enabled_recent(caller.tenant_key), contact_id, void_password=True)
+    audit.record(caller.tenant_key, contact_id, caller.user_id, "account_reset", {},
+                 {"passwordVoided": True, "sessionsEnded": result["sessionsEnded"],
+                  "activationExpiresAt": result["activationExpiresAt"]})
     return result
 
 

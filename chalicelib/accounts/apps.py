@@ -29,6 +29,18 @@ CATALOGUE: dict[str, str] = {
     "crm_funds": "资金",
 }
 DEFAULT_OPEN = tuple(CATALOGUE)
+# Which apps a shared item's kind belongs to (its kind in chalicelib.sharing.kinds): the kind is shown to external
+# users while any of them is open, and its items answer 404 once all are closed.
+KIND_APPS: dict[str, tuple[str, ...]] = {
+    "project": ("projects",),
+    "task": ("tasks", "todos"),
+    "approval": ("workflows",),
+    "form": ("forms",),
+    "form_record": ("forms",),
+    "document": ("documents",),
+    "schedule": ("schedules",),
+    "crm_record": tuple(key for key in CATALOGUE if key.startswith("crm_")),
+}
 
 
 def open_apps(tenant_key: str) -> list[dict]:
@@ -36,6 +48,16 @@ def open_apps(tenant_key: str) -> list[dict]:
     chosen = store.apps(tenant_key)
     keys = set(DEFAULT_OPEN if chosen is None else chosen)
     return [{"key": key, "label": label} for key, label in CATALOGUE.items() if key in keys]
+
+
+def open_kinds(chosen: list[str] | None) -> frozenset[str]:
+    """The item kinds external users may see, given the tenant's stored choice (None: the default set)."""
+    keys = set(DEFAULT_OPEN if chosen is None else chosen)
+    return frozenset(kind for kind, apps in KIND_APPS.items() if keys.intersection(apps))
+
+
+def kinds_open(tenant_key: str) -> frozenset[str]:
+    return open_kinds(store.apps(tenant_key))
 
 
 def catalogue(tenant_key: str) -> list[dict]:

@@ -126,11 +126,13 @@ def open_account(tenant: tenants.Tenant, contact_id: str, *, actor: str, account
     raise Conflict("could not find a free account name; try again", code="account_name_taken")
 
 
-def reissue_activation(tenant: tenants.Tenant, contact_id: str) -> dict:
+def reissue_activation(tenant: tenants.Tenant, contact_id: str, *, void_password: bool = False) -> dict:
     """A new activation link for the contact's account (the earlier one stops working at once).
 
     For an account still awaiting activation whose link expired or was lost, or as a password reset for an active
-    one: using the link sets a new password and ends every session of the contact.
+    one: using the link sets a new password and ends every session of the contact. With `void_password` (an
+    admin's reset, for a password thought known to someone else) the current password stops working now and every
+    session of the contact ends now, not when the link is used.
     """
     account = store.account_of(tenant.tenant_key, contact_id)
     if account is None:
@@ -139,10 +141,13 @@ def reissue_activation(tenant: tenants.Tenant, contact_id: str) -> dict:
         raise Conflict("the account is disabled; enable it first", code="account_disabled")
     token, token_hash, expires_at = _new_activation()
     if not store.replace_activation(tenant.tenant_key, contact_id, account.account_name, token_hash, expires_at,
-                                    ACTIVATION_RETENTION):
+                                    ACTIVATION_RETENTION, void_password=void_password):
         raise Conflict("the account changed meanwhile; try again", code="account_changed")
-    return {"accountName": account.account_name, "activationUrl": activation_url(tenant, token),
-            "activationExpiresAt": expires_at}
+    issued = {"accountName": account.account_name, "activationUrl": activation_url(tenant, token),
+              "activationExpiresAt": expires_at}
+    if void_password:
+        issued["sessionsEnded"] = sessions.revoke_all(tenant.tenant_key, sessions.CONTACT, contact_id)
+    return issued
 
 
 # --- disabling ----------------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from chalicelib.core.observability import bind_tenant
 from chalicelib.store import tenants
 
 HEADER = "X-Yunqiao-Admin-Token"
+TOKEN_ACTOR = "admin-token"  # who the audit names for a change made with the operators' token
 
 
 def _digest(value: str) -> bytes:
@@ -48,21 +49,31 @@ def require_admin(tenant: Tenant, headers: Mapping[str, str]) -> None:
         raise Unauthorized(f"missing or wrong {HEADER}", code="bad_admin_token")
 
 
-def _require_admin_session(tenant: Tenant, token: str) -> None:
+def _require_admin_session(tenant: Tenant, token: str) -> str:
+    """The userid of the admin whose live session of this tenant `token` is."""
     session = sessions.resolve(token)
     if session is None or session.tenant_key != tenant.tenant_key:
         raise Unauthorized("sign in first: the session is missing, expired, revoked or of another team",
                            code="invalid_session")
-    identity.require_admin(identity.member_caller(session))
+    caller = identity.member_caller(session)
+    identity.require_admin(caller)
+    return caller.user_id
+
+
+def admin_request(tenant_key: str, headers: Mapping[str, str]) -> tuple[Tenant, str]:
+    """The enabled tenant an admin request names and who is acting — the admin's userid, or `admin-token` for the
+    operators' token — once the request has proved it may act as the tenant's admin."""
+    tenant = tenants.get_enabled(tenant_key)
+    token = sessions.bearer_token(headers)
+    if token:
+        actor = _require_admin_session(tenant, token)
+    else:
+        require_admin(tenant, headers)
+        actor = TOKEN_ACTOR
+    bind_tenant(tenant.tenant_key)
+    return tenant, actor
 
 
 def admin_tenant(tenant_key: str, headers: Mapping[str, str]) -> Tenant:
     """The enabled tenant an admin request names, once the request has proved it holds the tenant's admin token."""
-    tenant = tenants.get_enabled(tenant_key)
-    token = sessions.bearer_token(headers)
-    if token:
-        _require_admin_session(tenant, token)
-    else:
-        require_admin(tenant, headers)
-    bind_tenant(tenant.tenant_key)
-    return tenant
+    return admin_request(tenant_key, headers)[0]

@@ -42,6 +42,11 @@ def get_node(caller: Caller, node_id: str) -> Node:
 
 
 def describe(node: Node) -> dict:
+    """The node as the API shows it. The sync writes its nodes and contacts without the counters Yunqiao's own writes
+    keep, so a synced node's counts are read instead: its children from `byParent`, a synced organisation's contacts
+    from the contacts' `byOrganisation` index (one COUNT Query each)."""
+    synced = node.source in store.SYNCED_SOURCES
+    synced_organisation = synced and node.kind == ORGANISATION
     return {
         "nodeId": node.node_id,
         "kind": node.kind,
@@ -54,8 +59,9 @@ def describe(node: Node) -> dict:
         "synced": node.source in store.SYNCED_SOURCES,
         "pending": bool(node.pending),
         "inactiveAt": node.inactive_at.isoformat() if node.inactive_at else None,
-        "childCount": int(node.child_count or 0),
-        "contactCount": int(node.contact_count or 0),
+        "childCount": store.count_children(node.tenant_key, node.node_id) if synced else int(node.child_count or 0),
+        "contactCount": (contact_store.count_filed_directly(node.tenant_key, node.node_id) if synced_organisation
+                         else int(node.contact_count or 0)),
         "createdAt": node.created_at.isoformat() if node.created_at else None,
         "updatedAt": node.updated_at.isoformat() if node.updated_at else None,
     }

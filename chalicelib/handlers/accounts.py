@@ -5,8 +5,10 @@ Members (member sessions; admins and 外部互联维护 holders manage, see `cha
     PUT    /api/directory/contacts/{contactId}/account      {accountName?, delivery, password?}  assign (201)
     GET    /api/directory/contacts/{contactId}/account                                       the account
     POST   /api/directory/contacts/{contactId}/account/activation                           a new link (201)
+    POST   /api/directory/contacts/{contactId}/account/reset     void the password, end sessions, new link (201; admins)
     POST   /api/directory/contacts/{contactId}/account/disable | /enable
-    GET    /api/directory/external-apps            PUT {apps: [key, ...]}   apps open to external users (admins)
+    GET    /api/directory/external-apps            PUT {apps: [key, ...]}   apps open to external users (admins;
+                                                   the same write and audit as the settings' externalApps)
 External contacts:
     POST   /api/external/activation        {tenantKey, token, password}      set the password, signed in (201)
     POST   /api/external/session/password  {tenantKey, account, password}    sign in (201)
@@ -28,6 +30,8 @@ from chalicelib.handlers.auth import current_member, current_session, json_body
 from chalicelib.auth import identity, sessions
 from chalicelib.accounts import admin, apps, service, throttle
 from chalicelib.core.observability import bind_tenant
+from chalicelib.store import tenants
+from chalicelib.tenants import settings
 
 bp = ApiBlueprint(__name__)
 
@@ -74,6 +78,12 @@ def reissue_activation(contactId: str) -> Response:
     return Response(body=admin.reissue_activation(caller, unquote(contactId)), status_code=201)
 
 
+@bp.route("/api/directory/contacts/{contactId}/account/reset", methods=["POST"])
+def reset_account(contactId: str) -> Response:
+    caller = current_member(bp.current_request)
+    return Response(body=admin.reset(caller, unquote(contactId)), status_code=201)
+
+
 @bp.route("/api/directory/contacts/{contactId}/account/disable", methods=["POST"])
 def disable_account(contactId: str) -> dict:
     return admin.disable(current_member(bp.current_request), unquote(contactId))
@@ -96,7 +106,9 @@ def put_external_apps() -> dict:
     caller = current_member(bp.current_request)
     identity.require_admin(caller)
     body = json_body(bp.current_request)
-    return {"apps": apps.set_open_apps(caller.tenant_key, body.get("apps"), caller.user_id)}
+    # through the tenant settings' write path, so this change is audited like the console's
+    changed = settings.change(tenants.get_enabled(caller.tenant_key), {"externalApps": body.get("apps")}, caller.user_id)
+    return {"apps": changed["externalApps"]}
 
 
 # --- external contacts --------------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@
     GET  /api/external/items/{kind}/{itemId}                         one item with the conversation about it
     POST /api/external/items/{kind}/{itemId}/comments   {text}       write to the company (201)
     POST /api/external/items/{kind}/{itemId}/submissions {values}    fill in a shared form (201)
-Anything not shared with the caller answers 404 `item_not_found`. The home authenticates through
+Anything not shared with the caller answers 404 `item_not_found`, and so does an item of an app the tenant closed to
+external users (a list of closed kinds only: 404 `app_closed`); the home leaves closed apps' sections out. The home authenticates through
 `chalicelib.home.feed.home_caller`, which reads the contact and account in one request with the summary and holds
 them to `accounts.service.check_contact_session`; the other routes use the accounts helper's `current_contact`,
 which reads them itself and holds them to the same rules.
@@ -28,8 +29,8 @@ bp = ApiBlueprint(__name__)
 
 @bp.route("/api/external/home", methods=["GET"])
 def home() -> dict:
-    caller, summary = feed.home_caller(current_session(bp.current_request, sessions.CONTACT))
-    return feed.home(caller, summary)
+    caller, summary, open_kinds = feed.home_caller(current_session(bp.current_request, sessions.CONTACT))
+    return feed.home(caller, summary, open_kinds)
 
 
 @bp.route("/api/external/items", methods=["GET"])

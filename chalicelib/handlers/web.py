@@ -10,6 +10,8 @@ workspace (外部互联, contact cards, adding contacts, invitations, account ap
     GET /directory/org-invitations?tenantKey=             invitations from and to other organisations
     GET /admin/account-applications?tenantKey=            外部账号开通申请: the approvers' inbox, the applicant's list
     GET /admin/account-applications/{applicationId}?tenantKey=   one application, approved or rejected there
+    GET /admin/console/{view}?tenantKey=                  the admin console: settings | wecom | directory | accounts
+                                                          (docs/admin-console.md)
 
 The workspace's paths are the ones the WeCom cards Yunqiao sends members link to; every one of them serves the same
 page (workspace.js routes by path), which names its assets relative to its own depth so that a stage prefix in front
@@ -54,7 +56,19 @@ PAGES = {
                "vendor": ""},
     "workspace": {"title": "外部互联", "script": "{{workspace.js}}", "noscript": "外部互联需要 JavaScript 才能使用。",
                   "vendor": '<link rel="stylesheet" href="{{assets}}{{weui.css}}">\n'},
+    # The admin console: the workspace (its shell and sign-in) and the console's own views after it.
+    "admin": {"title": "管理", "script": "{{workspace.js}}", "noscript": "管理后台需要 JavaScript 才能使用。",
+              "vendor": '<link rel="stylesheet" href="{{assets}}{{weui.css}}">\n',
+              "extra": '<script src="{{assets}}{{admin.js}}" defer></script>\n'},
+    "admin-tree": {"title": "外部组织维护", "script": "{{workspace.js}}", "noscript": "管理后台需要 JavaScript 才能使用。",
+                   "vendor": '<link rel="stylesheet" href="{{assets}}{{weui.css}}">\n',
+                   "extra": '<script src="{{assets}}{{admin-tree.js}}" defer></script>\n'},
+    "admin-accounts": {"title": "账号安全", "script": "{{workspace.js}}", "noscript": "管理后台需要 JavaScript 才能使用。",
+                       "vendor": '<link rel="stylesheet" href="{{assets}}{{weui.css}}">\n',
+                       "extra": '<script src="{{assets}}{{admin-accounts.js}}" defer></script>\n'},
 }
+# Which page serves each view of the admin console (each loads only its own views' script, within the page budget).
+CONSOLE_PAGES = {"directory": "admin-tree", "accounts": "admin-accounts"}
 IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT = "public, max-age=300"
 REVALIDATE = "no-cache"
@@ -97,7 +111,7 @@ def page(name: str, depth: int = 0) -> StaticFile:
     """A page of PAGES: the shell filled in, each `{{asset}}` becoming `asset?v=<its content hash>`, named relative
     to a page `depth` folders below the root (0: a page of /mobile/wechat/external/, whose assets are `assets/`)."""
     text = (WEB_DIR / "page.html").read_text(encoding="utf-8")
-    for key, value in PAGES[name].items():
+    for key, value in {"extra": "", **PAGES[name]}.items():
         text = text.replace("{{%s}}" % key, value)
     text = text.replace("{{assets}}", "../" * depth + ASSETS if depth else "assets/")
     text = ASSET_REFERENCE.sub(lambda match: f"{match.group(1)}?v={asset(match.group(1)).version}", text)
@@ -164,3 +178,9 @@ def workspace_applications() -> Response:
 @bp.route("/admin/account-applications/{applicationId}", methods=["GET"])
 def workspace_application(applicationId: str) -> Response:
     return _workspace(3)
+
+
+# --- the admin console: the workspace page with the console's script ---------------------------------------------------
+@bp.route("/admin/console/{view}", methods=["GET"])
+def admin_console(view: str) -> Response:
+    return _serve(page(CONSOLE_PAGES.get(view, "admin"), 2), REVALIDATE)

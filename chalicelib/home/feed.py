@@ -2,14 +2,16 @@
 an item's detail with their conversation about it, comments, and filling a shared form.
 
 Every read is confined to the caller's own partition or checked against their sharer row, so an item not shared with
-them answers 404 `item_not_found` by whatever id it is asked for. Costs: the home is 2 DynamoDB requests (the session,
-then the contact, its account and its home summary in one BatchGetItem), a list page one Query per kind it merges,
+them answers 404 `item_not_found` by whatever id it is asked for, and so does an item of an app the tenant closed to
+external users (chalicelib.accounts.apps). Costs: the home is 2 DynamoDB requests (the session, then the contact,
+its account, its home summary and the tenant's app choice in one BatchGetItem), a list page one Query per kind it merges,
 a detail one BatchGetItem (item + sharer row) and one Query (the conversation).
 """
 from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.accounts import apps
 from chalicelib.auth import sessions
 from chalicelib.accounts.service import ContactCaller, check_contact_session
 from chalicelib.core import cursors
@@ -32,36 +34,42 @@ def item_not_found() -> NotFound:
 
 
 # --- the home -----------------------------------------------------------------------------------------------------
-def home_caller(session: sessions.SessionInfo) -> tuple[ContactCaller, shares.HomeRow | None]:
-    """The contact behind a session and their home summary. The contact, its account and the summary are read in
-    one BatchGetItem — what keeps the home at two requests — and the session is then held to
-    `accounts.service.check_contact_session`, the same rules as every other contact route."""
-    contact, account, home = shares.get_many([
+def home_caller(session: sessions.SessionInfo) -> tuple[ContactCaller, shares.HomeRow | None, frozenset[str]]:
+    """The contact behind a session, their home summary and the item kinds of the apps open to them. The contact,
+    its account, the summary and the tenant's app choice are read in one BatchGetItem — what keeps the home at two
+    requests — and the session is then held to `accounts.service.check_contact_session`, the same rules as every
+    other contact route."""
+    contact, account, home, chosen = shares.get_many([
         (Contact, session.tenant_key, session.subject),
         (account_store.AccountItem, session.tenant_key, account_store.contact_key(session.subject)),
         (shares.ShareRow, shares.contact_pk(session.tenant_key, session.subject), shares.HOME_SK),
+        (account_store.AccountItem, session.tenant_key, account_store.APPS_KEY),
     ])
     caller = check_contact_session(session, contact, account)
-    return caller, home if isinstance(home, shares.HomeRow) else None
+    open_kinds = apps.open_kinds(list(chosen.apps or []) if chosen is not None else None)
+    return caller, home if isinstance(home, shares.HomeRow) else None, open_kinds
 
 
 def _sorted(cards: list[dict]) -> list[dict]:
     return sorted(cards, key=lambda card: card.get("sharedAt") or "", reverse=True)
 
 
-def home(caller: ContactCaller, summary: shares.HomeRow | None) -> dict[str, Any]:
-    """Counts and the newest items per kind and per page section, and replies not read yet — all from the summary."""
+def home(caller: ContactCaller, summary: shares.HomeRow | None, open_kinds: frozenset[str]) -> dict[str, Any]:
+    """Counts and the newest items per kind and per page section, and replies not read yet — all from the summary.
+    Only the kinds of apps open to external users are shown: a section whose apps are all closed is left out."""
     tenant = tenant_store.get_enabled_recent(caller.tenant_key)
     counts = shares.plain(summary.counts) if summary is not None else {}
     latest = shares.plain(summary.latest) if summary is not None else {}
     notices = shares.plain(summary.notices) if summary is not None else {}
-    per_kind = {kind: max(0, int(counts.get(kind) or 0)) for kind in kinds.KINDS}
-    newest = {kind: list(latest.get(kind) or [])[:shares.LATEST_PER_KIND] for kind in kinds.KINDS}
+    shown = [kind for kind in kinds.KINDS if kind in open_kinds]
+    per_kind = {kind: max(0, int(counts.get(kind) or 0)) for kind in shown}
+    newest = {kind: list(latest.get(kind) or [])[:shares.LATEST_PER_KIND] for kind in shown}
     sections = [
-        {"key": key, "label": label, "kinds": list(section_kinds),
-         "count": sum(per_kind[kind] for kind in section_kinds),
-         "latest": _sorted([card for kind in section_kinds for card in newest[kind]])[:shares.LATEST_PER_KIND]}
+        {"key": key, "label": label, "kinds": [kind for kind in section_kinds if kind in per_kind],
+         "count": sum(per_kind.get(kind, 0) for kind in section_kinds),
+         "latest": _sorted([card for kind in section_kinds for card in newest.get(kind, [])])[:shares.LATEST_PER_KIND]}
         for key, label, section_kinds in kinds.SECTIONS
+        if any(kind in per_kind for kind in section_kinds)
     ]
     return {
         "contact": {"contactId": caller.contact_id, "name": caller.contact.name},
@@ -69,7 +77,8 @@ def home(caller: ContactCaller, summary: shares.HomeRow | None) -> dict[str, Any
         "sections": sections,
         "counts": per_kind,
         "latest": newest,
-        "notices": sorted(notices.values(), key=lambda n: n.get("at") or "", reverse=True)[:NOTICES_SHOWN],
+        "notices": sorted((notice for notice in notices.values() if notice.get("kind") in per_kind),
+                          key=lambda n: n.get("at") or "", reverse=True)[:NOTICES_SHOWN],
     }
 
 
@@ -91,7 +100,12 @@ def requested_kinds(kind: str | None, section: str | None) -> tuple[str, ...]:
 
 def list_items(caller: ContactCaller, wanted: tuple[str, ...], cursor: str | None, limit: int) -> dict[str, Any]:
     """Items of these kinds shared with the caller, newest shared first. One Query per kind; a list of several kinds
-    (a page section) merges them by share time, and its cursor remembers where each kind's stream stands."""
+    (a page section) merges them by share time, and its cursor remembers where each kind's stream stands. Kinds of
+    apps the tenant closed to external users are left out; a list of nothing but closed kinds is 404 `app_closed`."""
+    open_kinds = apps.kinds_open(caller.tenant_key)
+    wanted = tuple(kind for kind in wanted if kind in open_kinds)
+    if not wanted:
+        raise NotFound("这个应用未向外部用户开放", code="app_closed")
     prefixes = {kind: shares.feed_prefix(kind) for kind in wanted}
     scope = f"feed:{caller.tenant_key}:{caller.contact_id}"
     positions = cursors.decode_many(cursor, prefixes, scope=scope)
@@ -116,6 +130,8 @@ def list_items(caller: ContactCaller, wanted: tuple[str, ...], cursor: str | Non
 def _shared(caller: ContactCaller, kind: str, item_id: str) -> tuple[ItemRow, SharerRow]:
     if kind not in kinds.KINDS or not kinds.ITEM_ID.match(item_id or ""):
         raise item_not_found()
+    if kind not in apps.kinds_open(caller.tenant_key):
+        raise item_not_found()  # its app is closed to external users: as if never shared
     item, sharer = shares.item_and_sharer(caller.tenant_key, kind, item_id, caller.contact_id)
     if item is None or sharer is None:
         raise item_not_found()

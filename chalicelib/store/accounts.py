@@ -157,15 +157,20 @@ def change_status(tenant_key: str, contact_id: str, new_status: str, expected: t
 
 
 def replace_activation(tenant_key: str, contact_id: str, account_name: str, token_hash: str, expires_at: int,
-                       retention_seconds: int) -> bool:
+                       retention_seconds: int, *, void_password: bool = False) -> bool:
     """Issue a new activation link for an account that is not disabled; any earlier link stops working at once.
+    With `void_password` (an admin's reset) the password stops working in the same transaction: the account awaits
+    activation again.
 
     False when the account is disabled or gone.
     """
+    voided = [AccountItem.password_hash.remove(), AccountItem.must_change_password.remove(),
+              AccountItem.status.set(AWAITING_ACTIVATION)] if void_password else []
+
     def build(transaction: TransactWrite) -> None:
         transaction.update(
             AccountItem(tenant_key, contact_key(contact_id)),
-            actions=[AccountItem.activation_hash.set(token_hash), AccountItem.updated_at.set(clock.utcnow())],
+            actions=[AccountItem.activation_hash.set(token_hash), AccountItem.updated_at.set(clock.utcnow())] + voided,
             condition=AccountItem.item_key.exists() & (AccountItem.status != DISABLED)
             & (AccountItem.account_name == account_name),
         )

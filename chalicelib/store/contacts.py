@@ -412,6 +412,13 @@ def page_in_organisation(tenant_key: str, organisation_id: str, department_id: s
                                                     page_size=limit, last_evaluated_key=start_key))
 
 
+def count_filed_directly(tenant_key: str, organisation_id: str) -> int:
+    """How many contacts are filed under an organisation and under none of its departments: one Query with
+    Select=COUNT on `byOrganisation` (the sync files its customers there without the node's counter)."""
+    return Contact.by_organisation.count(organisation_key(tenant_key, organisation_id),
+                                         OrganisationIndex.place_key.startswith("#"))
+
+
 def in_organisation(tenant_key: str, organisation_id: str) -> Iterator[Contact]:
     """Every contact filed under an organisation (for a rename or a move to cascade to them), key attributes only;
     the caller reads each it must rewrite."""

@@ -303,6 +303,11 @@ def delete_if_empty(node: Node) -> bool:
     )).committed
 
 
+def count_children(tenant_key: str, parent_id: str) -> int:
+    """How many nodes sit directly under a node: one Query with Select=COUNT on `byParent`."""
+    return Node.by_parent.count(parent_key(tenant_key, parent_id))
+
+
 def children_page(tenant_key: str, parent_id: str | None, start_key: dict | None, limit: int
                   ) -> tuple[list[Node], dict | None]:
     """One Query on `byParent`: up to `limit` children of a node (the dimensions when `parent_id` is None)."""

@@ -22,7 +22,7 @@ from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyPr
 
 from chalicelib.core import clock
 from chalicelib.core.errors import BadRequest, Conflict, TenantNotFound
-from chalicelib.store.base import TableModel, conditional_save, table_meta
+from chalicelib.store.base import TableModel, conditional_save, conditional_update, table_meta
 
 SELF_BUILT = "self_built"
 SUITE = "suite"
@@ -139,6 +139,26 @@ def set_service_key_hash(tenant: Tenant, digest: str) -> datetime:
 
 def set_enabled(tenant: Tenant, enabled: bool) -> None:
     tenant.update(actions=[Tenant.enabled.set(enabled), Tenant.updated_at.set(clock.utcnow())])
+
+
+def update_settings(tenant: Tenant, changes: dict[str, object]) -> Tenant:
+    """The one write of a tenant's settings: `changes` maps TenantSettings attribute names to new values.
+
+    Conditional on the record being the one the caller read (its `updatedAt`), so two admins saving at once cannot
+    each audit a "before" the other already replaced: the second gets 409 `settings_changed`. This process's cache
+    forgets the tenant at once; other processes see the change within `RECENT_SECONDS`.
+    """
+    unknown = set(changes) - set(TenantSettings.get_attributes())
+    if unknown:
+        raise ValueError(f"not tenant settings: {sorted(unknown)}")
+    actions = [getattr(Tenant.settings, name).set(value) if value is not None else getattr(Tenant.settings, name).remove()
+               for name, value in changes.items()]
+    _recent.pop(tenant.tenant_key, None)
+    if not conditional_update(tenant, actions + [Tenant.updated_at.set(clock.utcnow())],
+                              Tenant.updated_at == tenant.updated_at):
+        raise Conflict("the settings were changed by someone else meanwhile: reload and try again",
+                       code="settings_changed")
+    return tenant
 
 
 _recent: dict[str, tuple[float, Tenant]] = {}

@@ -1,7 +1,8 @@
 """The third-party contacts suite's instructions: tickets, and corps authorising or leaving.
 
 create_auth is where a suite tenant is born: the auth code becomes a permanent code (a secret), the tenant gets a
-tenantKey, and its first customer sync and bulk profile-link write are queued.
+tenantKey, the member who installed the suite becomes its first admin, and its first customer sync and bulk
+profile-link write are queued.
 """
 from __future__ import annotations
 
@@ -9,13 +10,15 @@ from chalicelib.tenants import onboarding
 from chalicelib.core.errors import PermanentError
 from chalicelib.invitations import lookup
 from chalicelib.core.observability import bind_tenant, logger
-from chalicelib.store import secrets, wecom_state
+from chalicelib.store import roles, secrets, wecom_state
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store.tenants import SUITE
 from chalicelib.wecom.events import CancelAuth, ChangeAuth, CreateAuth, ResetPermanentCode, SuiteTicket, WeComEvent
 from chalicelib.tenants.wecom_clients import suite_client
 from chalicelib.profile_links import runs
 from chalicelib.sync import triggers
+
+INSTALLER = "suite-installer"  # who granted the first admin role, as the role grant records it
 
 
 def process_instruction(suite_id: str, event: WeComEvent) -> None:
@@ -58,9 +61,23 @@ def _authorised(event: CreateAuth) -> None:
         )
     bind_tenant(tenant.tenant_key)
     logger.info("suite authorised", extra={"corpId": corp_id})
+    _first_admin(tenant, granted.get("auth_user_info") or {})
 
     triggers.request_sync(tenant, trigger="create_auth")
     runs.start_bulk_run(tenant, trigger="create_auth")
+
+
+def _first_admin(tenant: tenant_store.Tenant, installer: dict) -> None:
+    """The member who installed the suite (`auth_user_info`) becomes the tenant's first admin, so somebody can run
+    its sync and open its console; a tenant that already has an admin keeps exactly the admins it has."""
+    user_id = installer.get("userid")
+    if not user_id:
+        logger.warning("suite authorised without an installer userid: no first admin named")
+        return
+    if roles.holders(tenant.tenant_key, roles.ADMIN):
+        return
+    roles.grant(tenant.tenant_key, user_id, roles.ADMIN, INSTALLER)
+    logger.info("suite installer named first admin", extra={"userId": user_id})
 
 
 def _suite_tenant(corp_id: str) -> tenant_store.Tenant:

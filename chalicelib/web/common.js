@@ -95,6 +95,7 @@
     account_disabled: '您的账号已停用，请联系对接人。',
     invalid_session: '登录已过期，请重新登录。',
     item_not_found: '该内容已不再共享给您。',
+    app_closed: '这个应用暂未向您开放。',
     no_contact: '没有找到与您的微信身份对应的外部联系人，请使用账号密码登录。',
     oauth_failed: '微信授权未完成或已过期，请使用账号密码登录。',
     invalid_state: '登录链接无效或已过期（它不是从这个浏览器发起的），请重新登录。',

@@ -227,11 +227,12 @@
       h('p', { className: 'item-meta', text: [owner, Y.when(item.updatedAt)].filter(Boolean).join(' · ') })));
   }
 
-  /* The home's sections in page order, each {key, label, kinds, count, latest}. */
+  /* The home's sections in page order, each {key, label, kinds, count, latest}: only those the API answered (the
+   * sections of apps the company closed to external users are left out). */
   function sectionsOf(home) {
     var byKey = {};
     (home.sections || []).forEach(function (section) { byKey[section.key] = section; });
-    return SECTIONS.map(function (section) {
+    return SECTIONS.filter(function (section) { return byKey[section.key]; }).map(function (section) {
       var found = byKey[section.key] || {};
       return { key: section.key, label: section.label, count: found.count || 0, latest: found.latest || [] };
     });

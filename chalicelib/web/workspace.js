@@ -114,16 +114,40 @@
     { path: '/admin/account-applications', label: '开通申请' }
   ];
 
+  /* The admin console's pages (admin.js, admin-tree.js, admin-accounts.js; served at /admin/console/*): admins see
+   * them all, 外部互联维护 holders 外部组织维护 and 账号安全. Each is loaded as a page of its own. */
+  var CONSOLE = [
+    { path: '/admin/console/directory', label: '外部组织维护', admin: false },
+    { path: '/admin/console/accounts', label: '账号安全', admin: false },
+    { path: '/admin/console/settings', label: '设置', admin: true },
+    { path: '/admin/console/wecom', label: '企业微信', admin: true }
+  ];
+
+  function consoleSections() {
+    var held = roles();
+    return CONSOLE.filter(function (section) {
+      return held.indexOf('admin') >= 0 || (!section.admin && held.indexOf('directory_maintainer') >= 0);
+    });
+  }
+
   function nav(current) {
     return h('nav', { className: 'ws-nav', 'aria-label': '栏目' }, SECTIONS.map(function (section) {
       return link(section.path, null, { className: section.path === current ? 'on' : '', 'aria-current': section.path === current ? 'page' : null },
         section.label);
+    }), consoleSections().map(function (section) {
+      /* another page (its own script): a plain link */
+      var here = section.path === current;
+      return h('a', { href: href(section.path), className: here ? 'on' : '', 'aria-current': here ? 'page' : null,
+                      'data-console': section.path }, section.label);
     }));
   }
 
   function page() {
     Y.show.apply(null, arguments);
     document.getElementById('app').className = 'ws';
+    /* On a narrow screen the navigation scrolls sideways: bring the current section into view. */
+    var on = document.querySelector('.ws-nav .on');
+    if (on) on.parentNode.scrollLeft = on.offsetLeft - on.parentNode.offsetLeft - 16;
   }
 
   function failed(title, error, retry) {
@@ -909,6 +933,7 @@
     if (path === '/directory/org-invitations') return orgInvitationsView();
     if (path === '/admin/account-applications') return applicationsView();
     if ((match = /^\/admin\/account-applications\/([^/]+)$/.exec(path))) return applicationView(part(match[1]));
+    if (window.YQW.route && window.YQW.route(path, params)) return;
     notFoundView();
   }
 
@@ -927,5 +952,13 @@
     });
   }
 
-  start();
+  /* What the admin console's script (admin.js, loaded after this one on its pages) builds its views with. */
+  window.YQW = {
+    tenantKey: tenantKey, call: call, page: page, header: header, nav: nav, go: go, link: link, href: href,
+    failed: failed, inlineError: inlineError, cells: cells, row: row, button: button, input: input, formRow: formRow,
+    copier: copier, enc: enc, roles: roles, me: me, route: null
+  };
+
+  /* Deferred scripts run in order before DOMContentLoaded: a page's admin.js has registered its views by then. */
+  document.addEventListener('DOMContentLoaded', start);
 })();

@@ -185,3 +185,22 @@ def _client(tenant):
     from chalicelib.tenants.wecom_clients import client_for_tenant
 
     return client_for_tenant(tenant)
+
+
+def test_synced_nodes_report_the_organisations_and_contacts_the_sync_filed_under_them(admin, demo_tenant, simulator):
+    from chalicelib.store import contacts
+
+    tenant = demo_tenant
+    for external_userid in ("wmYQdemoa9f7e97965d6cf799a529102", "wmYQdemo9ab62b5ef34a985438bfdf7e",
+                            "wmYQdemocb7524d792327e4c443d619d"):
+        customers.refresh(tenant, _client(tenant), external_userid)
+    encoded = path_id(organisations.CUSTOMER_DIMENSION_ID)
+    shown = {n["nodeId"]: n for n in body(admin.get(f"/api/directory/nodes/{encoded}/children"))["nodes"]}
+    for node_id, node in shown.items():
+        filed = [c for c in contacts.in_organisation(tenant.tenant_key, node_id)]
+        assert filed and node["contactCount"] == len(filed), (node["name"], node["contactCount"], len(filed))
+    assert sum(node["contactCount"] for node in shown.values()) == 3
+    dimension = body(admin.get(f"/api/directory/nodes/{encoded}"))
+    assert dimension["childCount"] == len(shown) > 0
+    one = next(iter(shown))
+    assert body(admin.get(f"/api/directory/nodes/{path_id(one)}"))["contactCount"] == shown[one]["contactCount"]

@@ -395,3 +395,38 @@ def test_enabling_an_enabled_account_or_disabling_a_disabled_one_records_nothing
         assert client.http.post(f"{path}/{action}", headers=admin).status_code == 200
     actions = [entry["action"] for entry in audit.history(demo_tenant.tenant_key, contact.contact_id)["entries"]]
     assert actions == ["account_enabled", "account_disabled", "account_assigned", "create"]
+
+
+def test_an_admin_reset_voids_the_password_at_once_ends_sessions_and_issues_a_new_link(client, sign_in, demo_tenant,
+                                                                                        contact):
+    admin = sign_in(demo_tenant, "lisi", roles=(roles.ADMIN,))
+    maintainer = sign_in(demo_tenant, "wangwu", roles=(roles.DIRECTORY_MAINTAINER,))
+    opened = _json(_put_account(client, admin, contact.contact_id, {"delivery": "activation"}))
+    assert _activate(client, demo_tenant.tenant_key, _token(opened["activationUrl"])).status_code == 201
+    signed_in = _sign_in(client, demo_tenant.tenant_key, opened["accountName"], STRONG)
+    assert signed_in.status_code == 201
+    path = f"/api/directory/contacts/{contact.contact_id}/account/reset"
+
+    refused = client.http.post(path, headers=maintainer)  # 外部互联维护 may reissue a link, not lock a contact out
+    assert refused.status_code == 403 and error_code(refused) == "admin_required"
+    assert _sign_in(client, demo_tenant.tenant_key, opened["accountName"], STRONG).status_code == 201
+
+    reset = client.http.post(path, headers=admin)
+    assert reset.status_code == 201, reset.body
+    result = _json(reset)
+    assert result["accountName"] == opened["accountName"] and result["sessionsEnded"] >= 2
+    assert client.http.get("/api/external/me", headers=bearer_of(signed_in)).status_code == 401
+    voided = _sign_in(client, demo_tenant.tenant_key, opened["accountName"], STRONG)
+    assert voided.status_code == 401 and error_code(voided) == "invalid_credentials"
+    account = _json(client.http.get(f"/api/directory/contacts/{contact.contact_id}/account", headers=admin))
+    assert account["status"] == "awaiting_activation" and account["passwordSet"] is False
+    [entry] = [e for e in audit.history(demo_tenant.tenant_key, contact.contact_id)["entries"]
+               if e["action"] == "account_reset"]
+    assert entry["actor"] == "lisi" and opened["accountName"] not in json.dumps(entry["after"])
+
+    again = "An0ther-Strong-Pass!"
+    assert _activate(client, demo_tenant.tenant_key, _token(result["activationUrl"]), again).status_code == 201
+    assert _sign_in(client, demo_tenant.tenant_key, opened["accountName"], again).status_code == 201
+
+    unknown = client.http.post("/api/directory/contacts/ct-nosuch/account/reset", headers=admin)
+    assert unknown.status_code == 404

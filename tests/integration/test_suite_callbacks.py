@@ -94,3 +94,45 @@ def test_create_auth_onboards_the_corp_then_cancel_auth_disables_it(simulator, s
     simulator.control.push("cancel_auth", suite_url, suite_id=SUITE_ID, corpid=AUTHORISING_CORP)
     pump.drain(QUEUE)
     assert tenant_store.get(tenant.tenant_key).enabled is False
+
+
+def test_the_member_who_installed_the_suite_becomes_its_first_admin_and_can_run_its_sync(
+        simulator, suite_url, pump, callbacks_queue, client, sign_in):
+    from chalicelib.store import roles
+
+    earlier = tenant_store.find_by_corp(AUTHORISING_CORP)  # an earlier test of this session may have onboarded it
+    if earlier is not None:
+        for user_id in roles.holders(earlier.tenant_key, roles.ADMIN):
+            roles.revoke(earlier.tenant_key, user_id, roles.ADMIN)
+    simulator.control.push("suite_ticket", suite_url, suite_id=SUITE_ID)
+    simulator.control.push("create_auth", suite_url, suite_id=SUITE_ID, corpid=AUTHORISING_CORP)
+    pump.drain(QUEUE)
+    assert callbacks_queue.messages(dlq=True) == []
+    tenant = tenant_store.find_by_corp(AUTHORISING_CORP)
+    assert roles.holders(tenant.tenant_key, roles.ADMIN) == ["admin2"]  # auth_user_info.userid in the simulator
+    queued_for(tenant.tenant_key, "sync")
+
+    admin = sign_in(tenant, "admin2")
+    started = client.http.post(f"/api/admin/tenants/{tenant.tenant_key}/sync", headers=admin)
+    assert started.status_code == 202, started.body
+    staff = sign_in(tenant, "staff2")
+    refused = client.http.post(f"/api/admin/tenants/{tenant.tenant_key}/sync", headers=staff)
+    assert refused.status_code == 403 and json.loads(refused.body)["error"]["code"] == "admin_required"
+    queued_for(tenant.tenant_key, "sync")
+
+
+def test_a_second_create_auth_keeps_the_admins_the_tenant_has(simulator, suite_url, pump, callbacks_queue):
+    from chalicelib.store import roles
+
+    simulator.control.push("suite_ticket", suite_url, suite_id=SUITE_ID)
+    simulator.control.push("create_auth", suite_url, suite_id=SUITE_ID, corpid=AUTHORISING_CORP)
+    pump.drain(QUEUE)
+    tenant = tenant_store.find_by_corp(AUTHORISING_CORP)
+    for user_id in roles.holders(tenant.tenant_key, roles.ADMIN):
+        roles.revoke(tenant.tenant_key, user_id, roles.ADMIN)
+    roles.grant(tenant.tenant_key, "staff2", roles.ADMIN, "admin2")  # the admins chose another admin meanwhile
+    simulator.control.push("create_auth", suite_url, suite_id=SUITE_ID, corpid=AUTHORISING_CORP)  # installed again
+    pump.drain(QUEUE)
+    assert callbacks_queue.messages(dlq=True) == []
+    assert roles.holders(tenant.tenant_key, roles.ADMIN) == ["staff2"]
+    queued_for(tenant.tenant_key, "sync")

@@ -138,3 +138,30 @@ def test_the_vendored_weui_keeps_its_licence():
     text = (WEB / "weui.css").read_text(encoding="utf-8")
     assert text.startswith("/*!\n * WeUI v") and "Licensed under the MIT license" in text
     assert "Permission is hereby granted" in (WEB / "weui.LICENSE.txt").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("path, script", [("/admin/console/settings", "admin.js"), ("/admin/console/wecom", "admin.js"),
+                                          ("/admin/console/directory", "admin-tree.js"),
+                                          ("/admin/console/accounts", "admin-accounts.js")])
+def test_the_admin_console_is_the_workspace_page_with_its_script_after_the_workspaces(client, path, script):
+    from urllib.parse import urljoin
+
+    reply = client.http.get(f"{path}?tenantKey=tnabcd1234")
+    assert reply.status_code == 200 and "default-src 'none'" in reply.headers["Content-Security-Policy"]
+    html = reply.body.decode("utf-8")
+    assert "{{" not in html
+    linked = re.findall(r'(?:src|href)="([^"]+\?v=[0-9a-f]+)"', html)
+    assert [urljoin(path, url).split("?")[0].rsplit("/", 1)[-1] for url in linked] == \
+        ["weui.css", "app.css", "common.js", "workspace.js", script]
+    for url in linked:
+        assert client.http.get(urljoin(path, url)).status_code == 200, url
+
+
+@pytest.mark.parametrize("name", ["admin", "admin-tree", "admin-accounts"])
+def test_the_admin_console_weighs_under_150_kib_before_gzip(name):
+    from chalicelib.handlers.web import asset, page
+
+    html = page(name, 2).body
+    names = re.findall(r'assets/([a-z0-9-]+\.(?:css|js))\?v=', html)
+    raw = len(html.encode("utf-8")) + sum(len(asset(name).body.encode("utf-8")) for name in names)
+    assert raw < WORKSPACE_BUDGET, raw
