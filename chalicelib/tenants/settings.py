@@ -16,7 +16,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from chalicelib import sync
+from chalicelib.sync import triggers
 from chalicelib.accounts import apps
 from chalicelib.core import config
 from chalicelib.core.errors import BadRequest
@@ -217,7 +217,7 @@ def change(tenant: Tenant, body: dict, actor: str) -> dict[str, Any]:
     changed, _ = audit.changed_fields(before, after)
     logger.info("tenant settings changed", extra={"fields": sorted(changed), "actor": actor})
     if after.get("autoSyncCustomers") is True and before.get("autoSyncCustomers") is not True:
-        sync.request_sync(tenant, trigger="settings")
+        triggers.request_sync(tenant, trigger="settings")
     return view(tenant_store.get(tenant.tenant_key))
 
 

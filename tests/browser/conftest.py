@@ -110,3 +110,42 @@ def shoot(request):
         return path
 
     return take
+
+
+@pytest.fixture
+def pages(browser, request):
+    """`pages(desktop=False, user_agent=None)`: a fresh page of the workspace or the console; script errors on any
+    fail the test, and a failed test keeps a screenshot of each."""
+    from tests.browser.workspace_support import open_page
+
+    errors, contexts = [], []
+    yield lambda desktop=False, user_agent=None: open_page(browser, errors, contexts, desktop, user_agent)
+    report = getattr(request.node, "report_call", None)
+    for number, context in enumerate(contexts, start=1):
+        if report is not None and report.failed:
+            for page in context.pages:
+                page.screenshot(path=str(screenshot_folder(request.node) / f"failed-{number}.png"))
+        context.close()
+    assert not errors, errors
+
+
+@pytest.fixture
+def snap(request):
+    """`snap(page, "name", keep_as=None)`: a screenshot in build/screenshots/<test>/; `keep_as` also copies it to
+    docs/screenshots/ as `<KEPT_AS>-<keep_as>.png`, with the test module's `KEPT_AS` prefix (ws, adm)."""
+    from tests.browser.workspace_support import keep
+
+    folder = screenshot_folder(request.node)
+    for old in folder.glob("*.png"):
+        old.unlink()
+    count = [0]
+
+    def take(page, step: str, keep_as: str | None = None, full_page: bool = False):
+        count[0] += 1
+        path = folder / f"{count[0]:02d}-{step}.png"
+        page.screenshot(path=str(path), full_page=full_page, animations="disabled")
+        if keep_as:
+            keep(path, f"{request.module.KEPT_AS}-{keep_as}")
+        return path
+
+    return take

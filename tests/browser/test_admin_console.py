@@ -5,15 +5,13 @@ it acts. Screenshots land in build/screenshots/<test>/; the reference set is cop
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
 from chalicelib.core import config
 from chalicelib.store import contacts, roles
 from chalicelib.store import tenants as tenant_store
-from tests.browser.conftest import screenshot_folder
-from tests.browser.workspace_support import KEPT, open_page, signed_in, workspace_url
+from tests.browser.workspace_support import signed_in, workspace_url
 from tests.integration.conftest import chen, pump, queue  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -21,37 +19,7 @@ SETTINGS, WECOM = "/admin/console/settings", "/admin/console/wecom"
 CUSTOMER = "wmYQdemoa9f7e97965d6cf799a529102"  # 陈先生, followed by zhangsan and lisi
 
 
-@pytest.fixture
-def pages(browser, request):
-    """`pages(desktop=False)`: a fresh page; script errors on any fail the test."""
-    errors, contexts = [], []
-    yield lambda desktop=False: open_page(browser, errors, contexts, desktop)
-    report = getattr(request.node, "report_call", None)
-    for number, context in enumerate(contexts, start=1):
-        if report is not None and report.failed:
-            for page in context.pages:
-                page.screenshot(path=str(screenshot_folder(request.node) / f"failed-{number}.png"))
-        context.close()
-    assert not errors, errors
-
-
-@pytest.fixture
-def snap(request):
-    """`snap(page, "name", keep_as=None)`: a screenshot in build/screenshots/<test>/, copied to docs as adm-<keep_as>."""
-    folder = screenshot_folder(request.node)
-    for old in folder.glob("*.png"):
-        old.unlink()
-    count = [0]
-
-    def take(page, step: str, keep_as: str | None = None, full_page: bool = False):
-        count[0] += 1
-        path = folder / f"{count[0]:02d}-{step}.png"
-        page.screenshot(path=str(path), full_page=full_page, animations="disabled")
-        if keep_as:
-            shutil.copyfile(path, KEPT / f"adm-{keep_as}.png")
-        return path
-
-    return take
+KEPT_AS = "adm"  # the reference screenshots this module keeps in docs/screenshots/
 
 
 @pytest.fixture

@@ -12,51 +12,16 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.browser.conftest import screenshot_folder
 from tests.integration.conftest import pump, queue  # noqa: F401
 from tests.browser.workspace_support import (
     WECOM_PHONE_UA,
     card_links,
-    keep,
-    open_page,
     signed_in,
     workspace_url,
 )
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def pages(browser, request):
-    """`pages(desktop=False, user_agent=None)`: a fresh page; script errors on any fail the test."""
-    errors, contexts = [], []
-    yield lambda desktop=False, user_agent=None: open_page(browser, errors, contexts, desktop, user_agent)
-    report = getattr(request.node, "report_call", None)
-    for number, context in enumerate(contexts, start=1):
-        if report is not None and report.failed:
-            for page in context.pages:
-                page.screenshot(path=str(screenshot_folder(request.node) / f"failed-{number}.png"))
-        context.close()
-    assert not errors, errors
-
-
-@pytest.fixture
-def snap(request):
-    """`snap(page, "name", keep_as=None)`: a screenshot in build/screenshots/<test>/, copied to docs when keep_as."""
-    folder = screenshot_folder(request.node)
-    for old in folder.glob("*.png"):
-        old.unlink()
-    count = [0]
-
-    def take(page, step: str, keep_as: str | None = None, full_page: bool = False):
-        count[0] += 1
-        path = folder / f"{count[0]:02d}-{step}.png"
-        page.screenshot(path=str(path), full_page=full_page, animations="disabled")
-        if keep_as:
-            keep(path, keep_as)
-        return path
-
-    return take
+KEPT_AS = "ws"  # the reference screenshots this module keeps in docs/screenshots/
 
 
 def test_qr_login_on_a_desktop_browser_lands_on_the_deep_link_and_forwards_the_state(pages, app_server, demo_tenant,

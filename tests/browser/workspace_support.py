@@ -41,8 +41,8 @@ def signed_in(page, tenant, headers: dict) -> None:
 
 
 def keep(shot: Path, name: str) -> None:
-    """Copy a screenshot to docs/screenshots/ as ws-NN-name.png (the reference set)."""
-    shutil.copyfile(shot, KEPT / f"ws-{name}.png")
+    """Copy a screenshot to docs/screenshots/ as `name`.png (the reference set)."""
+    shutil.copyfile(shot, KEPT / f"{name}.png")
 
 
 def card_links(simulator, touser: str, public_base: str, app_server: str) -> list[tuple[str, str]]:
