@@ -236,6 +236,23 @@ def test_event_source_mappings_depend_on_their_queues_and_are_bounded(template):
                 assert event["Properties"]["ScalingConfig"]["MaximumConcurrency"] >= 2
 
 
+def test_each_function_is_given_the_urls_of_the_queues_it_uses(template):
+    """A cold function's first send needs no GetQueueUrl: the template hands it the URLs (a queue's `Ref`)."""
+    functions = resources_of(template, "AWS::Serverless::Function")
+    api = functions["APIHandler"]["Environment"]["Variables"]
+    assert api["YQ_QUEUE_URL_CALLBACKS"] == {"Ref": "CallbacksQueue"}
+    assert api["YQ_QUEUE_URL_PROFILE_LINKS"] == {"Ref": "ProfileLinksQueue"}
+    assert "YQ_QUEUE_URL_CALLBACKS_DLQ" not in api
+    consumer = functions["ProcessCallbacks"]["Environment"]["Variables"]
+    assert consumer["YQ_QUEUE_URL_CALLBACKS_DLQ"] == {"Ref": "CallbacksDeadLetterQueue"}
+    schedule = functions["ScheduleSync"]["Environment"]["Variables"]
+    assert [name for name in schedule if name.startswith("YQ_QUEUE_URL_")] == ["YQ_QUEUE_URL_SYNC"]
+    for variables in (api, consumer, schedule):
+        for name, value in variables.items():
+            if name.startswith("YQ_QUEUE_URL_"):
+                assert template["Resources"][value["Ref"]]["Type"] == "AWS::SQS::Queue"
+
+
 def test_the_api_is_regional_throttled_logged_traced_and_on_the_custom_domain(template):
     api = template["Resources"]["RestAPI"]["Properties"]
     assert api["EndpointConfiguration"] == "REGIONAL"
