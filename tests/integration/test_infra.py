@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -81,6 +82,18 @@ def test_two_builds_make_the_same_zip_for_python_312_linux(packages):
         assert "boto3/__pycache__/session.cpython-312.pyc" in compiled
     else:
         assert not compiled
+
+
+def test_the_package_ships_botocore_data_for_the_services_the_code_calls(packages):
+    """Every service the functions make a client for is in the package, and no other service's models."""
+    names = zipfile.ZipFile(packages[STAGE].parent / "deployment.zip").namelist()
+    shipped = {name.split("/")[2] for name in names if name.startswith("botocore/data/") and name.count("/") > 2}
+    called = {"dynamodb"}  # PynamoDB
+    for source in (build.ROOT / "chalicelib").rglob("*.py"):
+        called |= set(re.findall(r'\bclient\("([a-z0-9-]+)"\)', source.read_text()))
+    assert called <= shipped == set(build.AWS_SERVICES)
+    assert {"botocore/data/endpoints.json", "botocore/data/partitions.json", "botocore/data/_retry.json",
+            "botocore/data/sdk-default-configuration.json"} <= set(names)
 
 
 def test_the_lock_pins_every_runtime_dependency_with_a_hash():
