@@ -6,8 +6,9 @@
     POST /api/external/items/{kind}/{itemId}/comments   {text}       write to the company (201)
     POST /api/external/items/{kind}/{itemId}/submissions {values}    fill in a shared form (201)
 Anything not shared with the caller answers 404 `item_not_found`. The home authenticates through
-`chalicelib.home.feed.home_caller`, which reads the contact and account in one request with the summary and holds
-them to `accounts.service.check_contact_session`; the other routes use the accounts helper's `current_contact`,
+`chalicelib.home.feed.home_caller`, which reads the contact and account in one request with the summary (and the
+tenant, unless this process read it within the minute), checks the tenant is enabled and holds the contact and
+account to `accounts.service.check_contact_session`; the other routes use the accounts helper's `current_contact`,
 which reads them itself and holds them to the same rules.
 """
 from __future__ import annotations
@@ -18,7 +19,8 @@ from chalice import Response
 
 from chalicelib.handlers.accounts import current_contact
 from chalicelib.handlers.api import ApiBlueprint
-from chalicelib.handlers.auth import current_session, json_body
+from chalicelib.core.observability import bind_tenant
+from chalicelib.handlers.auth import json_body, live_session
 from chalicelib.auth import sessions
 from chalicelib.home import feed
 
@@ -27,8 +29,9 @@ bp = ApiBlueprint(__name__)
 
 @bp.route("/api/external/home", methods=["GET"])
 def home() -> dict:
-    caller, summary = feed.home_caller(current_session(bp.current_request, sessions.CONTACT))
-    return feed.home(caller, summary)
+    session = live_session(bp.current_request, sessions.CONTACT)
+    bind_tenant(session.tenant_key)
+    return feed.home(*feed.home_caller(session))
 
 
 @bp.route("/api/external/items", methods=["GET"])

@@ -34,13 +34,20 @@ def item_not_found() -> NotFound:
 # --- the home -----------------------------------------------------------------------------------------------------
 def home_caller(session: sessions.SessionInfo) -> tuple[ContactCaller, shares.HomeRow | None]:
     """The contact behind a session and their home summary. The contact, its account and the summary are read in
-    one BatchGetItem — what keeps the home at two requests — and the session is then held to
-    `accounts.service.check_contact_session`, the same rules as every other contact route."""
-    contact, account, home = shares.get_many([
+    one BatchGetItem, with the tenant when this process has not read it within the minute (a cold start) — what
+    keeps the home at two requests, cold or warm. The tenant must be enabled (else 404, as on every session route),
+    then the session is held to `accounts.service.check_contact_session`, the same rules as every other contact
+    route."""
+    tenant_known = tenant_store.recent(session.tenant_key) is not None
+    contact, account, home, *tenant = shares.get_many([
         (Contact, session.tenant_key, session.subject),
         (account_store.AccountItem, session.tenant_key, account_store.contact_key(session.subject)),
         (shares.ShareRow, shares.contact_pk(session.tenant_key, session.subject), shares.HOME_SK),
+        *([] if tenant_known else [(tenant_store.Tenant, session.tenant_key, None)]),
     ])
+    if tenant:
+        tenant_store.keep_recent(session.tenant_key, tenant[0])
+    tenant_store.get_enabled_recent(session.tenant_key)
     caller = check_contact_session(session, contact, account)
     return caller, home if isinstance(home, shares.HomeRow) else None
 
