@@ -7,8 +7,9 @@ warm `__pycache__` is left for the next run) that does what a cold API invocatio
 - `+home`: the first `GET /api/external/home` with a contact's session, through the app as Lambda calls it (an API
   Gateway proxy event) against the emulator: sessions, accounts, the home feed, PynamoDB, botocore;
 - `+callback`: then the first WeCom callback `POST /wecom/callback/{tenantKey}` (verify, decrypt, queue to SQS).
-The bare app answers the same two requests with one DynamoDB GetItem and one SQS SendMessage. `process` is the
-child's wall time seen from outside (interpreter start and exit included).
+The bare app answers the same two requests with one DynamoDB GetItem and one SQS SendMessage (both apps have the
+queue URLs in their environment, as the template gives them). `process` is the child's wall time seen from outside
+(interpreter start and exit included).
 
 Two packagings are compared, the app and the bare one alike: as built today (with the unchecked-hash .pyc that
 `infra.build` compiles with Python 3.12) — "after" — and with every .pyc removed — "before", what the zip shipped
@@ -42,7 +43,9 @@ TARGET = 1.3
 MARK = "BENCH-RESULT "
 STEPS = ("import", "+home", "+callback")
 
-BARE_APP = '''import boto3
+BARE_APP = '''import os
+
+import boto3
 from chalice import Chalice
 
 app = Chalice(app_name="bare")
@@ -57,7 +60,8 @@ def home():
 @app.route("/wecom/callback/{tenantKey}", methods=["POST"], content_types=["text/xml"])
 def callback(tenantKey):
     sqs = boto3.client("sqs")
-    sqs.send_message(QueueUrl=sqs.get_queue_url(QueueName="yunqiao-local-callbacks")["QueueUrl"], MessageBody="{}")
+    url = os.environ.get("YQ_QUEUE_URL_CALLBACKS") or sqs.get_queue_url(QueueName="yunqiao-local-callbacks")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="{}")
     return "success"
 '''
 
@@ -128,6 +132,17 @@ def home_token(tenant_key: str) -> str:
     return sessions.issue(tenant_key, sessions.CONTACT, "ct-coldstart0000001", "wecom_oauth").token
 
 
+def give_queue_urls() -> None:
+    """The queue URLs the template gives the API function (`infra.resources`), here the emulator's: both apps send
+    without a GetQueueUrl first, as deployed."""
+    from chalicelib.core import config
+    from chalicelib.store import queues
+    from infra.policy import FUNCTIONS
+
+    for name in FUNCTIONS["api_handler"].sends_to:
+        os.environ[config.queue_url_variable(name)] = queues.url(name)
+
+
 def build_package(out: Path) -> Path:
     from infra.build import package
 
@@ -190,6 +205,7 @@ def main() -> None:
         has_bytecode = any(name.endswith(".pyc") for name in zipfile.ZipFile(package_zip).namelist())
         variants = {"after": trees(package_zip, work / "after", python, True)} if has_bytecode else {}
         variants["before"] = trees(package_zip, work / "before", python, False)
+        give_queue_urls()
         tenant = create_tenant("cold start", "wwcoldstart01")
         headers = {"Authorization": f"Bearer {home_token(tenant.tenant_key)}"}
         home = proxy_event("GET", "/api/external/home", "/api/external/home", headers=headers)

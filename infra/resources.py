@@ -134,7 +134,7 @@ def function_ids(app: Any) -> dict[str, str]:
 
 def _functions(stage: str, app: Any) -> dict:
     """Per function: its role, log group and alarms, and what Chalice cannot declare on it — the 3.12 runtime, active
-    tracing, its own log group, the egress VPC, the public base URL, and on each SQS event source a dependency on
+    tracing, its own log group, the egress VPC, the public base URL and its queues' URLs, and on each SQS event source a dependency on
     its queue (`Fn::GetAtt`, not Chalice's `Fn::Sub` string: the mapping is created only after the queue),
     ReportBatchItemFailures and a maximum concurrency."""
     from chalice.app import SQSEventConfig
@@ -149,7 +149,8 @@ def _functions(stage: str, app: Any) -> dict:
             "Tracing": "Active",
             "Role": {"Fn::GetAtt": [role_id, "Arn"]},
             "LoggingConfig": {"LogGroup": {"Ref": log_group_id}},
-            "Environment": {"Variables": {"YQ_PUBLIC_BASE_URL": network.public_base_url()}},
+            "Environment": {"Variables": {"YQ_PUBLIC_BASE_URL": network.public_base_url(),
+                                          **_queue_urls(policy.FUNCTIONS[function])}},
         }
         if policy.FUNCTIONS[function].calls_wecom:
             props["VpcConfig"] = network.vpc_config()
@@ -165,6 +166,19 @@ def _functions(stage: str, app: Any) -> dict:
                 "ScalingConfig": {"MaximumConcurrency": MAX_CONCURRENCY[specs[source.name].logical_name]},
             }}}
     return resources
+
+
+def _queue_urls(access: policy.Access) -> dict[str, dict]:
+    """The URLs (a queue's `Ref`) of the queues the function sends to, and of the one it consumes and its dead-letter
+    queue: a cold function's first send then costs no GetQueueUrl round trip."""
+    specs = {spec.logical_name: spec for spec in QUEUES}
+    variables: dict[str, dict] = {}
+    for name in sorted({*access.sends_to, *filter(None, [access.consumes])}):
+        queue_id, dead_letter_id = queue_ids(specs[name])
+        variables[config.queue_url_variable(name)] = {"Ref": queue_id}
+        if name == access.consumes:
+            variables[config.queue_url_variable(f"{name}-dlq")] = {"Ref": dead_letter_id}
+    return variables
 
 
 def data_resources(stage: str) -> dict:

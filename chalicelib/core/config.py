@@ -45,6 +45,16 @@ def wecom_login_base_url() -> str | None:
     return os.environ.get("YQ_WECOM_LOGIN_BASE_URL", "").rstrip("/") or None
 
 
+def queue_url_variable(logical_queue: str) -> str:
+    """The environment variable the deployment sets to a queue's URL (`infra.resources`, from the queue itself)."""
+    return "YQ_QUEUE_URL_" + logical_queue.upper().replace("-", "_")
+
+
+def queue_url(logical_queue: str) -> str | None:
+    """The queue's URL when the deployment gives it: the first send of a process then needs no GetQueueUrl first."""
+    return os.environ.get(queue_url_variable(logical_queue)) or None
+
+
 def public_base_url() -> str:
     """Where the app is reachable from a phone; used for the 与我协作 link when a tenant sets none."""
     return os.environ.get("YQ_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")

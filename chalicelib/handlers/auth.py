@@ -28,13 +28,20 @@ from chalicelib.store import tenants
 bp = ApiBlueprint(__name__)
 
 
-def current_session(request, kind: str | None = None) -> sessions.SessionInfo:
-    """The live session of the request (401 otherwise), of `kind` when given, in an enabled tenant."""
+def live_session(request, kind: str | None = None) -> sessions.SessionInfo:
+    """The live session of the request (401 otherwise), of `kind` when given; its tenant is not checked yet — the
+    caller does, as `current_session` does (the home reads the tenant with its other items)."""
     session = sessions.resolve(sessions.bearer_token(request.headers))
     if session is None:
         raise Unauthorized("sign in first: the session is missing, expired or revoked", code="invalid_session")
     if kind is not None and session.kind != kind:
         raise Unauthorized(f"this route needs a {kind} session", code=f"{kind}_session_required")
+    return session
+
+
+def current_session(request, kind: str | None = None) -> sessions.SessionInfo:
+    """The live session of the request (401 otherwise), of `kind` when given, in an enabled tenant."""
+    session = live_session(request, kind)
     tenants.get_enabled_recent(session.tenant_key)
     bind_tenant(session.tenant_key)
     return session

@@ -6,9 +6,11 @@
     POST /api/external/items/{kind}/{itemId}/comments   {text}       write to the company (201)
     POST /api/external/items/{kind}/{itemId}/submissions {values}    fill in a shared form (201)
 Anything not shared with the caller answers 404 `item_not_found`, and so does an item of an app the tenant closed to
-external users (a list of closed kinds only: 404 `app_closed`); the home leaves closed apps' sections out. The home authenticates through
-`chalicelib.home.feed.home_caller`, which reads the contact and account in one request with the summary and holds
-them to `accounts.service.check_contact_session`; the other routes use the accounts helper's `current_contact`,
+external users (a list of closed kinds only: 404 `app_closed`); the home leaves closed apps' sections out. The home
+authenticates through `chalicelib.home.feed.home_caller`, which reads the contact and account in one request with the
+summary, the tenant's app choice (and the tenant, unless this process read it within the minute), checks the tenant is
+enabled and holds the contact and account to `accounts.service.check_contact_session`; the other routes use the
+accounts helper's `current_contact`,
 which reads them itself and holds them to the same rules.
 """
 from __future__ import annotations
@@ -20,7 +22,8 @@ from chalice import Response
 from chalicelib.handlers.accounts import current_contact
 from chalicelib.core import paging
 from chalicelib.handlers.api import ApiBlueprint
-from chalicelib.handlers.auth import current_session, json_body
+from chalicelib.core.observability import bind_tenant
+from chalicelib.handlers.auth import json_body, live_session
 from chalicelib.auth import sessions
 from chalicelib.home import feed
 
@@ -29,8 +32,9 @@ bp = ApiBlueprint(__name__)
 
 @bp.route("/api/external/home", methods=["GET"])
 def home() -> dict:
-    caller, summary, open_kinds = feed.home_caller(current_session(bp.current_request, sessions.CONTACT))
-    return feed.home(caller, summary, open_kinds)
+    session = live_session(bp.current_request, sessions.CONTACT)
+    bind_tenant(session.tenant_key)
+    return feed.home(*feed.home_caller(session))
 
 
 @bp.route("/api/external/items", methods=["GET"])

@@ -35,16 +35,22 @@ def item_not_found() -> NotFound:
 
 # --- the home -----------------------------------------------------------------------------------------------------
 def home_caller(session: sessions.SessionInfo) -> tuple[ContactCaller, shares.HomeRow | None, frozenset[str]]:
-    """The contact behind a session, their home summary and the item kinds of the apps open to them. The contact,
-    its account, the summary and the tenant's app choice are read in one BatchGetItem — what keeps the home at two
-    requests — and the session is then held to `accounts.service.check_contact_session`, the same rules as every
-    other contact route."""
-    contact, account, home, chosen = shares.get_many([
+    """The contact behind a session, their home summary and the item kinds of the apps open to them. The contact, its
+    account, the summary and the tenant's app choice are read in one BatchGetItem, with the tenant when this process
+    has not read it within the minute (a cold start) — what keeps the home at two requests, cold or warm. The tenant
+    must be enabled (else 404, as on every session route), then the session is held to
+    `accounts.service.check_contact_session`, the same rules as every other contact route."""
+    tenant_known = tenant_store.recent(session.tenant_key) is not None
+    contact, account, home, chosen, *tenant = shares.get_many([
         (Contact, session.tenant_key, session.subject),
         (account_store.AccountItem, session.tenant_key, account_store.contact_key(session.subject)),
         (shares.ShareRow, shares.contact_pk(session.tenant_key, session.subject), shares.HOME_SK),
         (account_store.AccountItem, session.tenant_key, account_store.APPS_KEY),
+        *([] if tenant_known else [(tenant_store.Tenant, session.tenant_key, None)]),
     ])
+    if tenant:
+        tenant_store.keep_recent(session.tenant_key, tenant[0])
+    tenant_store.get_enabled_recent(session.tenant_key)
     caller = check_contact_session(session, contact, account)
     open_kinds = apps.open_kinds(list(chosen.apps or []) if chosen is not None else None)
     return caller, home if isinstance(home, shares.HomeRow) else None, open_kinds

@@ -1,7 +1,7 @@
 """The work queues (SQS): which exist, and sending to and managing them by logical name.
 
 `QUEUES` is the one list of queues: infra/ renders each with its dead-letter queue, and each consumer is declared
-with its spec. Queue URLs are looked up once per process; message bodies are JSON.
+with its spec. Queue URLs come from the environment (or are looked up once per process); message bodies are JSON.
 """
 from __future__ import annotations
 
@@ -38,7 +38,9 @@ QUEUES: tuple[QueueSpec, ...] = (CALLBACKS, PROFILE_LINKS, SYNC, NOTIFICATIONS)
 
 @lru_cache(maxsize=None)
 def url(logical_name: str) -> str:
-    return client("sqs").get_queue_url(QueueName=config.resource_name(logical_name))["QueueUrl"]
+    """As the deployment sets it; else (the local stack, a queue the function was not given) one GetQueueUrl."""
+    return config.queue_url(logical_name) or client("sqs").get_queue_url(
+        QueueName=config.resource_name(logical_name))["QueueUrl"]
 
 
 def send(logical_name: str, body: dict, delay_seconds: int = 0) -> str:

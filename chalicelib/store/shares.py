@@ -172,30 +172,34 @@ def plain(value: Any) -> Any:
 
 
 # --- reads --------------------------------------------------------------------------------------------------------
-def _key_names(model: type[Model]) -> tuple[str, str]:
+def _key_names(model: type[Model]) -> tuple[str, str | None]:
     attributes = model.get_attributes().values()
     return (next(a.attr_name for a in attributes if a.is_hash_key),
-            next(a.attr_name for a in attributes if a.is_range_key))
+            next((a.attr_name for a in attributes if a.is_range_key), None))
 
 
-def get_many(keys: list[tuple[type[Model], str, str]]) -> list[Model | None]:
+def get_many(keys: list[tuple[type[Model], str, str | None]]) -> list[Model | None]:
     """Items of several tables in one BatchGetItem (consistent reads), in the order asked; None for a missing one.
+    A table without a range key is asked with None as the range key.
 
     This is what keeps the external home at two requests: its session first, then the contact, its account and its
-    home summary together."""
+    home summary together (and the tenant, when the process has not read it within the minute)."""
     names = {model.Meta.table_name: _key_names(model) for model, _, _ in keys}
     request: dict[str, dict] = {}
     for model, hash_key, range_key in keys:
         hash_name, range_name = names[model.Meta.table_name]
         entry = request.setdefault(model.Meta.table_name, {"Keys": [], "ConsistentRead": True})
-        entry["Keys"].append({hash_name: {"S": hash_key}, range_name: {"S": range_key}})
+        key = {hash_name: {"S": hash_key}}
+        if range_name is not None:
+            key[range_name] = {"S": range_key}
+        entry["Keys"].append(key)
     found: dict[tuple[str, str, str], dict] = {}
     for attempt in range(REFRESH_ATTEMPTS):
         answer = connection().client.batch_get_item(RequestItems=request)
         for table, rows in answer.get("Responses", {}).items():
             hash_name, range_name = names[table]
             for row in rows:
-                found[(table, row[hash_name]["S"], row[range_name]["S"])] = row
+                found[(table, row[hash_name]["S"], row[range_name]["S"] if range_name else None)] = row
         request = answer.get("UnprocessedKeys") or {}
         if not request:
             break

@@ -180,6 +180,20 @@ def get_enabled_recent(tenant_key: str) -> Tenant:
     return hit[1]
 
 
+def recent(tenant_key: str) -> Tenant | None:
+    """The tenant as this process read it within the minute (`get_enabled_recent`'s cache), or None."""
+    hit = _recent.get(tenant_key)
+    return hit[1] if hit is not None and hit[0] >= time.monotonic() else None
+
+
+def keep_recent(tenant_key: str, tenant: Tenant | None) -> None:
+    """Keep a tenant read together with other items (one BatchGetItem) as `get_enabled_recent` keeps its own reads;
+    None, no such tenant, is TenantNotFound as `get` answers it."""
+    if tenant is None:
+        raise TenantNotFound(tenant_key)
+    _recent[tenant_key] = (time.monotonic() + RECENT_SECONDS, tenant)
+
+
 def get_enabled(tenant_key: str) -> Tenant:
     """The tenant if it may be served: a disabled tenant answers like an unknown one."""
     tenant = get(tenant_key)

@@ -81,6 +81,26 @@ def test_the_home_costs_two_dynamodb_requests_however_many_items_the_tenant_has(
     assert few == many == ["GetItem", "BatchGetItem"]  # the session, then contact + account + home summary
 
 
+def test_a_cold_process_reads_the_tenant_with_the_home_and_refuses_a_disabled_one(client, demo_tenant, owner, chen,
+                                                                                 monkeypatch):
+    """A process that has not read the tenant within the minute (a cold start) reads it in the home's batch: still
+    two requests; a disabled tenant is refused as on every session route, and a disabled one read warm as well."""
+    from chalicelib.store import tenants
+
+    headers = contact_headers(demo_tenant, chen.contact_id)
+    _share_new(client, owner, "task", "T-cold", chen)
+    monkeypatch.setattr(tenants, "_recent", {})
+    with dynamodb_requests() as cold:
+        home = body(_get(client, "/api/external/home", headers))
+    assert cold == ["GetItem", "BatchGetItem"] and home["tenant"]["tenantKey"] == demo_tenant.tenant_key
+    assert home["counts"]["task"] == 1
+    tenants.set_enabled(tenants.get(demo_tenant.tenant_key), False)
+    for recent in ({}, {demo_tenant.tenant_key: (float("inf"), tenants.get(demo_tenant.tenant_key))}):
+        monkeypatch.setattr(tenants, "_recent", recent)
+        refused = _get(client, "/api/external/home", headers)
+        assert refused.status_code == 404 and body(refused)["error"]["code"] == "tenant_not_found"
+
+
 # --- lists ---------------------------------------------------------------------------------------------------------
 def test_lists_are_newest_first_and_follow_their_cursor_to_the_end(client, demo_tenant, owner, chen):
     for n in range(1, 8):

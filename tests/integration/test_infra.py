@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -81,6 +82,18 @@ def test_two_builds_make_the_same_zip_for_python_312_linux(packages):
         assert "boto3/__pycache__/session.cpython-312.pyc" in compiled
     else:
         assert not compiled
+
+
+def test_the_package_ships_botocore_data_for_the_services_the_code_calls(packages):
+    """Every service the functions make a client for is in the package, and no other service's models."""
+    names = zipfile.ZipFile(packages[STAGE].parent / "deployment.zip").namelist()
+    shipped = {name.split("/")[2] for name in names if name.startswith("botocore/data/") and name.count("/") > 2}
+    called = {"dynamodb"}  # PynamoDB
+    for source in (build.ROOT / "chalicelib").rglob("*.py"):
+        called |= set(re.findall(r'\bclient\("([a-z0-9-]+)"\)', source.read_text()))
+    assert called <= shipped == set(build.AWS_SERVICES)
+    assert {"botocore/data/endpoints.json", "botocore/data/partitions.json", "botocore/data/_retry.json",
+            "botocore/data/sdk-default-configuration.json"} <= set(names)
 
 
 def test_the_lock_pins_every_runtime_dependency_with_a_hash():
@@ -234,6 +247,23 @@ def test_event_source_mappings_depend_on_their_queues_and_are_bounded(template):
                 queue_id = event["Properties"]["Queue"]["Fn::GetAtt"][0]
                 assert template["Resources"][queue_id]["Type"] == "AWS::SQS::Queue"
                 assert event["Properties"]["ScalingConfig"]["MaximumConcurrency"] >= 2
+
+
+def test_each_function_is_given_the_urls_of_the_queues_it_uses(template):
+    """A cold function's first send needs no GetQueueUrl: the template hands it the URLs (a queue's `Ref`)."""
+    functions = resources_of(template, "AWS::Serverless::Function")
+    api = functions["APIHandler"]["Environment"]["Variables"]
+    assert api["YQ_QUEUE_URL_CALLBACKS"] == {"Ref": "CallbacksQueue"}
+    assert api["YQ_QUEUE_URL_PROFILE_LINKS"] == {"Ref": "ProfileLinksQueue"}
+    assert "YQ_QUEUE_URL_CALLBACKS_DLQ" not in api
+    consumer = functions["ProcessCallbacks"]["Environment"]["Variables"]
+    assert consumer["YQ_QUEUE_URL_CALLBACKS_DLQ"] == {"Ref": "CallbacksDeadLetterQueue"}
+    schedule = functions["ScheduleSync"]["Environment"]["Variables"]
+    assert [name for name in schedule if name.startswith("YQ_QUEUE_URL_")] == ["YQ_QUEUE_URL_SYNC"]
+    for variables in (api, consumer, schedule):
+        for name, value in variables.items():
+            if name.startswith("YQ_QUEUE_URL_"):
+                assert template["Resources"][value["Ref"]]["Type"] == "AWS::SQS::Queue"
 
 
 def test_the_api_is_regional_throttled_logged_traced_and_on_the_custom_domain(template):

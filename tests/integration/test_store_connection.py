@@ -64,3 +64,45 @@ def test_every_model_uses_the_one_connection_and_transactions_the_one_session(em
     assert base.transaction_connection().session is aws.session()
     assert tenants.Tenant._get_connection().connection.session is aws.session()
     assert sessions.Session._get_connection().connection.client is tenants.Tenant._get_connection().connection.client
+
+
+_SEND_GIVEN_URL = """
+import json
+import botocore.hooks
+
+sent = []
+emit = botocore.hooks.HierarchicalEmitter.emit
+
+def counting_emit(self, event_name, **kwargs):
+    if event_name.startswith("before-send.sqs."):
+        sent.append(event_name.rsplit(".", 1)[-1])
+    return emit(self, event_name, **kwargs)
+
+botocore.hooks.HierarchicalEmitter.emit = counting_emit
+
+from chalicelib.store import queues
+queues.send("callbacks", {"probe": 1})
+print(json.dumps(sent))
+"""
+
+
+def test_a_queue_url_given_by_the_deployment_saves_the_lookup(emulator):
+    """As deployed (the template sets YQ_QUEUE_URL_<QUEUE>) a cold process sends at once; without it, it looks the
+    URL up first."""
+    from chalicelib.core import config
+    from chalicelib.store import queues
+
+    given = {**os.environ, config.queue_url_variable("callbacks"): queues.url("callbacks")}
+    bare = {name: value for name, value in os.environ.items() if not name.startswith("YQ_QUEUE_URL_")}
+    for env, expected in ((given, ["SendMessage"]), (bare, ["GetQueueUrl", "SendMessage"])):
+        run = subprocess.run([sys.executable, "-c", _SEND_GIVEN_URL], cwd=ROOT, env=env, capture_output=True,
+                             text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        assert json.loads(run.stdout.splitlines()[-1]) == expected
+    sqs, probes = aws.client("sqs"), 0
+    while batch := sqs.receive_message(QueueUrl=queues.url("callbacks"), MaxNumberOfMessages=10).get("Messages"):
+        for message in batch:
+            if json.loads(message["Body"]) == {"probe": 1}:
+                probes += 1
+                sqs.delete_message(QueueUrl=queues.url("callbacks"), ReceiptHandle=message["ReceiptHandle"])
+    assert probes == 2
