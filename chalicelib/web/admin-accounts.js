@@ -21,15 +21,7 @@
 
   function describe(error) { return MESSAGES[error && error.code] || Y.describe(error); }
 
-  function bind(form, submit) {
-    return Y.bindForm(form, submit, function (error) {
-      if (error.handled) return true;
-      var line = form.querySelector('.form-message');
-      line.textContent = describe(error);
-      line.className = 'form-message error';
-      return true;
-    });
-  }
+  function bind(form, submit) { return Y.bindFormWith(MESSAGES, form, submit); }
 
   function listView(params) {
     var filters = {};

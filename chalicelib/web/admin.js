@@ -36,15 +36,7 @@
   function describe(error) { return MESSAGES[error && error.code] || Y.describe(error); }
 
   /* Y.bindForm, with the console's own sentences for the codes only it meets. */
-  function bind(form, submit) {
-    return Y.bindForm(form, submit, function (error) {
-      if (error.handled) return true;
-      var line = form.querySelector('.form-message');
-      line.textContent = describe(error);
-      line.className = 'form-message error';
-      return true;
-    });
-  }
+  function bind(form, submit) { return Y.bindFormWith(MESSAGES, form, submit); }
 
   /* The console's page: the shell's header and navigation, then the views' blocks. */
   function shell(path, title) {

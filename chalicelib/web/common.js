@@ -211,6 +211,18 @@
     };
   }
 
+  /* bindForm for a page with sentences of its own: `messages` (code → sentence) come before the shared ones, and an
+   * error the page has already shown (`error.handled`) is left alone. */
+  function bindFormWith(messages, form, submit) {
+    return bindForm(form, submit, function (error) {
+      if (error.handled) return true;
+      var line = form.querySelector('.form-message');
+      line.textContent = messages[error && error.code] || describe(error);
+      line.className = 'form-message error';
+      return true;
+    });
+  }
+
   /* "2026-03-05 14:07" from epoch seconds, epoch milliseconds or an ISO string. */
   function when(value) {
     if (value === undefined || value === null || value === '') return '';
@@ -228,6 +240,6 @@
 
   window.YQ = {
     h: h, show: show, api: api, ApiError: ApiError, describe: describe, loading: loading, notice: notice,
-    field: field, bindForm: bindForm, when: when, safeUrl: safeUrl, query: query, base: base
+    field: field, bindForm: bindForm, bindFormWith: bindFormWith, when: when, safeUrl: safeUrl, query: query, base: base
   };
 })();

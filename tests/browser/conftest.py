@@ -79,13 +79,19 @@ def phones(browser, request):
     try:
         yield open_phone
     finally:
-        report = getattr(request.node, "report_call", None)
-        for number, context in enumerate(contexts, start=1):
-            if report is not None and report.failed:
-                for page in context.pages:
-                    page.screenshot(path=str(screenshot_folder(request.node) / f"failed-{number}.png"))
-            context.close()
+        close_contexts(request, contexts)
     assert not errors, errors
+
+
+def close_contexts(request, contexts: list) -> None:
+    """Close a test's browser contexts; when the test failed, keep each page's screen at that moment as
+    build/screenshots/<test>/failed-<n>.png."""
+    report = getattr(request.node, "report_call", None)
+    for number, context in enumerate(contexts, start=1):
+        if report is not None and report.failed:
+            for page in context.pages:
+                page.screenshot(path=str(screenshot_folder(request.node) / f"failed-{number}.png"))
+        context.close()
 
 
 @pytest.fixture
@@ -119,13 +125,10 @@ def pages(browser, request):
     from tests.browser.workspace_support import open_page
 
     errors, contexts = [], []
-    yield lambda desktop=False, user_agent=None: open_page(browser, errors, contexts, desktop, user_agent)
-    report = getattr(request.node, "report_call", None)
-    for number, context in enumerate(contexts, start=1):
-        if report is not None and report.failed:
-            for page in context.pages:
-                page.screenshot(path=str(screenshot_folder(request.node) / f"failed-{number}.png"))
-        context.close()
+    try:
+        yield lambda desktop=False, user_agent=None: open_page(browser, errors, contexts, desktop, user_agent)
+    finally:
+        close_contexts(request, contexts)
     assert not errors, errors
 
 
