@@ -95,7 +95,8 @@ def public_base_url(value: object) -> str | None:
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
-        parts.port  # reading it raises ValueError for a malformed port
+        if parts.port == 0:  # reading the port also raises ValueError when it is malformed or out of range
+            raise ValueError("port 0")
     except ValueError:
         raise BadRequest("publicBaseUrl is not a valid URL", code="invalid_publicBaseUrl") from None
     secure = parts.scheme == "https" or (parts.scheme == "http" and host in LOOPBACK)

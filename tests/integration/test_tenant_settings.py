@@ -103,6 +103,7 @@ def test_an_admin_of_another_tenant_cannot_touch_this_one(client, demo_tenant, m
     ({"publicBaseUrl": "javascript:alert(1)"}, "invalid_publicBaseUrl"),
     ({"publicBaseUrl": "https://yq.partner-corp.cn/?a=1"}, "invalid_publicBaseUrl"),
     ({"publicBaseUrl": "https://yq.partner-corp.cn:99999"}, "invalid_publicBaseUrl"),
+    ({"publicBaseUrl": "https://yq.partner-corp.cn:0"}, "invalid_publicBaseUrl"),
     ({"externalApps": "todos"}, "invalid_apps"),
     ({"externalApps": ["todos", "chess"]}, "unknown_app"),
     ({"officialAccount": {"appId": "not-an-appid"}}, "invalid_appId"),
