@@ -53,6 +53,11 @@ def customer_contact_id(external_userid: str) -> str:
     return f"wx-{external_userid}"
 
 
+def chain_contact_id(corp_id: str, userid: str) -> str:
+    """A 上下游 contact: a member of a downstream corp shared with the tenant's app, one item per (corp, member)."""
+    return f"cg-{corp_id}.{userid}"
+
+
 def invitation_contact_id(invitation_id: str) -> str:
     """The contact an accepted invitation makes: one per invitation in each tenant, whatever retries happen."""
     return f"inv-{invitation_id}"
