@@ -10,7 +10,8 @@ their hashes in `requirements.lock`, for Linux x86_64 and CPython 3.12 (`pip --p
 interpreter when one is found (`PYTHON312`, `python3.12` on PATH, pyenv) as unchecked-hash .pyc files, which
 Lambda's read-only /var/task uses as they are; without one a dev package ships sources only (each cold start then
 compiles what it imports) and a prod package is refused. Of botocore's service models only those of the services
-the functions call (`AWS_SERVICES`) are shipped. The zip's entries are sorted with fixed dates and
+the functions call (`AWS_SERVICES`) are shipped; that installed tree is kept under `build/dependencies/<key of the
+lock and the services>` and reused by the next build (`make clean` drops it). The zip's entries are sorted with fixed dates and
 permissions, so two builds of the same commit produce the same bytes.
 
 Deploy with `make deploy STAGE=...` (docs/deploy.md).
@@ -25,6 +26,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -34,7 +36,9 @@ STAGES = ("local", "dev", "prod")
 PLATFORM = "manylinux2014_x86_64"
 PYTHON_VERSION = LAMBDA_RUNTIME.removeprefix("python")  # "3.12"
 LOCK = ROOT / "requirements.lock"
+DEPENDENCIES_CACHE = ROOT / "build" / "dependencies"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+ZIP_LEVEL = 6  # zlib's default: a quarter of level 9's time for a zip 0.7 % larger (11.6 MB against 11.5 MB)
 APP_SOURCES = ("app.py", "chalicelib")
 # The AWS services the functions make clients for (`chalicelib.core.aws.client`, PynamoDB's DynamoDB): the package
 # keeps botocore's data for these alone.
@@ -127,6 +131,28 @@ def _keep_used_botocore_data(tree: Path) -> None:
             shutil.rmtree(entry)
 
 
+def _dependencies() -> Path:
+    """The lock's wheels installed for the runtime, with only the used botocore data. Installing them, hashes
+    checked, is most of a build's time, and the result depends only on the lock and the service list: it is built once
+    per pair, under a key made of both, and published by an atomic rename so that concurrent builds never see half
+    a tree."""
+    key = hashlib.sha256(LOCK.read_bytes() + "\n".join(AWS_SERVICES).encode()).hexdigest()[:16]
+    tree = DEPENDENCIES_CACHE / key
+    if not tree.is_dir():
+        DEPENDENCIES_CACHE.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=DEPENDENCIES_CACHE, prefix=".staging-"))
+        try:
+            _install_dependencies(staging)
+            _keep_used_botocore_data(staging)
+            staging.rename(tree)
+        except OSError:
+            if not tree.is_dir():
+                raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return tree
+
+
 def _compile(tree: Path, python: str) -> None:
     """Bytecode for every module, checked against nothing at import (the package is immutable once deployed)."""
     subprocess.run([python, "-m", "compileall", "-q", "-j", "1", "--invalidation-mode", "unchecked-hash",
@@ -138,12 +164,12 @@ def _write_zip(tree: Path, zip_path: Path) -> None:
     """The same bytes for the same files: sorted entries, fixed dates and permissions."""
     files = sorted(path for path in tree.rglob("*") if path.is_file())
     zip_path.unlink(missing_ok=True)
-    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as archive:
         for path in files:
             info = zipfile.ZipInfo(path.relative_to(tree).as_posix(), date_time=ZIP_DATE)
             info.external_attr = 0o100644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, path.read_bytes(), compresslevel=9)
+            archive.writestr(info, path.read_bytes(), compresslevel=ZIP_LEVEL)
 
 
 def _chalice_package(stage: str, out_dir: Path, merge_file: Path, env: dict) -> Path:
@@ -187,8 +213,7 @@ def package(stage: str, out_dir: Path, *, allow_no_bytecode: bool | None = None)
     shutil.rmtree(tree, ignore_errors=True)
     with zipfile.ZipFile(package_dir / "deployment.zip") as chalice_zip:
         chalice_zip.extractall(tree)
-    _install_dependencies(tree)
-    _keep_used_botocore_data(tree)
+    shutil.copytree(_dependencies(), tree, dirs_exist_ok=True)
     if python312:
         _compile(tree, python312)
     else:

@@ -59,7 +59,6 @@ BENCHES = [
     Bench("bench_sync.py",
           (rf"^ +40 +1 +{NUMBER} +\( *{NUMBER} / +{NUMBER}\)", rf"^ +40 +2 +{NUMBER}"),
           ("second run at 40: 0 directory writes (target 0): met", "all targets met")),
-    # Rewritten elsewhere with a smoke mode of its own: it joins here once it has one.
     Bench("bench_cold_start.py", (rf"ratio \(before\) +{NUMBER}",)),
 ]
 
@@ -108,3 +107,28 @@ def test_the_smoke_run_prints_its_figures(bench: Bench, smoke_runs):
         assert figures and all(math.isfinite(figure) for figure in figures), (pattern, found.group(0))
     for verdict in bench.verdicts:
         assert verdict in run.stdout, (verdict, run.stdout[-3000:])
+
+
+COLD_ROW = re.compile(r"^(bare|yunqiao), (with \.pyc|no \.pyc)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$")
+COLD_RATIO = re.compile(r"^ratio \((before|after)\)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+"
+                        r"target \+callback <= 1\.3: (met|NOT met)$")
+
+
+def test_the_cold_start_figures_agree_with_each_other(smoke_runs):
+    """The cold-start table's figures are cumulative (import ≤ +home ≤ +callback ≤ process), each ratio is its row's
+    figure over the bare app's, and the verdict follows the ratio: a formatting slip would otherwise go unseen."""
+    lines = smoke_runs["bench_cold_start.py"].stdout.splitlines()
+    assert any(re.match(r"^cold start as Lambda runs it: Python 3\.\d+\.\d+, code from deployment\.zip, medians of 1 runs",
+                        line) for line in lines), lines[:5]
+    rows = {(m[1], m[2]): [int(v) for v in m.groups()[2:]] for m in map(COLD_ROW.match, lines) if m}
+    ratios = {m[1]: ([float(v) for v in m.groups()[1:5]], m[6]) for m in map(COLD_RATIO.match, lines) if m}
+    variants = {"after": "with .pyc", "before": "no .pyc"}
+    assert "before" in ratios and set(ratios) <= set(variants)
+    for variant, (values, verdict) in ratios.items():
+        app, bare = rows[("yunqiao", variants[variant])], rows[("bare", variants[variant])]
+        for figures in (app, bare):
+            imported, home, callback, process = figures
+            assert 0 < imported <= home <= callback <= process
+        for ratio, mine, theirs in zip(values, app, bare):
+            assert abs(ratio - mine / theirs) <= 0.01 + 0.5 / theirs * ratio
+        assert verdict == ("met" if values[2] <= 1.3 else "NOT met")

@@ -24,10 +24,9 @@ JUSTIFIED_WARNINGS: dict[str, str] = {}
 
 @pytest.fixture(scope="module")
 def packages(tmp_path_factory):
-    """Both deployed stages, packaged; dev twice, to compare the two builds."""
-    built = {stage: build.package(stage, tmp_path_factory.mktemp(stage)) for stage in DEPLOYED}
-    built["dev-again"] = build.package("dev", tmp_path_factory.mktemp("dev-again"))
-    return built
+    """Both deployed stages, each packaged from scratch. The zip holds no stage (a stage's settings are the
+    template's environment), so the two are also two independent builds of the same zip."""
+    return {stage: build.package(stage, tmp_path_factory.mktemp(stage)) for stage in DEPLOYED}
 
 
 @pytest.fixture(scope="module")
@@ -50,26 +49,42 @@ def packaged_for_cloudformation(sam: Path) -> dict:
     return transform(template, {}, NoManagedPolicies())
 
 
-def cfn_lint(path: Path) -> list[dict]:
-    answer = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "--format", "json", str(path)],
-                            capture_output=True, text=True)
+@pytest.fixture(scope="module")
+def lint_findings(packages, tmp_path_factory) -> dict[str, list[tuple[str, str]]]:
+    """cfn-lint's findings for every template we ship, by name: each stage's SAM template and what the SAM transform
+    makes of it, and the account's API Gateway logging role. One cfn-lint process lints them all, since most of a
+    run is loading its schemas."""
+    from infra.deploy import api_gateway_account_template
+
+    folder = tmp_path_factory.mktemp("lint")
+    paths = {"account": folder / "account.json"}
+    paths["account"].write_text(json.dumps(api_gateway_account_template()))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_DEFAULT_REGION", "ap-southeast-1")
+        for stage in DEPLOYED:
+            paths[f"{stage} sam"] = packages[stage]
+            paths[f"{stage} transformed"] = folder / f"{stage}-cloudformation.json"
+            paths[f"{stage} transformed"].write_text(json.dumps(packaged_for_cloudformation(packages[stage])))
+    answer = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "--format", "json",
+                             *map(str, paths.values())], capture_output=True, text=True)
     assert answer.returncode in (0, 2, 4, 6, 8, 10, 12, 14), answer.stderr
-    return json.loads(answer.stdout or "[]")
+    findings: dict[str, list[tuple[str, str]]] = {name: [] for name in paths}
+    names = {str(path): name for name, path in paths.items()}
+    for finding in json.loads(answer.stdout or "[]"):
+        findings[names[finding["Filename"]]].append((finding["Rule"]["Id"], finding["Message"]))
+    return findings
 
 
 @pytest.mark.parametrize("stage", DEPLOYED)
-def test_cfn_lint_passes_on_the_sam_template_and_after_the_transform(packages, stage, tmp_path, monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-southeast-1")
-    transformed = tmp_path / "cloudformation.json"
-    transformed.write_text(json.dumps(packaged_for_cloudformation(packages[stage])))
-    for path in (packages[stage], transformed):
-        findings = [(f["Rule"]["Id"], f["Message"]) for f in cfn_lint(path)]
+def test_cfn_lint_passes_on_the_sam_template_and_after_the_transform(lint_findings, stage):
+    for template in (f"{stage} sam", f"{stage} transformed"):
+        findings = lint_findings[template]
         assert [f for f in findings if f[0].startswith("E")] == []
         assert [f for f in findings if f[0] not in JUSTIFIED_WARNINGS] == []
 
 
 def test_two_builds_make_the_same_zip_for_python_312_linux(packages):
-    first, second = (packages[key].parent / "deployment.zip" for key in ("dev", "dev-again"))
+    first, second = (packages[stage].parent / "deployment.zip" for stage in DEPLOYED)
     assert hashlib.sha256(first.read_bytes()).digest() == hashlib.sha256(second.read_bytes()).digest()
     names = zipfile.ZipFile(first).namelist()
     assert "app.py" in names and "chalice/app.py" in names and "chalicelib/handlers/home.py" in names
@@ -311,9 +326,5 @@ def test_deploy_lists_every_missing_prerequisite_before_changing_anything(tmp_pa
     assert not (build.ROOT / "build" / "prod" / "packaged.json").exists()
 
 
-def test_the_api_gateway_logging_role_template_is_lint_clean(tmp_path):
-    from infra.deploy import api_gateway_account_template
-
-    path = tmp_path / "account.json"
-    path.write_text(json.dumps(api_gateway_account_template()))
-    assert cfn_lint(path) == []
+def test_the_api_gateway_logging_role_template_is_lint_clean(lint_findings):
+    assert lint_findings["account"] == []
