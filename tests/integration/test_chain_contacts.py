@@ -239,3 +239,16 @@ def test_a_team_without_an_app_reports_the_phase_and_keeps_its_contacts(demo_ten
     assert run["status"] == sync_runs.PARTIAL
     assert [e["code"] for e in run["errors"] if e["phase"] == "chain_contacts"] == ["no_agent"]
     assert chain_contacts_of(demo_tenant.tenant_key) == DEMO_CHAIN_CONTACTS
+
+
+def test_the_local_stack_seeds_the_chain_contacts_for_the_toolbar(demo_tenant, sync_queue):  # noqa: F811
+    from dev.seed import seed_chain_contacts
+
+    seed_chain_contacts(demo_tenant)
+    seed_chain_contacts(demo_tenant)  # a second `make run`: found current
+    first, second = reversed(sync_checkpoint.latest_runs(demo_tenant, 2))
+    assert first["trigger"] == second["trigger"] == "seed" and second["status"] == "succeeded"
+    assert first["counts"]["chain_contacts"]["added"] == 3 and second["counts"]["chain_contacts"]["unchanged"] == 3
+    zhou = contacts.get(demo_tenant.tenant_key, contacts.chain_contact_id(HAICHUAN, "zhoujingli"))
+    assert (zhou.name, zhou.org_name, zhou.dimension_name, zhou.inactive_at) == ("周经理", "海川物流", "上下游", None)
+    assert sync_queue.bodies() == []  # done inline, nothing left for the pump
