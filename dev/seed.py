@@ -63,7 +63,7 @@ def seed(scenario_path: Path, tenant_key: str = DEMO_TENANT_KEY) -> tenant_store
 
 def seed_demo_data(tenant: tenant_store.Tenant, scenario: dict) -> None:
     """The demo directory, then 陈先生's account, then the official account and the items shared with the contacts
-    that have accounts (so the order matters)."""
+    that have accounts (so the order matters), then the 上下游 contacts (海川物流's 周经理, 星河贸易's people)."""
     from dev.seed_accounts import seed_accounts
     from dev.seed_directory import seed_directory
     from dev.seed_sharing import DEMO_CUSTOMER, connect_official_account, seed_shared_items
@@ -73,3 +73,15 @@ def seed_demo_data(tenant: tenant_store.Tenant, scenario: dict) -> None:
     for account in scenario.get("official_accounts", [])[:1]:
         connect_official_account(tenant, account)
     seed_shared_items(tenant)
+    seed_chain_contacts(tenant)
+
+
+def seed_chain_contacts(tenant: tenant_store.Tenant) -> None:
+    """A sync run of the chains and the shared corps' members, made here rather than waiting for the schedule: the
+    toolbar of a 上下游 chat finds 周经理 as soon as the stack is up. A real run (lease, record, checkpoints): a
+    second `make run` finds everything current."""
+    from chalicelib.sync import run as sync_run
+    from chalicelib.sync.triggers import Scope, new_run_id, request_body
+
+    body = request_body(tenant.tenant_key, new_run_id(), "seed", Scope(customers=False, chains=None))
+    sync_run.process(body, sync_run.Deadline(lambda: 600_000))

@@ -13,7 +13,14 @@ from chalicelib.core.observability import logger
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store.tenants import Tenant
 from chalicelib.wecom.errors import RateLimited, WeComApiError
-from chalicelib.wecom.events import ChainChange, ContactChange, ExternalContactChange, WeComEvent, event_from_fields
+from chalicelib.wecom.events import (
+    ChainChange,
+    ContactChange,
+    ExternalContactChange,
+    ShareChainChange,
+    WeComEvent,
+    event_from_fields,
+)
 from chalicelib.tenants.wecom_clients import client_for_tenant
 from chalicelib.sync import triggers
 from chalicelib.profile_links import runs
@@ -59,6 +66,8 @@ def _apply(tenant: Tenant, event: WeComEvent) -> None:
         _member_changed(tenant, event)
     elif isinstance(event, ChainChange):
         triggers.request_chain_sync(tenant, event.chain_id)
+    elif isinstance(event, ShareChainChange):
+        triggers.request_shared_sync(tenant)
     else:
         logger.info("event ignored", extra={"kind": event.kind, "changeType": event.change_type})
 

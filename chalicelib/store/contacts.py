@@ -239,6 +239,32 @@ def customer_sweep(tenant_key: str) -> Iterator[Contact]:
     )
 
 
+CHAIN_CONTACTS_PREFIX = "cg-"
+
+
+def chain_contacts_prefix(corp_id: str) -> str:
+    """The ids of one downstream corp's contacts start with it (`chain_contact_id`; corpids hold no `.`)."""
+    return f"{CHAIN_CONTACTS_PREFIX}{corp_id}."
+
+
+def chain_contact_corp(contact_id: str) -> str:
+    """The downstream corpid of a `chain_contact_id`."""
+    return contact_id[len(CHAIN_CONTACTS_PREFIX):].split(".", 1)[0]
+
+
+def active_chain_contacts(tenant_key: str, prefix: str = CHAIN_CONTACTS_PREFIX) -> Iterator[Contact]:
+    """The 上下游 contacts not marked inactive whose id starts with `prefix` (one corp's, or every corp's): a Query
+    on the tenant's partition, key attributes only, once per corp per sync run."""
+    return Contact.query(
+        tenant_key,
+        range_key_condition=Contact.contact_id.startswith(prefix),
+        filter_condition=Contact.inactive_at.does_not_exist(),
+        attributes_to_get=["contactId"],
+        consistent_read=True,
+        page_size=QUERY_PAGE,
+    )
+
+
 # --- what the table can do to a contact ---------------------------------------------------------------------------
 # Each write takes `fields`: model attribute names to values, None removing the attribute. What to write, and when,
 # is the directory's decision (chalicelib/directory/contact_writes.py); these say only how the table does it.

@@ -9,7 +9,9 @@ on the same nodes instead of adding new ones:
 - `worg#wechat`: the default organisation of customers who are WeChat users; `worg#<hash of corp name>`: the
   organisation of customers who are WeCom users (WeCom gives their corp's name, never its corpid);
 - `chain#<chain_id>`, `cgrp#<chain_id>#<groupid>`, `corg#<chain_id>#<corpid>` (`…#pending:<pending_corpid>` for a
-  corp invited but not joined): an upstream/downstream chain, its groups and its corps.
+  corp invited but not joined): an upstream/downstream chain, its groups and its corps;
+- `dorg#<corpid>`: a downstream corp the tenant's app is shared with but that no synced chain lists (the chain APIs
+  refused, say), so its members (上下游 contacts) still have an organisation.
 A chain and its groups are nodes of kind `group`, between the 上下游 dimension and the corps' organisations: the
 directory issue's three kinds plus this one, so an organisation can sit "under its chain and group". The prefixes
 make each chain's groups and corps one Query (`begins_with`) when the sync looks for the ones WeCom stopped listing;
@@ -64,12 +66,23 @@ def chain_group_id(chain_id: str, groupid: int | str) -> str:
     return f"{chain_groups_prefix(chain_id)}{groupid}"
 
 
+CHAIN_CORPS_PREFIX = "corg#"
+
+
 def chain_corps_prefix(chain_id: str) -> str:
-    return f"corg#{chain_id}#"
+    return f"{CHAIN_CORPS_PREFIX}{chain_id}#"
 
 
 def chain_corp_id(chain_id: str, corpid: str, pending: bool) -> str:
     return f"{chain_corps_prefix(chain_id)}{'pending:' if pending else ''}{corpid}"
+
+
+SHARED_CORPS_PREFIX = "dorg#"
+
+
+def shared_corp_id(corpid: str) -> str:
+    """The organisation of a downstream corp the app is shared with that no synced chain lists (yet)."""
+    return f"{SHARED_CORPS_PREFIX}{corpid}"
 
 
 def parent_key(tenant_key: str, parent_id: str | None) -> str:
@@ -201,6 +214,18 @@ def active_ids_with_prefix(tenant_key: str, prefix: str) -> Iterator[str]:
         page_size=QUERY_PAGE,
     ):
         yield node.node_id
+
+
+def joined_chain_corps(tenant_key: str) -> Iterator[Node]:
+    """The active, joined corps of every chain (id, name and WeCom ids), in id order: one Query per call."""
+    return Node.query(
+        tenant_key,
+        range_key_condition=Node.node_id.startswith(CHAIN_CORPS_PREFIX),
+        filter_condition=Node.inactive_at.does_not_exist() & (Node.pending == False),  # noqa: E712 (a condition)
+        attributes_to_get=["nodeId", "name", "wecom"],
+        consistent_read=True,
+        page_size=QUERY_PAGE,
+    )
 
 
 class NodeWriter:

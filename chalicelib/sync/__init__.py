@@ -1,4 +1,5 @@
-"""The scheduled reconciliation of a tenant's WeCom customers and upstream/downstream (上下游) organisations.
+"""The scheduled reconciliation of a tenant's WeCom customers, upstream/downstream (上下游) organisations and 上下游
+contacts (the members of the downstream corps its app is shared with, `chalicelib/directory/chain_contacts.py`).
 
 Callbacks keep the directory current; this run repairs what they missed, onboards a tenant's existing customers and
 brings in the chains. It must be complete and incremental for corps of any size, so:
@@ -19,6 +20,9 @@ brings in the chains. It must be complete and incremental for corps of any size,
   number). Before the Lambda's time runs out, or when WeCom asks us to slow down (45009, -1, the client-side rate
   limit), the run saves its checkpoint and continues in a follow-up SQS message (delayed by the back-off). A crash
   resumes from the last checkpoint; every write is an idempotent upsert, so repeating a page never duplicates.
+- **上下游 contacts corp by corp.** After the chains, the corps the app is shared with are read in corpid order, each
+  through its own downstream token, a page of members at a time; the checkpoint holds the last corp and member done.
+  A corp WeCom refuses is recorded in the run and skipped (the run ends partial); the others go on.
 - **One run per tenant at a time.** A lease in DynamoDB (see `store/sync_runs.py`). A request that finds another run
   going is noted on the lease and served by one follow-up run when the current one ends; a scheduled request is
   simply dropped, as the run in progress is the same reconciliation.

@@ -10,10 +10,11 @@ from chalicelib.core import clock
 from chalicelib.store import sync_runs
 from chalicelib.store.tenants import Tenant
 
-CUSTOMERS, CHAINS, DONE = "customers", "chains", "done"
+CUSTOMERS, CHAINS, CHAIN_CONTACTS, DONE = "customers", "chains", "chain_contacts", "done"
 MAX_ERRORS_KEPT = 20
 CUSTOMER_COUNTS = ("added", "updated", "unchanged", "inactivated", "skipped_as_member")
 ORGANISATION_COUNTS = ("added", "updated", "unchanged", "inactivated")
+CHAIN_CONTACT_COUNTS = ("added", "updated", "unchanged", "inactivated", "corps", "corps_failed")
 
 
 @dataclass
@@ -29,8 +30,12 @@ class Checkpoint:
     seen: dict[str, int] = field(default_factory=dict)  # per member of the batch in flight
     skipped_members: list[str] = field(default_factory=list)  # customers who are team members (bounded by the team)
     chains_done: list[str] = field(default_factory=list)
+    shared_after: str | None = None  # the last downstream corp done (上下游 contacts go corp by corp, in corpid order)
+    member_after: str | None = None  # the last member done of the corp in flight
+    corps_failed: list[str] = field(default_factory=list)  # downstream corps WeCom refused this run
     customers: dict[str, int] = field(default_factory=dict)
     organisations: dict[str, int] = field(default_factory=dict)
+    chain_contacts: dict[str, int] = field(default_factory=dict)
     failed_phases: list[str] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
     deferrals: int = 0
@@ -50,12 +55,19 @@ class Checkpoint:
         for key, value in counts.items():
             self.organisations[key] = self.organisations.get(key, 0) + value
 
+    def add_chain_contacts(self, counts: Counter | dict) -> None:
+        for key, value in counts.items():
+            self.chain_contacts[key] = self.chain_contacts.get(key, 0) + value
+
     def counts_view(self) -> dict:
         customer_counts = {key: int(self.customers.get(key, 0)) for key in CUSTOMER_COUNTS}
         customer_counts["skipped_as_member"] = len(self.skipped_members)
+        chain_contact_counts = {key: int(self.chain_contacts.get(key, 0)) for key in CHAIN_CONTACT_COUNTS}
+        chain_contact_counts["corps_failed"] = len(self.corps_failed)
         return {
             "customers": customer_counts,
             "organisations": {key: int(self.organisations.get(key, 0)) for key in ORGANISATION_COUNTS},
+            "chain_contacts": chain_contact_counts,
         }
 
     def record_error(self, phase: str, code: str, message: str) -> None:

@@ -11,7 +11,7 @@ from itertools import islice
 from typing import Any, Callable, Iterator
 
 from chalicelib.core import clock
-from chalicelib.directory import customers
+from chalicelib.directory import chain_contacts, customers
 from chalicelib.core.errors import Conflict, PermanentError, RetryLater, TenantNotFound
 from chalicelib.core.heartbeat import Heartbeat
 from chalicelib.core.observability import count, logger
@@ -19,13 +19,13 @@ from chalicelib.store import contacts, organisations, queues, sync_runs
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store.organisations import NodeWriter
 from chalicelib.store.tenants import Tenant
-from chalicelib.sync.checkpoint import CHAINS, CUSTOMERS, DONE, Checkpoint
+from chalicelib.sync.checkpoint import CHAIN_CONTACTS, CHAINS, CUSTOMERS, DONE, Checkpoint
 from chalicelib.sync.planning import chain_corp_node, chain_dimension, chain_nodes, member_order, next_batch, pages, \
     relation_bounds
 from chalicelib.sync.triggers import FULL, Scope, new_run_id, queue_run, request_body
 from chalicelib.wecom.client import WeComClient
 from chalicelib.wecom.errors import RateLimited, WeComApiError, WeComUnavailable
-from chalicelib.tenants.wecom_clients import client_for_tenant
+from chalicelib.tenants.wecom_clients import client_for_tenant, downstream_client
 
 PAGE = 100  # pairs applied per step: batch/get_by_user's page
 RUN_LEASE_SECONDS = 3600  # how long a run keeps the tenant between invocations before another may take over
@@ -148,7 +148,8 @@ def _not_acquired(tenant_key: str, run_id: str, trigger: str, scope: Scope, hold
     if trigger == "schedule":
         logger.info("scheduled sync dropped: a run is in progress", extra={"runId": run_id, "holder": holder})
         return
-    if sync_runs.request_rerun(tenant_key, run_id, scope.full, scope.chains or (), at):
+    # Every chain without the customers (a share change) is noted as a full run: the lease keeps no such scope.
+    if sync_runs.request_rerun(tenant_key, run_id, scope.full or scope.chains is None, scope.chains or (), at):
         logger.info("sync request noted for after the run in progress", extra={"runId": run_id, "holder": holder})
         return
     raise RetryLater(BUSY_RETRY_SECONDS, "sync_lease_changed")
@@ -217,6 +218,10 @@ class _Run:
             self._save()
         if self.cp.phase == CHAINS:
             self._phase(CHAINS, self._chains)
+            self.cp.phase = CHAIN_CONTACTS
+            self._save()
+        if self.cp.phase == CHAIN_CONTACTS:
+            self._phase(CHAIN_CONTACTS, self._chain_contacts)
             self.cp.phase = DONE
         self._finish(sync_runs.PARTIAL if self.cp.failed_phases else sync_runs.SUCCEEDED)
 
@@ -382,6 +387,79 @@ class _Run:
             for node_id in organisations.active_ids_with_prefix(self.key, prefix)
         ]
         self.cp.add_organisations({"inactivated": sum(organisations.inactivate(self.key, n) for n in retired)})
+
+    # --- 上下游 contacts ----------------------------------------------------------------------------------------------
+    def _chain_contacts(self) -> None:
+        """The members of every downstream corp the app is shared with (of the run's chains' corps, for a run of
+        some chains), corp by corp in corpid order; a corp WeCom refuses is reported and skipped, the others go on.
+        A full run also retires the contacts of corps no longer shared, and the corps' own organisations no longer
+        needed."""
+        cp = self.cp
+        if not self.tenant.agent_id:
+            raise _PhaseFailed("no_agent", "the team has no app: 上下游 members are read through the app shared with "
+                                            "downstream corps")
+        with self._calling_wecom():
+            listed = sorted(self.client.shared_corps(), key=lambda corp: corp["corpid"])
+        cp.add_organisations(self.nodes.write([chain_dimension(self.tenant)]))
+        found = chain_contacts.homes(self.key)
+        wanted = listed
+        if self.scope.chains is not None:
+            in_scope = {corpid for chain_id in self.scope.chains for corpid in self._chain_corpids(chain_id)}
+            wanted = [corp for corp in listed if corp["corpid"] in in_scope]
+        for corp in wanted:
+            if cp.shared_after is not None and corp["corpid"] <= cp.shared_after:
+                continue
+            self._shared_corp(corp, found.get(corp["corpid"]) or chain_contacts.own_home(corp))
+            cp.shared_after, cp.member_after = corp["corpid"], None
+            self._tick()
+        if self.scope.chains is None:
+            shared = {corp["corpid"] for corp in listed}
+            inactivated = chain_contacts.inactivate_unshared(self.tenant, shared | set(cp.corps_failed))
+            cp.add_chain_contacts({"inactivated": inactivated})
+            own = {organisations.shared_corp_id(corpid) for corpid in shared - set(found)}
+            for node_id in organisations.active_ids_with_prefix(self.key, organisations.SHARED_CORPS_PREFIX):
+                if node_id not in own and organisations.inactivate(self.key, node_id):
+                    cp.add_organisations({"inactivated": 1})
+        if cp.corps_failed:
+            cp.failed_phases.append(CHAIN_CONTACTS)
+
+    def _chain_corpids(self, chain_id: str) -> set[str]:
+        prefix = organisations.chain_corps_prefix(chain_id)
+        return {node_id[len(prefix):] for node_id in organisations.active_ids_with_prefix(self.key, prefix)
+                if not node_id[len(prefix):].startswith("pending:")}
+
+    def _shared_corp(self, corp: dict, home: chain_contacts.CorpHome) -> None:
+        """One downstream corp: its visible members, a page at a time (resumed after `member_after`), then the ones
+        it no longer shows. WeCom refusing the corp for good (its token, 60011…) is recorded against the corp."""
+        cp, corpid = self.cp, corp["corpid"]
+        try:
+            with self._calling_wecom():
+                client = downstream_client(self.tenant, corpid, wait_for_permits=False)
+                userids = sorted(set(client.list_member_ids()))
+                if home.spec is not None:
+                    cp.add_organisations(self.nodes.write([home.spec]))
+                current = set(userids)
+                todo = [userid for userid in userids if cp.member_after is None or userid > cp.member_after]
+                for index, page in enumerate(pages(todo, PAGE)):
+                    if index:
+                        self._tick()
+                    members = []
+                    for userid in page:
+                        try:
+                            members.append(client.get_member(userid))
+                        except WeComApiError as err:
+                            if not err.unknown_user:
+                                raise
+                            current.discard(userid)  # left between the listing and the read
+                    cp.add_chain_contacts(chain_contacts.apply_members(self.tenant, corp, home, members, self.run_id))
+                    cp.member_after = page[-1]
+            cp.add_chain_contacts({"inactivated": chain_contacts.inactivate_gone(self.tenant, corpid, current),
+                                   "corps": 1})
+        except _PhaseFailed as failure:
+            logger.warning("downstream corp refused", extra={"corpid": corpid, "code": failure.code})
+            cp.corps_failed.append(corpid)
+            cp.record_error(CHAIN_CONTACTS, failure.code,
+                            f"{corp.get('corp_name') or corpid} ({corpid}): {failure.message}")
 
     # --- bookkeeping -------------------------------------------------------------------------------------------
     def _save(self) -> None:

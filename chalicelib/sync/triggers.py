@@ -1,5 +1,6 @@
-"""How a sync run is asked for: the admin's 同步 and create_auth (a full run), a change_chain callback (one chain), the
-hourly schedule (every tenant with auto-sync on). A request is a queued message; `chalicelib.sync.run` works on it."""
+"""How a sync run is asked for: the admin's 同步 and create_auth (a full run), a change_chain callback (one chain), a
+share_chain_change callback (every chain and 上下游 contact, without the customers), the hourly schedule (every tenant
+with auto-sync on). A request is a queued message; `chalicelib.sync.run` works on it."""
 from __future__ import annotations
 
 import secrets as random
@@ -14,7 +15,9 @@ from chalicelib.store.tenants import Tenant
 
 @dataclass(frozen=True)
 class Scope:
-    """What a run covers: the customers and every chain (a full run), or some chains only (a change_chain event)."""
+    """What a run covers: the customers and every chain (a full run), or some chains only (a change_chain event).
+    The 上下游 contacts follow the chains: every shared corp's with every chain, the corps of the chains named
+    otherwise."""
 
     customers: bool = True
     chains: tuple[str, ...] | None = None  # None: every chain, and chains WeCom no longer lists are retired
@@ -60,6 +63,12 @@ def request_sync(tenant: Tenant, trigger: str) -> None:
 def request_chain_sync(tenant: Tenant, chain_id: str) -> None:
     """Queue a re-sync of one chain (a change_chain callback)."""
     queue_run(tenant, "change_chain", Scope(customers=False, chains=(chain_id,)))
+
+
+def request_shared_sync(tenant: Tenant) -> None:
+    """Queue a run of every chain and every shared corp's members (a share_chain_change callback: the app was shared
+    with or withdrawn from downstream corps)."""
+    queue_run(tenant, "share_chain_change", Scope(customers=False, chains=None))
 
 
 def schedule_all() -> int:

@@ -13,7 +13,15 @@ from chalicelib.core.observability import bind_tenant, logger
 from chalicelib.store import roles, secrets, wecom_state
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store.tenants import SUITE
-from chalicelib.wecom.events import CancelAuth, ChangeAuth, CreateAuth, ResetPermanentCode, SuiteTicket, WeComEvent
+from chalicelib.wecom.events import (
+    CancelAuth,
+    ChangeAuth,
+    CreateAuth,
+    ResetPermanentCode,
+    ShareChainChange,
+    SuiteTicket,
+    WeComEvent,
+)
 from chalicelib.tenants.wecom_clients import suite_client
 from chalicelib.profile_links import runs
 from chalicelib.sync import triggers
@@ -32,6 +40,8 @@ def process_instruction(suite_id: str, event: WeComEvent) -> None:
         _cancelled(event.corp_id)
     elif isinstance(event, ChangeAuth):
         _changed(event.corp_id)
+    elif isinstance(event, ShareChainChange):
+        triggers.request_shared_sync(_suite_tenant(event.corp_id))  # the corp's app shares changed
     else:
         logger.info("suite instruction ignored", extra={"kind": event.kind})
 

@@ -16,11 +16,12 @@ from chalicelib.store.tenants import SELF_BUILT, SUITE, Tenant
 from chalicelib.wecom.client import SuiteClient, WeComClient
 from chalicelib.wecom.http import RetryPolicy, Transport
 from chalicelib.wecom.ratelimit import DEFAULT_BLOCK, DEFAULT_PER_MINUTE, RateLimiter
-from chalicelib.wecom.tokens import TokenSource, corp_token_source
+from chalicelib.wecom.tokens import TokenSource, corp_token_source, downstream_token_source
 
 _lock = threading.Lock()
 _sources: dict[str, tuple[str, tuple[TokenSource, TokenSource, TokenSource]]] = {}
 _suites: dict[str, tuple[str, SuiteClient]] = {}
+_downstream: dict[tuple[str, str], tuple[str, TokenSource]] = {}
 
 
 @lru_cache(maxsize=None)
@@ -62,6 +63,33 @@ def client_for_tenant(tenant: Tenant, *, wait_for_permits: bool = True) -> WeCom
         customers=customers,
         app=app,
         agentid=int(tenant.agent_id) if tenant.agent_id else None,
+        transport=_transport(),
+        limiter=rate_limiter(),
+        wait_for_permits=wait_for_permits,
+    )
+
+
+def downstream_client(tenant: Tenant, corpid: str, *, wait_for_permits: bool = True) -> WeComClient:
+    """The client of a downstream corp the tenant's app is shared with (上下游): its token comes from the tenant's
+    app through corpgroup/corp/gettoken, cached per (tenant, downstream corp) like every other token, and it reads
+    only that corp's members within the app's visible range there."""
+    if not tenant.agent_id:
+        raise ValueError(f"tenant {tenant.tenant_key} has no app to reach downstream corps with")
+    _, _, app = _token_sources(tenant)
+    key = (tenant.tenant_key, corpid)
+    with _lock:
+        cached = _downstream.get(key)
+    if cached is None or cached[0] != app.key:
+        source = downstream_token_source(app, corpid, int(tenant.agent_id), _token_cache(), _transport())
+        cached = (app.key, source)
+        with _lock:
+            _downstream[key] = cached
+    source = cached[1]
+    return WeComClient(
+        corpid,
+        contacts=source,
+        customers=source,
+        app=source,
         transport=_transport(),
         limiter=rate_limiter(),
         wait_for_permits=wait_for_permits,

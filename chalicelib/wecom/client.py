@@ -26,6 +26,8 @@ MEMBER_PAGE = 10000  # user/list_id's maximum
 BATCH_USERS = 100  # externalcontact/batch/get_by_user: at most 100 userids per request ...
 BATCH_PAGE = 100  # ... and 100 results per page
 CHAIN_PAGE = 1000
+SHARE_PAGE = 100  # corpgroup/corp/list_app_share_info: at most 100 corps a page
+CHAIN_BUSINESS = 1  # business_type of the corpgroup APIs for 上下游 (0 is 企业互联)
 MESSAGE_RECIPIENTS = 1000  # message/send: at most 1000 members per touser
 DUPLICATE_CHECK_SECONDS = 1800
 DUPLICATE_CHECK_MAX = 4 * 3600  # WeCom's upper bound for duplicate_check_interval
@@ -131,6 +133,21 @@ class WeComClient:
         (those carry `pending_corpid` and an empty `corpid`)."""
         body = {"chain_id": chain_id, "need_pending": need_pending, "limit": CHAIN_PAGE}
         yield from self._pages(self._app, "corpgroup/corp/get_chain_corpinfo_list", body, "group_corps")
+
+    def shared_corps(self, agentid: int | None = None, page_size: int = SHARE_PAGE) -> Iterator[dict]:
+        """`{corpid, corp_name, agentid}` of every downstream corp that accepted the app shared along the chains
+        (`agentid` in the answer is the app's id in that corp). Pages end on `ending` or an empty cursor."""
+        agent = agentid if agentid is not None else self.agentid
+        if agent is None:
+            raise ValueError("no agentid: the tenant has no app shared with downstream corps")
+        cursor = ""
+        while True:
+            body = {"agentid": int(agent), "business_type": CHAIN_BUSINESS, "limit": page_size, "cursor": cursor}
+            answer = self._call(self._app, "POST", "corpgroup/corp/list_app_share_info", body=body)
+            yield from answer.get("corp_list", [])
+            cursor = answer.get("next_cursor") or ""
+            if not cursor or answer.get("ending"):
+                return
 
     # --- messages and OAuth -------------------------------------------------------------------------------------
     def send_message(

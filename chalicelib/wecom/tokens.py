@@ -234,3 +234,31 @@ def suite_corp_token_source(
     return TokenSource(
         credential_key(auth_corpid, "suite_corp", auth_corpid, permanent_code), fetch, cache, **options
     )
+
+
+def downstream_token_source(
+    app: TokenSource,
+    corpid: str,
+    agentid: int,
+    cache: TokenCache,
+    transport: Transport,
+    **options: Any,
+) -> TokenSource:
+    """A downstream corp's token, through the upstream app shared with it (`corpgroup/corp/gettoken`, business_type 1
+    = 上下游): it reads that corp's members within the app's visible range there. One cache entry per upstream
+    credential (the app source's key), shared app and downstream corp: two upstream corps sharing with the same
+    downstream corp never hand each other their tokens."""
+
+    def fetch() -> tuple[str, int]:
+        answer = call_with_token(
+            app,
+            lambda app_token: transport.cgi(
+                "POST",
+                "corpgroup/corp/gettoken",
+                params={"access_token": app_token},
+                body={"corpid": corpid, "business_type": 1, "agentid": agentid},
+            ),
+        )
+        return answer["access_token"], int(answer["expires_in"])
+
+    return TokenSource(credential_key(corpid, "downstream", app.key, str(agentid)), fetch, cache, **options)

@@ -395,20 +395,6 @@ def get_chain_corpinfo_list(sim: "Simulator", call: Call) -> dict:
     return {"group_corps": page, "has_more": False, "next_cursor": ""}
 
 
-def corpgroup_gettoken(sim: "Simulator", call: Call) -> dict:
-    body = call.json()
-    target = body.get("corpid", "")
-    corp = _corp(sim, call)
-    joined = any(chain.corps.get(target, {}).get("is_joined") for chain in corp.chains.values())
-    if not joined:
-        raise WeComError(60011)
-    settings, now = sim.state.settings, sim.now()
-    token = sim.tokens.issue(key=("corpgroup", corp.corpid, target, body.get("agentid")), corpid=target,
-                             kind="corpgroup", apis=None, agentid=body.get("agentid"), now=now,
-                             ttl=settings.token_ttl, rotate=settings.token_mode == "rotate")
-    return {"access_token": token.token, "expires_in": _expires_in(token.expires_at, now)}
-
-
 # --- messages and OAuth -----------------------------------------------------------------------------------------
 def message_send(sim: "Simulator", call: Call) -> dict:
     body = call.json()
@@ -615,7 +601,6 @@ ROUTES: dict[str, Route] = {
     "corpgroup/corp/get_chain_list": Route(get_chain_list, "corp"),
     "corpgroup/corp/get_chain_group": Route(get_chain_group, "corp"),
     "corpgroup/corp/get_chain_corpinfo_list": Route(get_chain_corpinfo_list, "corp"),
-    "corpgroup/corp/gettoken": Route(corpgroup_gettoken, "corp"),
     "message/send": Route(message_send, "corp"),
     "auth/getuserinfo": Route(auth_getuserinfo, "corp"),
 }

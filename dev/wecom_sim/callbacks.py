@@ -26,6 +26,7 @@ EXTERNAL_CONTACT_KINDS = {"add_external_contact", "edit_external_contact", "del_
                           "add_half_external_contact", "transfer_fail"}
 CONTACT_KINDS = {"create_user", "update_user", "delete_user"}
 CHAIN_KINDS = {"create_chain": "create_chain", "update_chain": "update_chain", "change_chain": "update_chain"}
+SHARE_KINDS = {"share_chain_change"}  # an upstream app shared with or withdrawn from downstream corps
 SUITE_KINDS = {"suite_ticket", "create_auth", "change_auth", "cancel_auth", "reset_permanent_code"}
 
 
@@ -67,6 +68,8 @@ def build(sim: "Simulator", params: dict) -> Outgoing:
         event, fields = "change_contact", _contact_fields(sim, kind, params)
     elif kind in CHAIN_KINDS:
         event, fields = "change_chain", [("ChangeType", CHAIN_KINDS[kind]), ("ChainId", params["chain_id"])]
+    elif kind in SHARE_KINDS:
+        event, fields = kind, []
     else:
         raise ValueError(f"unknown callback kind {kind!r}")
     corp = sim.state.corp(params.get("corpid"))

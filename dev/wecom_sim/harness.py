@@ -117,6 +117,20 @@ class ControlClient:
         return self._call("DELETE", "chain_corps",
                           params={"chain_id": chain_id, "chain_corpid": chain_corpid, "corpid": corpid})
 
+    # apps shared with downstream corps (上下游)
+    def add_app_share(self, share: dict, corpid: str | None = None) -> dict:
+        """Share the upstream corp's app `share["agentid"]` with `share["corpid"]` (see app_shares.py)."""
+        return self._call("POST", "app_shares", json_body={"share": share, "corpid": corpid})
+
+    def remove_app_share(self, share_corpid: str, agentid: int, corpid: str | None = None) -> dict:
+        return self._call("DELETE", "app_shares",
+                          params={"share_corpid": share_corpid, "agentid": agentid, "corpid": corpid})
+
+    def add_share_member(self, share_corpid: str, agentid: int, member: dict, corpid: str | None = None) -> dict:
+        """Add or change a downstream member, visible to the shared app."""
+        return self._call("POST", "app_shares/members", json_body={"share_corpid": share_corpid, "agentid": agentid,
+                                                                   "member": member, "corpid": corpid})
+
     # OAuth, messages, callbacks
     def mint_oauth_code(self, **params: Any) -> str:
         """userid=... or external_userid=... (WeCom OAuth), or appid=... (official account); returns the code."""

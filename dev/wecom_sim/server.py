@@ -16,9 +16,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
+from . import app_shares
 from .api import ROUTES, SNS_ROUTES, Call, Route
 from .calllog import CallLog
 from .clock import SimClock
+from .control import ROUTES as CONTROL_ROUTES
 from .control import handle_control
 from .errors import WeComError, error_body, wechat_error_body
 from .limits import FaultTable, RateLimiter
@@ -29,6 +31,7 @@ from .tokens import TokenStore
 
 CGI_PREFIX = "/cgi-bin/"
 CONTROL_PREFIX = "/__sim__/"
+app_shares.register(ROUTES, CONTROL_ROUTES)
 
 
 @dataclass

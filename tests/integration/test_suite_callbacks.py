@@ -136,3 +136,18 @@ def test_a_second_create_auth_keeps_the_admins_the_tenant_has(simulator, suite_u
     assert callbacks_queue.messages(dlq=True) == []
     assert roles.holders(tenant.tenant_key, roles.ADMIN) == ["staff2"]
     queued_for(tenant.tenant_key, "sync")
+
+
+def test_a_share_change_queues_a_run_of_the_chains_and_shared_corps(simulator, suite_url, pump, callbacks_queue):
+    simulator.control.push("suite_ticket", suite_url, suite_id=SUITE_ID)
+    simulator.control.push("create_auth", suite_url, suite_id=SUITE_ID, corpid=AUTHORISING_CORP)
+    pump.drain(QUEUE)
+    tenant = tenant_store.find_by_corp(AUTHORISING_CORP)
+    queued_for(tenant.tenant_key, "sync")  # create_auth's own run
+    answer = simulator.control.push("share_chain_change", suite_url, via="suite", suite_id=SUITE_ID,
+                                    corpid=AUTHORISING_CORP)
+    assert (answer["status"], answer["body"]) == (200, "success")
+    pump.drain(QUEUE)
+    assert callbacks_queue.messages(dlq=True) == []
+    [run] = queued_for(tenant.tenant_key, "sync")
+    assert run["trigger"] == "share_chain_change" and run["scope"] == {"customers": False, "chains": None}

@@ -70,12 +70,13 @@ def test_corp_list_follows_chain_changes(sim, wecom):
 
 
 def test_downstream_token(wecom):
+    """Only a corp the app is shared with gets a token (the rest of the family: test_app_shares.py)."""
     token = wecom.token(APP_SECRET)
-    answer = wecom.post("corpgroup/corp/gettoken", {"corpid": "wwdown0002", "business_type": 0, "agentid": 1000002},
+    answer = wecom.post("corpgroup/corp/gettoken", {"corpid": "wwdown0002", "business_type": 1, "agentid": 1000002},
                         access_token=token)
     assert answer["errcode"] == 0 and answer["expires_in"] == 7200
     downstream = answer["access_token"]
-    assert wecom.get("externalcontact/get_follow_user_list", access_token=downstream)["follow_user"] == []
-    pending = wecom.post("corpgroup/corp/gettoken", {"corpid": "wwpend0001", "business_type": 0, "agentid": 1000002},
-                         access_token=token)
-    assert pending["errcode"] == 60011
+    assert wecom.get("externalcontact/get_follow_user_list", access_token=downstream)["errcode"] == 48002
+    not_shared = wecom.post("corpgroup/corp/gettoken", {"corpid": "wwdown0003", "business_type": 1,
+                                                        "agentid": 1000002}, access_token=token)
+    assert not_shared["errcode"] == 60011

@@ -112,6 +112,7 @@ def test_checkpoint_round_trips_and_counts_skipped_members_once():
     assert checkpoint.counts_view() == {
         "customers": {"added": 3, "updated": 4, "unchanged": 0, "inactivated": 0, "skipped_as_member": 2},
         "organisations": {"added": 5, "updated": 0, "unchanged": 0, "inactivated": 0},
+        "chain_contacts": {"added": 0, "updated": 0, "unchanged": 0, "inactivated": 0, "corps": 0, "corps_failed": 0},
     }
 
 

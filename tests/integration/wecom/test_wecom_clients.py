@@ -8,7 +8,7 @@ from chalicelib.tenants import onboarding
 from chalicelib.tenants import wecom_clients
 from chalicelib.store import secrets, wecom_state
 from chalicelib.store.wecom_state import DynamoPermitStore
-from chalicelib.wecom.errors import RateLimited
+from chalicelib.wecom.errors import RateLimited, WeComApiError
 from chalicelib.wecom.ratelimit import RateLimiter
 from tests.integration.conftest import DEMO_SECRETS
 from tests.integration.wecom.conftest import (
@@ -31,6 +31,7 @@ def fresh_process(monkeypatch, token_cache):
     """Each test starts like a new Lambda instance: no cached token sources or suite client."""
     monkeypatch.setattr(wecom_clients, "_sources", {})
     monkeypatch.setattr(wecom_clients, "_suites", {})
+    monkeypatch.setattr(wecom_clients, "_downstream", {})
 
 
 @pytest.fixture
@@ -100,3 +101,61 @@ def test_a_suite_tenant_uses_one_corp_token_for_everything(simulator, monkeypatc
     assert wecom.chains() == []
     assert len(simulator.control.calls(path="service/get_corp_token")) == 1
     assert gettoken_calls(simulator) == []
+
+
+def _downstream_gettokens(simulator) -> list[dict]:
+    return simulator.control.calls(path="corpgroup/corp/gettoken")
+
+
+def test_shared_corps_follow_every_page(self_built_tenant, simulator):
+    wecom = wecom_clients.client_for_tenant(self_built_tenant)
+    corps = list(wecom.shared_corps(page_size=1))
+    assert corps == [{"corpid": "wwdown0001", "corp_name": "星河贸易", "agentid": 1000101},
+                     {"corpid": "wwdown0002", "corp_name": "海川物流", "agentid": 1000102}]
+    calls = simulator.control.calls(path="corpgroup/corp/list_app_share_info")
+    assert [c["body"]["agentid"] for c in calls] == [1000002, 1000002]
+    assert all(c["body"]["business_type"] == 1 and c["body"]["limit"] == 1 for c in calls)
+
+
+def test_a_downstream_client_reads_its_corp_within_the_visible_range(self_built_tenant, simulator):
+    downstream = wecom_clients.downstream_client(self_built_tenant, "wwdown0002")
+    assert downstream.corpid == "wwdown0002"
+    assert list(downstream.list_member_ids()) == ["zhoujingli"]
+    assert downstream.get_member("zhoujingli")["name"] == "周经理"
+    with pytest.raises(WeComApiError) as outside:
+        downstream.get_member("caiwu01")
+    assert outside.value.errcode == 60011
+    (fetch,) = _downstream_gettokens(simulator)
+    assert fetch["body"] == {"corpid": "wwdown0002", "business_type": 1, "agentid": 1000002}
+
+
+def test_downstream_tokens_are_cached_per_tenant_and_corp(self_built_tenant, simulator, monkeypatch):
+    wecom_clients.downstream_client(self_built_tenant, "wwdown0002").get_member("zhoujingli")
+    wecom_clients.downstream_client(self_built_tenant, "wwdown0002").get_member("zhoujingli")
+    assert len(_downstream_gettokens(simulator)) == 1
+    monkeypatch.setattr(wecom_clients, "_downstream", {})  # another Lambda instance: the shared cache serves it
+    wecom_clients.downstream_client(self_built_tenant, "wwdown0002").get_member("zhoujingli")
+    assert len(_downstream_gettokens(simulator)) == 1
+    wecom_clients.downstream_client(self_built_tenant, "wwdown0001").get_member("hejun")
+    assert [c["body"]["corpid"] for c in _downstream_gettokens(simulator)] == ["wwdown0002", "wwdown0001"]
+    other = onboarding.create_self_built(name="另一个团队", corp_id=DEMO_CORP, agent_id="1000002", wecom_secrets={
+        **DEMO_SECRETS, "contacts_secret": CONTACTS_SECRET, "customer_secret": CUSTOMER_SECRET,
+        "app_secret": APP_SECRET})
+    mine = wecom_clients.downstream_client(self_built_tenant, "wwdown0002")
+    theirs = wecom_clients.downstream_client(other, "wwdown0002")
+    assert mine._contacts is not theirs._contacts
+
+
+def test_a_rejected_downstream_token_is_refreshed_once(self_built_tenant, simulator):
+    downstream = wecom_clients.downstream_client(self_built_tenant, "wwdown0002")
+    downstream.get_member("zhoujingli")
+    simulator.control.invalidate_tokens(corpid="wwdown0002")
+    assert downstream.get_member("zhoujingli")["userid"] == "zhoujingli"
+    assert len(_downstream_gettokens(simulator)) == 2
+
+
+def test_a_corp_the_app_is_not_shared_with_is_refused(self_built_tenant, simulator):
+    downstream = wecom_clients.downstream_client(self_built_tenant, "wwdown0003")
+    with pytest.raises(WeComApiError) as refused:
+        list(downstream.list_member_ids())
+    assert refused.value.errcode == 60011
