@@ -66,10 +66,12 @@ def seed_demo_data(tenant: tenant_store.Tenant, scenario: dict) -> None:
     that have accounts (so the order matters)."""
     from dev.seed_accounts import seed_accounts
     from dev.seed_directory import seed_directory
-    from dev.seed_sharing import DEMO_CUSTOMER, connect_official_account, seed_shared_items
+    from dev.seed_sharing import DEMO_CUSTOMER, connect_official_account, seed_follower_notice, seed_shared_items
 
     seed_directory(tenant)
     seed_accounts(tenant, DEMO_CUSTOMER)
     for account in scenario.get("official_accounts", [])[:1]:
         connect_official_account(tenant, account)
     seed_shared_items(tenant)
+    if scenario.get("official_accounts"):
+        seed_follower_notice(tenant)

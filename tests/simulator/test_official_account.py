@@ -9,7 +9,7 @@ from tests.simulator.support import OA_APPID, OA_SECRET
 
 TEMPLATE = "yqDemoTplCollab0001-shared-item-notice"
 FOLLOWER = "oDemoOpenid0001"  # 陈先生 follows the demo account
-NOT_FOLLOWING = "oDemoOpenid0002"  # 林女士 is known to it but does not follow
+NOT_FOLLOWING = "oDemoOpenid0009"  # 罗女士 followed it once and stopped
 
 
 def _get(sim, path: str, **params) -> dict:
@@ -45,7 +45,7 @@ def test_user_info_tells_followers_from_others(sim):
     assert follower["subscribe"] == 1 and follower["unionid"] == "oz4Dq5demoUnion000000000001"
     assert follower["subscribe_time"] == 1735690000
     other = _get(sim, "user/info", access_token=token, openid=NOT_FOLLOWING)
-    assert other == {"openid": NOT_FOLLOWING, "subscribe": 0, "unionid": "oz4Dq5demoUnion000000000002"}
+    assert other == {"openid": NOT_FOLLOWING, "subscribe": 0, "unionid": "oz4Dq5demoUnion000000000009"}
     customer = _get(sim, "user/info", access_token=token, openid="oDemoOpenid0003")  # a scenario customer
     assert customer["subscribe"] == 0
     assert _get(sim, "user/info", access_token=token, openid="oStranger")["errcode"] == 40003
@@ -85,7 +85,7 @@ def test_template_send_errors(sim):
 
 def test_following_and_unfollowing_through_the_control_api(sim):
     token = _token(sim)
-    sim.control.set_oa_follower(NOT_FOLLOWING, subscribe=True, unionid="oz4Dq5demoUnion000000000002")
+    sim.control.set_oa_follower(NOT_FOLLOWING, subscribe=True, unionid="oz4Dq5demoUnion000000000009")
     assert _get(sim, "user/info", access_token=token, openid=NOT_FOLLOWING)["subscribe"] == 1
     assert _post(sim, "message/template/send", _template(NOT_FOLLOWING), access_token=token)["errcode"] == 0
     sim.control.set_oa_follower(FOLLOWER, subscribe=False)
