@@ -103,7 +103,7 @@ def seed_follower_notice(tenant: Tenant) -> dict | None:
     already (a second seed)."""
     tenant = tenant_store.get(tenant.tenant_key)
     run_id = reconcile.start(tenant, "seed")
-    reconcile.process({"tenantKey": tenant.tenant_key, "runId": run_id}, Deadline(lambda: 60_000))
+    reconcile.process({"tenantKey": tenant.tenant_key, "runId": run_id}, Deadline(lambda: 3_600_000))
     contact_id = ensure_customer(tenant, DEMO_FOLLOWER)
     kind, item_id = FOLLOWER_ITEM
     _item, sharer = shares.item_and_sharer(tenant.tenant_key, kind, item_id, contact_id)

@@ -128,3 +128,25 @@ def test_an_opened_account_is_told_with_how_to_sign_in(client, simulator, follow
     assert message["url"].endswith(f"/mobile/wechat/external/home?tenantKey={followers_known.tenant_key}")
     if opened["activationUrl"]:  # the link itself stays with whoever hands it over
         assert opened["activationUrl"].split("#activate=")[1] not in json.dumps(message, ensure_ascii=False)
+
+
+def test_the_demo_seed_tells_lin_who_follows_but_never_signed_in(simulator, demo_tenant, pump, queue):
+    """What `make run` does for 林女士: the account's followers are learned, a schedule is shared with her, and the
+    pump delivers her template message. A second seed shares and tells nothing again."""
+    from pathlib import Path
+
+    from dev.seed_sharing import connect_official_account as connect_scenario_account
+    from dev.seed_sharing import seed_follower_notice, seed_shared_items
+
+    queue("notifications")
+    queue("followers")
+    scenario = json.loads((Path(__file__).resolve().parents[2] / "dev/scenarios/demo.json").read_text("utf-8"))
+    connect_scenario_account(demo_tenant, scenario["official_accounts"][0])
+    seed_shared_items(demo_tenant)
+    assert seed_follower_notice(demo_tenant) == {"channel": "wechat_template", "queued": True}
+    pump.drain(NOTIFICATIONS)
+    [told] = simulator.control.template_messages(touser=OPENIDS[LIN])
+    assert told["data"]["keyword1"]["value"] == "现场勘察：南京西路店"
+    assert told["url"].endswith("#/i/schedule/demo-s-001")
+    assert seed_follower_notice(demo_tenant) is None
+

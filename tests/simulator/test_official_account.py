@@ -100,3 +100,49 @@ def test_calls_are_logged_under_the_account(sim):
     _get(sim, "user/info", access_token=token, openid=FOLLOWER)
     calls = sim.control.calls(path="/cgi-bin/user/info")
     assert len(calls) == 1 and calls[0]["corpid"] == OA_APPID and calls[0]["errcode"] == 0
+
+
+def test_user_get_pages_the_followers_and_batchget_reads_them(sim, wecom):
+    sim.simulator.state.official_accounts[OA_APPID]["followers_page"] = 2
+    sim.control.set_oa_follower("oExtra1", subscribe=True, unionid="oz4Dq5extra1")
+    token = _token(sim)
+    first = _get(sim, "user/get", access_token=token)
+    assert "errcode" not in first
+    assert (first["total"], first["count"], first["data"]["openid"]) == (3, 2, [FOLLOWER, "oDemoOpenid0002"])
+    assert first["next_openid"] == "oDemoOpenid0002"
+    second = _get(sim, "user/get", access_token=token, next_openid=first["next_openid"])
+    assert (second["count"], second["data"]["openid"], second["next_openid"]) == (1, ["oExtra1"], "oExtra1")
+    end = _get(sim, "user/get", access_token=token, next_openid="oExtra1")
+    assert (end["count"], end["next_openid"], "data" in end) == (0, "", False)
+    assert _get(sim, "user/get", access_token=token, next_openid="oNobody")["errcode"] == 40003
+    # The same path with a WeCom token is WeCom's member read.
+    assert wecom.get("user/get", access_token=wecom.token(), userid="zhangsan")["userid"] == "zhangsan"
+
+    users = _post(sim, "user/info/batchget", {"user_list": [{"openid": FOLLOWER}, {"openid": NOT_FOLLOWING}]},
+                  access_token=token)["user_info_list"]
+    assert [(u["openid"], u["subscribe"]) for u in users] == [(FOLLOWER, 1), (NOT_FOLLOWING, 0)]
+    assert users[0]["unionid"] == "oz4Dq5demoUnion000000000001"
+    too_many = {"user_list": [{"openid": f"o{n}"} for n in range(101)]}
+    assert _post(sim, "user/info/batchget", too_many, access_token=token)["errcode"] == 40032
+    assert _post(sim, "user/info/batchget", {"user_list": []}, access_token=token)["errcode"] == 47001
+    assert _post(sim, "user/info/batchget", {"user_list": [{"openid": "oStranger"}]},
+                 access_token=token)["errcode"] == 40003
+
+
+def test_pushed_follows_change_the_account_and_arrive_encrypted(sim, sink):
+    from wechatpy.crypto import WeChatCrypto
+
+    account = sim.simulator.state.official_accounts[OA_APPID]
+    answer = sim.control.oa_push("subscribe", "oPushed1", sink.url, unionid="oz4Dq5pushed1", scene="expo")
+    assert answer["status"] == 200
+    query = sink.last_query()
+    assert query["encrypt_type"] == "aes" and query["openid"] == "oPushed1"
+    crypto = WeChatCrypto(account["callback"]["token"], account["callback"]["encoding_aes_key"], OA_APPID)
+    plain = crypto.decrypt_message(sink.requests[-1]["body"], query["msg_signature"], query["timestamp"],
+                                   query["nonce"])
+    assert "<Event><![CDATA[subscribe]]></Event>" in plain and "qrscene_expo" in plain
+    token = _token(sim)
+    assert _get(sim, "user/info", access_token=token, openid="oPushed1")["subscribe"] == 1
+    sim.control.oa_push("unsubscribe", "oPushed1", sink.url)
+    assert _get(sim, "user/info", access_token=token, openid="oPushed1") == {
+        "openid": "oPushed1", "subscribe": 0, "unionid": "oz4Dq5pushed1"}
