@@ -33,7 +33,7 @@ from chalicelib.store.contacts import Contact
 from chalicelib.store.shares import ItemRow, SharerRow
 from chalicelib.directory import permissions
 from chalicelib.store import members
-from chalicelib.profile_links.link import link_url
+from chalicelib.profile_links.link import PlaceholderBaseUrl, link_url
 
 WRITE_ATTEMPTS = 5
 INTEGRATION = "service"  # `registeredBy` of items their module registered with the service key
@@ -266,9 +266,10 @@ def share_with(caller: Caller, kind: str, item_id: str, contact_id: str) -> tupl
     kinds.check_kind(kind)
     contact = directory.visible_contact(caller, contact_id)
     shared, created = share(caller, kind, item_id, contact)
-    notification = {"channel": None, "queued": False, "reason": "already_shared"}
-    if created:
-        item = shares.get_item(caller.tenant_key, kind, item_id)
+    item = shares.get_item(caller.tenant_key, kind, item_id) if created else None
+    if item is None:  # shared before (or the item deleted this instant): nobody is told again
+        notification = {"channel": None, "queued": False, "reason": "already_shared"}
+    else:
         notification = queue_wechat(caller.tenant_key, contact, item, first="您被添加为共享人",
                                     what=f"{member_name_or_id(caller)}共享了{kinds.KIND_LABELS[kind]}")
     return {**shared, "notification": notification}, created
@@ -328,8 +329,12 @@ def queue_wechat(tenant_key: str, contact: Contact, item: ItemRow, *, first: str
     """Tell the contact about the item through the official account (`queueing.notify_contact`: the openid their
     sign-in confirmed, else the follower of their unionid), linking to the item on their home. Says what happened."""
     tenant = tenant_store.get_enabled_recent(tenant_key)
-    return queueing.notify_contact(tenant, contact, first=first, title=item.title, what=what, remark=remark,
-                                   url=home_url(tenant, item.kind, item.item_id), key=f"{item.kind}:{item.item_id}")
+    try:
+        url = home_url(tenant, item.kind, item.item_id)
+    except PlaceholderBaseUrl:  # a link to nowhere is worse than no message; the item is on their home all the same
+        return {"channel": None, "queued": False, "reason": "no_public_url"}
+    return queueing.notify_contact(tenant, contact, first=first, title=item.title, what=what, remark=remark, url=url,
+                                   key=f"{item.kind}:{item.item_id}")
 
 
 # --- conversations and submissions --------------------------------------------------------------------------------

@@ -56,6 +56,18 @@ def test_a_follower_who_never_signed_in_is_told_when_added_as_sharer(client, sim
     assert message["url"].endswith(f"/mobile/wechat/external/home?tenantKey={followers_known.tenant_key}#/i/task/T-7")
 
 
+def test_without_a_real_public_base_url_the_share_stands_and_nobody_is_sent_a_dead_link(
+        client, simulator, followers_known, team, lin, pump):
+    from chalicelib.store import tenants as tenant_store
+
+    tenant_store.update_settings(tenant_store.get(followers_known.tenant_key),
+                                 {"public_base_url": "https://yunqiao.example.com"})
+    register(client, team["zhangsan"], "task", "T-5")
+    shared = share(client, team["zhangsan"], "task", "T-5", lin.contact_id)
+    assert shared["notification"] == {"channel": None, "queued": False, "reason": "no_public_url"}
+    assert pump.drain(NOTIFICATIONS) == 0
+
+
 def test_an_unfollower_is_not_told_and_the_reason_says_so(client, simulator, app_server, followers_known, team, lin,
                                                           pump):
     answer = simulator.control.oa_push("unsubscribe", OPENIDS[LIN],

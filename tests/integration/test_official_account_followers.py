@@ -299,3 +299,38 @@ def test_one_run_at_a_time_and_clear_refusals(client, simulator, oa_tenant, make
 def test_the_daily_schedule_starts_a_run_for_tenants_with_an_account(oa_tenant, pump, followers_queue):
     assert pump.fire("schedule_followers")["started"] >= 1
     assert {m["body"]["tenantKey"] for m in followers_queue.messages()} >= {oa_tenant.tenant_key}
+
+
+@pytest.fixture
+def one_try(monkeypatch):
+    """The official account's calls make one try (no transport retry, no sleep): an outage fails the message."""
+    from chalicelib.wecom.http import RetryPolicy, Transport
+
+    transport = Transport(RetryPolicy(attempts=1, connect_timeout=1.0, read_timeout=2.0),
+                          base_url=config.wechat_base_url(), sleep=lambda _s: None)
+    monkeypatch.setattr(official_account, "_transport", lambda: transport)
+    monkeypatch.setattr(official_account, "_clients", {})
+
+
+def test_an_outage_mid_run_is_retried_by_the_queue_and_resumes_from_the_checkpoint(
+        simulator, oa_tenant, pump, backoffs, one_try, monkeypatch):
+    _page_size(simulator, 120)
+    _add_followers(simulator, 150)
+    real_checkpoint = followers.checkpoint
+    saved: list[int] = []
+
+    def outage_after_the_first_batch(run, **fields):
+        saved.append(fields["offset"])
+        if len(saved) == 1:  # WeChat goes down right after the first batch was saved
+            simulator.control.set_fault("/cgi-bin/user/info/batchget", http_status=502, times=1)
+        return real_checkpoint(run, **fields)
+
+    monkeypatch.setattr(followers, "checkpoint", outage_after_the_first_batch)
+    reconcile.start(oa_tenant, "admin")
+    assert pump.drain(FOLLOWERS) == 2  # failed once, then resumed
+    assert backoffs  # the failed delivery was handed back with a backoff
+    done = reconcile.describe(oa_tenant)
+    assert done["status"] == "succeeded" and done["counts"]["following"] == 152 and done["counts"]["listed"] == 152
+    batches = [len(c["body"]["user_list"]) for c in simulator.control.calls(path="/cgi-bin/user/info/batchget",
+                                                                           errcode=0)]
+    assert batches == [100, 20, 32]  # the first hundred were not read again
