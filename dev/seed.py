@@ -66,7 +66,7 @@ def seed_demo_data(tenant: tenant_store.Tenant, scenario: dict) -> None:
     that have accounts (so the order matters), then the 上下游 contacts (海川物流's 周经理, 星河贸易's people)."""
     from dev.seed_accounts import seed_accounts
     from dev.seed_directory import seed_directory
-    from dev.seed_sharing import DEMO_CUSTOMER, connect_official_account, seed_shared_items
+    from dev.seed_sharing import DEMO_CUSTOMER, connect_official_account, seed_follower_notice, seed_shared_items
 
     seed_directory(tenant)
     seed_accounts(tenant, DEMO_CUSTOMER)
@@ -74,6 +74,8 @@ def seed_demo_data(tenant: tenant_store.Tenant, scenario: dict) -> None:
         connect_official_account(tenant, account)
     seed_shared_items(tenant)
     seed_chain_contacts(tenant)
+    if scenario.get("official_accounts"):
+        seed_follower_notice(tenant)
 
 
 def seed_chain_contacts(tenant: tenant_store.Tenant) -> None:

@@ -6,17 +6,25 @@
   official account) is synced from the simulator if the directory does not have him yet, and zhangsan shares a
   project, two tasks, an approval, a form, a document, a schedule and a CRM record with him — and with every demo
   contact that has an external account (the accounts seed opens one), whoever it is.
+- 林女士 (`wmYQdemo9ab62b5ef34a985438bfdf7e`) follows the official account but never signed in: the followers are
+  reconciled from the simulated account (so her openid is known by her unionid), then zhangsan shares the site-survey
+  schedule with her — and she is sent a template message (the pump delivers it; see `/__sim__/oa/messages`).
 Idempotent: an item already registered is left as it is, a contact already sharing an item is not shared it again.
 """
 from __future__ import annotations
 
 from chalicelib.auth.identity import Caller
+from chalicelib.followers import reconcile
+from chalicelib.sync.run import Deadline
+from chalicelib.tenants import official_account
 from chalicelib.sharing import items
 from chalicelib.store import contacts, roles, secrets, shares
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store.tenants import Tenant
 
 DEMO_CUSTOMER = "wmYQdemoa9f7e97965d6cf799a529102"
+DEMO_FOLLOWER = "wmYQdemo9ab62b5ef34a985438bfdf7e"  # 林女士: follows the official account, never signed in
+FOLLOWER_ITEM = ("schedule", "demo-s-001")
 OWNER = "zhangsan"
 FORM_FIELDS = [
     {"name": "company", "label": "公司名称", "type": "text", "required": True},
@@ -47,6 +55,9 @@ def connect_official_account(tenant: Tenant, account: dict) -> None:
     tenant.update(actions=[Tenant.settings.official_account_app_id.set(account["appid"]),
                            Tenant.settings.official_account_template_id.set(template)])
     secrets.merge(tenant.secret_id, {"wechat_oa_secret": account["secret"]})
+    if account.get("callback"):
+        official_account.store_callback_keys(tenant, account["callback"]["token"],
+                                             account["callback"]["encoding_aes_key"])
 
 
 def ensure_customer(tenant: Tenant, external_userid: str) -> str:
@@ -84,3 +95,20 @@ def seed_shared_items(tenant: Tenant) -> list[str]:
             if sharer is None:
                 items.share(owner, kind, item_id, contact)
     return [contact.contact_id for contact in targets]
+
+
+def seed_follower_notice(tenant: Tenant) -> dict | None:
+    """Learn the account's followers now (the run the schedule would make, done in this process), then share the
+    site-survey schedule with 林女士: the share's answer says the template message was queued. None when she has it
+    already (a second seed)."""
+    tenant = tenant_store.get(tenant.tenant_key)
+    run_id = reconcile.start(tenant, "seed")
+    reconcile.process({"tenantKey": tenant.tenant_key, "runId": run_id}, Deadline(lambda: 3_600_000))
+    contact_id = ensure_customer(tenant, DEMO_FOLLOWER)
+    kind, item_id = FOLLOWER_ITEM
+    _item, sharer = shares.item_and_sharer(tenant.tenant_key, kind, item_id, contact_id)
+    if sharer is not None:
+        return None
+    owner = Caller(tenant.tenant_key, OWNER, roles.roles_of(tenant.tenant_key, OWNER))
+    shared, _created = items.share_with(owner, kind, item_id, contact_id)
+    return shared["notification"]

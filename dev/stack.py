@@ -133,6 +133,8 @@ def main() -> None:
                     f"  member API        {base}/api/directory/... with the header printed by "
                     "`.venv/bin/python -m dev.sign_in zhangsan` (or lisi, wangwu, ...)",
                     f"  WeCom simulator   http://127.0.0.1:{SIMULATOR_PORT}/__sim__/calls",
+                    f"  林女士's WeChat    http://127.0.0.1:{SIMULATOR_PORT}/__sim__/oa/messages?touser=oDemoOpenid0002 "
+                    "(she follows the official account and never signed in: told of the schedule shared with her)",
                     "Press Ctrl-C to stop everything.",
                     "",
                 ]

@@ -11,7 +11,8 @@ from chalicelib.core import config
 TOPIC = "AlarmTopic"
 # Seconds the oldest message of a queue may wait before someone should look. Profile links are paced with delays of
 # up to 15 minutes by design; a sync run continues in follow-up messages every few minutes.
-OLDEST_MESSAGE_SECONDS = {"callbacks": 600, "profile-links": 3600, "sync": 3600, "notifications": 900}
+OLDEST_MESSAGE_SECONDS = {"callbacks": 600, "profile-links": 3600, "sync": 3600, "notifications": 900,
+                          "followers": 3600}
 
 
 def parameters(stage: str) -> dict:

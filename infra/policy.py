@@ -74,6 +74,8 @@ FUNCTIONS: dict[str, Access] = {
                                     calls_wecom=True),
     "schedule_sync": Access(tables="tenants", writes_tables=False, sends_to=("sync",)),
     "schedule_profile_links": Access(tables="tenants", writes_tables=False, sends_to=("profile-links",)),
+    "process_followers": Access(consumes="followers", sends_to=("followers",), reads_secrets=True, calls_wecom=True),
+    "schedule_followers": Access(sends_to=("followers",), reads_secrets=True),
 }
 
 

@@ -25,7 +25,7 @@ LAMBDA_RUNTIME = "python3.12"
 DEFAULT_TIMEOUT = 60
 # Concurrent invocations each queue's consumer may reach: a burst of callbacks or a bulk run must not take the
 # account's whole concurrency (the API would be throttled), and WeCom's per-corp limits bound useful parallelism.
-MAX_CONCURRENCY = {"callbacks": 20, "profile-links": 10, "sync": 2, "notifications": 5}
+MAX_CONCURRENCY = {"callbacks": 20, "profile-links": 10, "sync": 2, "notifications": 5, "followers": 2}
 ACCESS_LOG_FORMAT = {
     "requestId": "$context.requestId", "ip": "$context.identity.sourceIp", "time": "$context.requestTime",
     "method": "$context.httpMethod", "path": "$context.path", "status": "$context.status",

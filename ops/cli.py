@@ -10,6 +10,8 @@
     python -m ops --stage prod tenants list
     python -m ops --stage prod tenants disable tnxabtf9g2
     python -m ops --stage prod tenants service-key tnxabtf9g2     issue or rotate the integrations' key (printed once)
+    python -m ops --stage prod tenants official-account-callback tnxabtf9g2 --secrets-file oa.json
+                                        the official account's 服务器配置 token and EncodingAESKey
     python -m ops --stage prod queues redrive profile-links
     python -m ops --stage prod verification-files put WW_verify_AbC123.txt
     python -m ops --local tenants list            # the local stack (make run)
@@ -165,6 +167,23 @@ def tenants_service_key(args: argparse.Namespace) -> None:
     _print({"tenantKey": tenant.tenant_key, "serviceKey": key, "issuedAt": issued_at.isoformat()})
 
 
+def tenants_official_account_callback(args: argparse.Namespace) -> None:
+    """Store the token and EncodingAESKey of the official account's 服务器配置 (security mode), so its follow and
+    unfollow callbacks to /wechat/callback/{tenantKey} are accepted. The account's appId must be set first."""
+    from chalicelib.store import tenants as tenant_store
+    from chalicelib.tenants import official_account
+
+    tenant = tenant_store.get_enabled(args.tenant_key)
+    if not official_account.app_id(tenant):
+        raise AppError("set the official account first: tenants settings --set officialAccount='{\"appId\": ...}'",
+                       code="wechat_not_configured")
+    keys = _read_secrets(args.secrets_file)
+    official_account.store_callback_keys(tenant, keys.get("token"), keys.get("encoding_aes_key"))
+    _progress(f"stored the official account's callback keys for {tenant.tenant_key}")
+    _print({"tenantKey": tenant.tenant_key, "callbackUrl": f"/wechat/callback/{tenant.tenant_key}",
+            "callbackKeysStored": True})
+
+
 def queues_redrive(args: argparse.Namespace) -> None:
     """Move a queue's dead letters back onto it, at most as many as its dead-letter queue held when the command
     started: a message that fails again meanwhile is dead-lettered anew, and must not be redriven round in a loop."""
@@ -310,6 +329,13 @@ def parser() -> argparse.ArgumentParser:
     service_key = tenant.add_parser("service-key", help="issue or rotate the key integrations register items with")
     service_key.add_argument("tenant_key")
     service_key.set_defaults(run=tenants_service_key)
+
+    oa_callback = tenant.add_parser("official-account-callback",
+                                    help="store the official account's callback token and EncodingAESKey")
+    oa_callback.add_argument("tenant_key")
+    oa_callback.add_argument("--secrets-file", required=True,
+                             help="JSON with token and encoding_aes_key (as in the account's 服务器配置); '-' for stdin")
+    oa_callback.set_defaults(run=tenants_official_account_callback)
 
     from chalicelib.store.queues import QUEUES
 

@@ -31,6 +31,8 @@ from chalicelib.store.contacts import ACCOUNT_DISABLED, ACCOUNT_NONE, ACCOUNT_OP
 from chalicelib.directory import contacts as directory
 from chalicelib.directory import validation
 from chalicelib.tenants.urls import public_url
+from chalicelib.notifications import queueing
+from chalicelib.core.observability import logger
 
 PASSWORD, ACTIVATION = "password", "activation"
 PASSWORD_METHODS = (PASSWORD, ACTIVATION)  # sessions that prove knowledge of the account's password
@@ -116,6 +118,7 @@ def open_account(tenant: tenants.Tenant, contact_id: str, *, actor: str, account
                 activation=(token_hash, expires_at) if token_hash else None,
                 retention_seconds=ACTIVATION_RETENTION, contact_write=contact_side),
         ):
+            _tell_opened(tenant, contact, name, by_activation=token is not None)
             return {"accountName": name, "activationUrl": activation_url(tenant, token) if token else None,
                     "activationExpiresAt": expires_at}
         current = _contact(tenant_key, contact_id)
@@ -124,6 +127,18 @@ def open_account(tenant: tenants.Tenant, contact_id: str, *, actor: str, account
         if chosen:
             raise Conflict(f"the account name {chosen!r} is taken in this team", code="account_name_taken")
     raise Conflict("could not find a free account name; try again", code="account_name_taken")
+
+
+def _tell_opened(tenant: tenants.Tenant, contact: Contact, account_name: str, *, by_activation: bool) -> None:
+    """The contact hears of the new account in WeChat when they follow the official account: its name and how to sign
+    in. The message links to their home, never to the activation link: that stays with whoever hands it over."""
+    how = "请用对接人转给您的激活链接设置密码" if by_activation else "首次登录请使用对接人告知的初始密码"
+    in_wechat = "在微信中点击即可进入与我协作；" if contact.unionid else ""
+    home = public_url(tenant, f"/mobile/wechat/external/home?tenantKey={quote(tenant.tenant_key)}")
+    notification = queueing.notify_contact(
+        tenant, contact, first="您的协作账号已开通", title=f"账号 {account_name}", what="外部账号已开通",
+        remark=f"{in_wechat}在浏览器中用账号 {account_name} 登录，{how}。", url=home, key=f"account:{account_name}")
+    logger.info("account opening told to the contact", extra={"notification": notification})
 
 
 def reissue_activation(tenant: tenants.Tenant, contact_id: str, *, void_password: bool = False) -> dict:

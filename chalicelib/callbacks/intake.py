@@ -1,4 +1,5 @@
-"""Receiving WeCom callbacks: authenticate, decrypt, deduplicate, queue — and nothing slower.
+"""Receiving WeCom callbacks — and a WeChat official account's, which are signed and encrypted the same way:
+authenticate, decrypt, deduplicate, queue — and nothing slower.
 
 WeCom gives us 5 s (1 s for suite authorisations) and resends anything unanswered, so the HTTP path makes no
 WeCom call and does exactly three writes for a new event: the conditional put of its dedupe record (pending), the SQS
@@ -19,8 +20,9 @@ from chalicelib.store import callback_events, queues, secrets
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store.tenants import SUITE, Tenant
 from chalicelib.wecom.crypto import RECEIVE_ID_MISMATCH, SIGNATURE_ERROR, WeComCrypto, WeComCryptoError
-from chalicelib.wecom.events import WeComEvent, parse_event
-from chalicelib.wecom.xmlparse import XML_FORBIDDEN, XML_TOO_LARGE, XmlError, parse_envelope
+from chalicelib.tenants import official_account
+from chalicelib.wecom.events import WeComEvent, official_account_event, parse_event
+from chalicelib.wecom.xmlparse import XML_FORBIDDEN, XML_TOO_LARGE, XmlError, parse_envelope, parse_xml
 
 MAX_BODY_BYTES = 64 * 1024
 QUEUE = "callbacks"
@@ -90,6 +92,72 @@ def accept_suite_event(suite_id: str, query: SignedQuery, body: bytes) -> Accept
         return _record_and_queue(f"suite#{suite['suite_id']}", event, {"suiteId": suite["suite_id"]})
     tenant = _suite_data_tenant(opened.receive_id)
     return _record_and_queue(tenant.tenant_key, event, {"tenantKey": tenant.tenant_key})
+
+
+# --- a WeChat official account's own callbacks (security mode) ------------------------------------------------------
+OA_SCOPE = "oa"
+
+
+@dataclass(frozen=True)
+class OfficialAccountCheck:
+    """The account's URL check: a plain signature over token, timestamp and nonce; the echostr comes back as sent."""
+
+    signature: str
+    timestamp: str
+    nonce: str
+    echostr: str
+
+
+def official_account_check(params: Mapping[str, str] | None) -> OfficialAccountCheck:
+    params = params or {}
+    missing = [name for name in ("signature", "timestamp", "nonce", "echostr") if not params.get(name)]
+    if missing:
+        raise _refused(BadRequest(f"missing query parameters: {', '.join(missing)}", code="missing_signature"))
+    return OfficialAccountCheck(params["signature"], params["timestamp"], params["nonce"], params["echostr"])
+
+
+def official_account_query(params: Mapping[str, str] | None) -> SignedQuery:
+    """A pushed message's query: security mode only (`encrypt_type=aes` with `msg_signature`). A plaintext push — the
+    account left in 明文模式 — is refused: its body would be unencrypted and signed by nothing but the URL."""
+    params = params or {}
+    if params.get("encrypt_type", "aes") != "aes":
+        raise _refused(BadRequest("set the official account's message encryption to 安全模式 (encrypt_type=aes)",
+                                  code="unencrypted_callback"))
+    return signed_query(params)
+
+
+def verify_official_account_url(tenant_key: str, check: OfficialAccountCheck) -> str:
+    """The check WeChat makes when the account's 服务器配置 is saved: answer the echostr when the signature holds."""
+    _appid, crypto = _official_account(tenant_key)
+    if not crypto.url_signature_matches(check.signature, check.timestamp, check.nonce):
+        raise _refused(Forbidden("signature does not match", code="invalid_signature"))
+    _check_fresh(SignedQuery(check.signature, check.timestamp, check.nonce))
+    return check.echostr
+
+
+def accept_official_account_event(tenant_key: str, query: SignedQuery, body: bytes) -> Accepted:
+    """A follow, unfollow or scan (or anything else the account pushes): authenticated, decrypted with the account's
+    appid as receiver, deduplicated and queued like a WeCom callback."""
+    _check_size(body)
+    appid, crypto = _official_account(tenant_key)
+    envelope = _envelope(body)
+    opened = _decrypt(crypto, query, envelope.encrypt)
+    _check_fresh(query)
+    try:
+        event = official_account_event(parse_xml(opened.message, MAX_BODY_BYTES))
+    except XmlError as err:
+        raise _refused(_xml_refusal(err)) from None
+    return _record_and_queue(f"{tenant_key}#{OA_SCOPE}", event, {"tenantKey": tenant_key, "officialAccount": appid})
+
+
+def _official_account(tenant_key: str) -> tuple[str, WeComCrypto]:
+    tenant = _tenant(tenant_key)
+    keys = official_account.callback_keys(tenant)
+    if keys is None:
+        raise _refused(NotFound("this team has not set up its official account's callbacks",
+                                code="wechat_not_configured"))
+    appid, token, aes_key = keys
+    return appid, _crypto(token, aes_key, appid)
 
 
 def _refused(error: AppError) -> AppError:

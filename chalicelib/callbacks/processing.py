@@ -20,7 +20,9 @@ from chalicelib.wecom.events import (
     ShareChainChange,
     WeComEvent,
     event_from_fields,
+    official_account_event,
 )
+from chalicelib.followers import events as follower_events
 from chalicelib.tenants.wecom_clients import client_for_tenant
 from chalicelib.sync import triggers
 from chalicelib.profile_links import runs
@@ -30,7 +32,8 @@ FOLLOW_REMOVED = frozenset({"del_external_contact", "del_follow_user"})
 
 
 def process(message: dict) -> None:
-    """Apply one queued callback message (`{"tenantKey" | "suiteId", "event": fields}`)."""
+    """Apply one queued callback message (`{"tenantKey" | "suiteId", "event": fields}`; an official account's carries
+    `officialAccount`: its appid)."""
     if not isinstance(message.get("event"), dict):
         raise PermanentError("malformed_message", "no event fields")
     event = event_from_fields(message["event"])
@@ -44,6 +47,9 @@ def process(message: dict) -> None:
             raise PermanentError("tenant_not_found", err.message) from None
         if not tenant.enabled:
             logger.info("event for a disabled tenant ignored", extra={"kind": event.kind})
+            return
+        if message.get("officialAccount"):
+            follower_events.apply(tenant, message["officialAccount"], official_account_event(message["event"]))
             return
         _apply(tenant, event)
     except RateLimited as err:

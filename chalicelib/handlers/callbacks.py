@@ -2,6 +2,8 @@
 
     GET/POST /wecom/callback/{tenantKey}       a self-built app's callbacks
     GET/POST /wecom/suite/{suiteId}/callback   the third-party suite's instruction and data callbacks
+    GET/POST /wechat/callback/{tenantKey}      the tenant's WeChat official account (服务器配置, 安全模式): follows,
+                                               unfollows, scans
 """
 from __future__ import annotations
 
@@ -54,6 +56,19 @@ def verify_suite_url(suiteId: str) -> Response:
 def suite_callback(suiteId: str) -> Response:
     query = intake.signed_query(bp.current_request.query_params)
     intake.accept_suite_event(suiteId, query, _xml_body())
+    return _text(intake.SUITE_REPLY)
+
+
+@bp.route("/wechat/callback/{tenantKey}", methods=["GET"])
+def verify_official_account_url(tenantKey: str) -> Response:
+    check = intake.official_account_check(bp.current_request.query_params)
+    return _text(intake.verify_official_account_url(tenantKey, check))
+
+
+@bp.route("/wechat/callback/{tenantKey}", methods=["POST"], content_types=["*/*"])
+def official_account_callback(tenantKey: str) -> Response:
+    query = intake.official_account_query(bp.current_request.query_params)
+    intake.accept_official_account_event(tenantKey, query, _xml_body())
     return _text(intake.SUITE_REPLY)
 
 

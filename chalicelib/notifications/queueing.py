@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from chalicelib.core import clock
 from chalicelib.core.observability import logger
+from chalicelib.followers import reach
 from chalicelib.store import queues
+from chalicelib.store.contacts import Contact
+from chalicelib.store.tenants import Tenant
 
 WECOM_APP = "wecom_app"
 WECHAT_TEMPLATE = "wechat_template"
@@ -34,3 +38,34 @@ def notify_members(tenant_key: str, user_ids: Iterable[str], *, title: str, desc
         "touser": recipients,
         "textcard": {"title": title[:128], "description": description[:512], "url": url, "btntxt": "详情"},
     })
+
+
+def notify_contact(tenant: Tenant, contact: Contact, *, first: str, title: str, what: str, url: str, key: str,
+                   remark: str | None = None) -> dict:
+    """Queue a WeChat template message to an external contact through the tenant's official account, and say what
+    happened: `{"channel", "queued"}`, plus `reason` when nothing was queued (`no_official_account`, `openid_unknown`,
+    `not_following`, `lookup_error`, `queue_error`). The openid is the one their sign-in confirmed or, for a contact
+    who never signed in, the follower of their unionid (`followers.reach`); whether they still follow is asked again
+    when it is delivered. `key` names what the message is about; with the time it makes WeChat's duplicate check id.
+    Never raises."""
+    settings = tenant.settings
+    appid = (settings.official_account_app_id or "").strip()
+    if not appid or not (settings.official_account_template_id or "").strip():
+        return {"channel": None, "queued": False, "reason": "no_official_account"}
+    try:
+        found = reach.openid_of(tenant.tenant_key, appid, contact)
+    except Exception:
+        logger.exception("could not look up the contact's openid")
+        return {"channel": None, "queued": False, "reason": "lookup_error"}
+    if found.openid is None:
+        logger.info("contact not reachable in WeChat", extra={"reason": found.reason})
+        return {"channel": None, "queued": False, "reason": found.reason}
+    at = clock.now()
+    failure = queue({
+        "tenantKey": tenant.tenant_key, "channel": WECHAT_TEMPLATE, "openid": found.openid,
+        "first": first, "title": title, "what": what, "remark": remark, "at": at, "url": url,
+        "clientMsgId": f"{key}:{contact.contact_id}:{int(at * 1000)}",
+    })
+    if failure:
+        return {"channel": WECHAT_TEMPLATE, "queued": False, "reason": "queue_error"}
+    return {"channel": WECHAT_TEMPLATE, "queued": True}

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from typing import Any, Callable, Iterable
 
 from chalicelib.notifications import queueing
-from chalicelib.core import clock, cursors
+from chalicelib.core import cursors
 from chalicelib.directory import audit
 from chalicelib.directory import contacts as directory
 from chalicelib.core.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -33,7 +33,7 @@ from chalicelib.store.contacts import Contact
 from chalicelib.store.shares import ItemRow, SharerRow
 from chalicelib.directory import permissions
 from chalicelib.store import members
-from chalicelib.profile_links.link import link_url
+from chalicelib.profile_links.link import PlaceholderBaseUrl, link_url
 
 WRITE_ATTEMPTS = 5
 INTEGRATION = "service"  # `registeredBy` of items their module registered with the service key
@@ -261,10 +261,18 @@ def _share_json(sharer: SharerRow, contact: Contact | None) -> dict:
 
 
 def share_with(caller: Caller, kind: str, item_id: str, contact_id: str) -> tuple[dict, bool]:
-    """POST …/shares {contactId}: the contact must be one the caller can see (404 otherwise)."""
+    """POST …/shares {contactId}: the contact must be one the caller can see (404 otherwise). A new sharer (共享人) is
+    told through the official account (`notification` says whether; sharing again tells nobody)."""
     kinds.check_kind(kind)
     contact = directory.visible_contact(caller, contact_id)
-    return share(caller, kind, item_id, contact)
+    shared, created = share(caller, kind, item_id, contact)
+    item = shares.get_item(caller.tenant_key, kind, item_id) if created else None
+    if item is None:  # shared before (or the item deleted this instant): nobody is told again
+        notification = {"channel": None, "queued": False, "reason": "already_shared"}
+    else:
+        notification = queue_wechat(caller.tenant_key, contact, item, first="您被添加为共享人",
+                                    what=f"{member_name_or_id(caller)}共享了{kinds.KIND_LABELS[kind]}")
+    return {**shared, "notification": notification}, created
 
 
 def unshare(caller: Caller, kind: str, item_id: str, contact_id: str) -> None:
@@ -318,26 +326,15 @@ def home_url(tenant: tenant_store.Tenant, kind: str | None = None, item_id: str 
 
 def queue_wechat(tenant_key: str, contact: Contact, item: ItemRow, *, first: str, what: str,
                  remark: str | None = None) -> dict:
-    """Queue a template message for the contact when the tenant has an official account and the contact's openid
-    under it is known; whether they follow it is checked when it is delivered. Says what happened."""
+    """Tell the contact about the item through the official account (`queueing.notify_contact`: the openid their
+    sign-in confirmed, else the follower of their unionid), linking to the item on their home. Says what happened."""
     tenant = tenant_store.get_enabled_recent(tenant_key)
-    if not tenant.settings.official_account_app_id or not tenant.settings.official_account_template_id:
-        return {"channel": None, "queued": False, "reason": "no_official_account"}
-    home = shares.get_home(tenant_key, contact.contact_id)
-    # The openid WeChat sign-in confirmed for this contact wins over one typed into the directory.
-    openid = (home.openid if home is not None else None) or contact.openid
-    if not openid:
-        return {"channel": None, "queued": False, "reason": "openid_unknown"}
-    at = clock.now()
-    failure = queueing.queue({
-        "tenantKey": tenant_key, "channel": queueing.WECHAT_TEMPLATE, "openid": openid,
-        "first": first, "title": item.title, "what": what, "remark": remark, "at": at,
-        "url": home_url(tenant, item.kind, item.item_id),
-        "clientMsgId": f"{item.kind}:{item.item_id}:{contact.contact_id}:{int(at * 1000)}",
-    })
-    if failure:
-        return {"channel": queueing.WECHAT_TEMPLATE, "queued": False, "reason": "queue_error"}
-    return {"channel": queueing.WECHAT_TEMPLATE, "queued": True}
+    try:
+        url = home_url(tenant, item.kind, item.item_id)
+    except PlaceholderBaseUrl:  # a link to nowhere is worse than no message; the item is on their home all the same
+        return {"channel": None, "queued": False, "reason": "no_public_url"}
+    return queueing.notify_contact(tenant, contact, first=first, title=item.title, what=what, remark=remark, url=url,
+                                   key=f"{item.kind}:{item.item_id}")
 
 
 # --- conversations and submissions --------------------------------------------------------------------------------

@@ -33,7 +33,8 @@ CALLBACKS = QueueSpec("callbacks", consumer="process_callbacks")
 PROFILE_LINKS = QueueSpec("profile-links", consumer="process_profile_links", max_receive_count=8)
 SYNC = QueueSpec("sync", consumer="process_sync", max_receive_count=5, batch_size=1, hold_seconds=120)
 NOTIFICATIONS = QueueSpec("notifications", consumer="process_notifications", max_receive_count=6)
-QUEUES: tuple[QueueSpec, ...] = (CALLBACKS, PROFILE_LINKS, SYNC, NOTIFICATIONS)
+FOLLOWERS = QueueSpec("followers", consumer="process_followers", max_receive_count=5, batch_size=1)
+QUEUES: tuple[QueueSpec, ...] = (CALLBACKS, PROFILE_LINKS, SYNC, NOTIFICATIONS, FOLLOWERS)
 
 
 @lru_cache(maxsize=None)

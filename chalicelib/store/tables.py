@@ -10,6 +10,7 @@ from chalicelib.store import (
     callback_events,
     contact_access,
     contacts,
+    followers,
     invitations,
     login_throttle,
     members,
@@ -44,4 +45,5 @@ def all_models() -> list[type[Model]]:
         applications.Application,
         invitations.InvitationItem,
         shares.ShareRow,
+        followers.FollowerTableRow,
     ]

@@ -3,10 +3,14 @@
 The account's appid and template id are tenant settings (`officialAccountAppId`, `officialAccountTemplateId`); its
 secret is `wechat_oa_secret` in the tenant's Secrets Manager secret. A tenant without them simply has no WeChat
 sign-in and no template messages: external contacts then use the login form and see news on their home.
+The account's own callbacks (follow, unfollow, scan: `/wechat/callback/{tenantKey}`) are signed and encrypted with
+the token and EncodingAESKey set in the account's 服务器配置; they are `wechat_oa_token` and `wechat_oa_aes_key` in the
+same secret, stored by ops (`python -m ops tenants official-account-callback`).
 """
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -23,6 +27,9 @@ from chalicelib.wecom.client import official_account_oauth
 from chalicelib.wecom.errors import WeComApiError
 
 SECRET_KEY = "wechat_oa_secret"
+CALLBACK_TOKEN_KEY, CALLBACK_AES_KEY = "wechat_oa_token", "wechat_oa_aes_key"
+CALLBACK_TOKEN = re.compile(r"^[A-Za-z0-9]{3,32}$")  # what the account's 服务器配置 accepts as Token
+AES_KEY = re.compile(r"^[A-Za-z0-9+/]{43}$")
 CHINA = timezone(timedelta(hours=8))
 
 _lock = threading.Lock()
@@ -47,6 +54,26 @@ def app_id(tenant: Tenant) -> str | None:
 
 def _secret(tenant: Tenant) -> str | None:
     return secrets.get(tenant.secret_id).get(SECRET_KEY) or None
+
+
+def callback_keys(tenant: Tenant) -> tuple[str, str, str] | None:
+    """(appid, token, EncodingAESKey) of the account's callbacks, or None when the tenant has not set them up."""
+    appid = app_id(tenant)
+    if not appid:
+        return None
+    stored = secrets.get(tenant.secret_id)
+    token, aes_key = stored.get(CALLBACK_TOKEN_KEY), stored.get(CALLBACK_AES_KEY)
+    return (appid, token, aes_key) if token and aes_key else None
+
+
+def store_callback_keys(tenant: Tenant, token: str, aes_key: str) -> None:
+    """Keep the token and EncodingAESKey of the account's 服务器配置 in the tenant's secret (ops, at onboarding)."""
+    if not isinstance(token, str) or not CALLBACK_TOKEN.match(token):
+        raise BadRequest("the token is 3-32 letters or digits, as the account's 服务器配置 has it",
+                         code="invalid_callback_token")
+    if not isinstance(aes_key, str) or not AES_KEY.match(aes_key):
+        raise BadRequest("the EncodingAESKey is 43 letters, digits, '+' or '/'", code="invalid_callback_aes_key")
+    secrets.merge(tenant.secret_id, {CALLBACK_TOKEN_KEY: token, CALLBACK_AES_KEY: aes_key})
 
 
 def client_for(tenant: Tenant) -> OfficialAccountClient | None:

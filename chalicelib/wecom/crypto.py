@@ -89,6 +89,15 @@ class WeComCrypto:
         except (TypeError, UnicodeEncodeError) as exc:
             raise WeComCryptoError(COMPUTE_SIGNATURE_ERROR, f"cannot compute signature: {exc}") from None
 
+    def url_signature_matches(self, signature: str, timestamp: str, nonce: str) -> bool:
+        """A WeChat official account's URL check (GET ?signature&timestamp&nonce&echostr) signs no ciphertext: SHA-1
+        over the sorted token, timestamp and nonce, compared in constant time; the echostr is answered as sent."""
+        try:
+            expected = hashlib.sha1("".join(sorted((self._token, timestamp, nonce))).encode("utf-8")).hexdigest()
+        except (TypeError, UnicodeEncodeError):
+            return False
+        return isinstance(signature, str) and signature.isascii() and hmac.compare_digest(expected, signature)
+
     def verify_url(self, msg_signature: str, timestamp: str, nonce: str, echostr: str) -> str:
         """Answers WeCom's URL check: the decrypted echostr is the whole reply body."""
         return self.decrypt(msg_signature, timestamp, nonce, echostr).message

@@ -193,6 +193,29 @@ class UnknownEvent(WeComEvent):
     """Any kind or change type this module does not model: to be accepted, logged and ignored."""
 
 
+@dataclass(frozen=True)
+class FollowEvent(WeComEvent):
+    """A WeChat official account's follower event (`subscribe`, `unsubscribe`, `SCAN`): `openid` is FromUserName
+    (the follower under this account), `corp_id` the account's original id (gh_…). `scene` is the QR scene a follow
+    or scan came through: a subscribe's EventKey `qrscene_<scene>`, a SCAN's EventKey as it is."""
+
+    openid: str = ""
+    scene: str = ""
+
+    @property
+    def follows(self) -> bool:
+        """What the event says of the follow itself; the consumer still asks the account (user/info) on a follow."""
+        return self.kind != "unsubscribe"
+
+    @classmethod
+    def _attributes(cls, f: dict[str, str]) -> dict[str, object]:
+        key = f.get("EventKey", "")
+        return {"openid": f.get("FromUserName", ""),
+                "scene": key[len("qrscene_"):] if key.startswith("qrscene_") else key}
+
+
+FOLLOW_KINDS = frozenset({"subscribe", "unsubscribe", "SCAN"})
+
 _TYPES_BY_KIND: dict[str, type[WeComEvent]] = {
     "change_external_contact": ExternalContactChange,
     "change_contact": ContactChange,
@@ -228,6 +251,19 @@ def event_from_fields(fields: Mapping[str, str]) -> WeComEvent:
     if cls.known_change_types and common["change_type"] not in cls.known_change_types:
         cls = UnknownEvent
     return cls(**common, **cls._attributes(flat))
+
+
+def official_account_event(fields: Mapping[str, str]) -> WeComEvent:
+    """An official account's pushed document: its follower events typed, anything else (a user's message, a menu
+    click) an :class:`UnknownEvent`. Kept apart from :func:`event_from_fields` because a WeCom app's own
+    `subscribe` (a member following the app) means something else."""
+    flat = dict(fields)
+    kind = flat.get("Event") or flat.get("MsgType", "")
+    common = {"fields": flat, "kind": kind, "change_type": "", "corp_id": flat.get("ToUserName", ""), "suite_id": "",
+              "create_time": _int(flat.get("CreateTime")) or 0}
+    if flat.get("MsgType") == "event" and kind in FOLLOW_KINDS:
+        return FollowEvent(**common, **FollowEvent._attributes(flat))
+    return UnknownEvent(**common)
 
 
 def _int(text: str | None) -> int | None:

@@ -14,7 +14,8 @@ from typing import Any
 from chalicelib.wecom.http import Transport
 from chalicelib.wecom.tokens import TokenCache, TokenSource, call_with_token, credential_key
 
-
+FOLLOWERS_PAGE_MAX = 10000  # user/get's page
+BATCHGET_MAX = 100  # user/info/batchget's openids per call
 
 class OfficialAccountClient:
     """One official account's APIs. Holds no per-call state: one instance serves every thread of the process."""
@@ -39,6 +40,22 @@ class OfficialAccountClient:
 
     def follows(self, openid: str) -> bool:
         return int(self.user_info(openid).get("subscribe") or 0) == 1
+
+    def followers_page(self, next_openid: str = "") -> tuple[list[str], str]:
+        """One page of `user/get` (up to 10000 openids, in the account's order) and the `next_openid` to continue
+        from — empty once the list is done. WeChat answers the last openid of a full page as next_openid and an
+        empty list after the end, so an empty page ends the walk."""
+        params = {"next_openid": next_openid} if next_openid else {}
+        answer = self._call("GET", "user/get", params=params)
+        openids = list((answer.get("data") or {}).get("openid") or [])
+        return openids, (answer.get("next_openid") or "") if openids else ""
+
+    def users_info(self, openids: list[str]) -> list[dict]:
+        """`user/info/batchget` for up to 100 openids: each user's `subscribe`, `openid` and `unionid`."""
+        if not 0 < len(openids) <= BATCHGET_MAX:
+            raise ValueError(f"user/info/batchget takes 1..{BATCHGET_MAX} openids")
+        body = {"user_list": [{"openid": openid, "lang": "zh_CN"} for openid in openids]}
+        return list(self._call("POST", "user/info/batchget", body=body).get("user_info_list") or [])
 
     def send_template(self, touser: str, template_id: str, data: dict[str, dict], *, url: str | None = None,
                       client_msg_id: str | None = None) -> int:

@@ -10,7 +10,7 @@ import json
 import secrets
 from typing import TYPE_CHECKING, Any, Callable
 
-from . import callbacks
+from . import callbacks, official_account
 from .calllog import normalise_path
 from .limits import Fault
 
@@ -305,6 +305,7 @@ ROUTES: dict[tuple[str, str], ControlHandler] = {
     ("POST", "oa/followers"): put_oa_follower,
     ("GET", "oa/messages"): get_template_messages,
 }
+ROUTES.update(official_account.CONTROL_ROUTES)
 
 
 def handle_control(sim: "Simulator", method: str, subpath: str, query: dict, raw: bytes) -> tuple[int, dict]:

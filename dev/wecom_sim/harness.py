@@ -155,6 +155,15 @@ class ControlClient:
     def template_messages(self, touser: str | None = None, appid: str | None = None) -> list[dict]:
         return self._call("GET", "oa/messages", params={"touser": touser, "appid": appid})["messages"]
 
+    def oa_push(self, kind: str, openid: str, target_url: str, **params: Any) -> dict:
+        """A follow (`subscribe`, with `scene` for a QR code), `unsubscribe` or `SCAN`: applied to the account, then
+        pushed encrypted to the target; returns the target's status and body."""
+        return self._call("POST", "oa/push", json_body={"kind": kind, "openid": openid, "target_url": target_url,
+                                                         **params})
+
+    def oa_verify_url(self, target_url: str, **params: Any) -> dict:
+        return self._call("POST", "oa/verify", json_body={"target_url": target_url, **params})
+
 
 class SimulatorControlError(Exception):
     """The control API refused a request (HTTP 400/404)."""

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
-from . import app_shares
+from . import app_shares, official_account
 from .api import ROUTES, SNS_ROUTES, Call, Route
 from .calllog import CallLog
 from .clock import SimClock
@@ -94,7 +94,8 @@ class Simulator:
         with self.lock:
             fault = self.faults.take(path)
         reply = Reply(latency=fault.latency_ms / 1000 if fault else 0.0)
-        route = SNS_ROUTES.get(path) or (ROUTES.get(api) if path.startswith(CGI_PREFIX) else None)
+        route = (official_account.route_for(self, path, query) or SNS_ROUTES.get(path)
+                 or (ROUTES.get(api) if path.startswith(CGI_PREFIX) else None))
         if fault and fault.drop:
             entry.update(fault="drop", http_status=None, corpid=self._guess_corp(call))
             reply.drop = True
@@ -125,7 +126,7 @@ class Simulator:
         return token.corpid if token else call.query.get("corpid")
 
     def _dispatch(self, route: Route, call: Call) -> dict:
-        is_sns = call.path in SNS_ROUTES
+        is_sns = call.path in SNS_ROUTES or route in official_account.ROUTES.values()
         with self.lock:
             try:
                 if route.auth == "corp":

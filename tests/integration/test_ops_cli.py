@@ -102,3 +102,26 @@ def test_a_verification_file_is_put_from_the_downloaded_file_and_served(tmp_path
     wrong.write_text("<html>")
     refused = run_ops("--local", "verification-files", "put", str(wrong))
     assert refused.returncode == 2 and "invalid_verification_file" in refused.stderr
+
+
+def test_the_official_accounts_callback_keys_are_stored_after_its_app_id_and_never_printed():
+    run_ops("tenants", "create", "--name", "丁", "--corp-id", "wwopscli05", "--agent-id", "1", "--secrets-file", "-",
+            "--tenant-key", "tnopscli05", stdin=json.dumps(DEMO_SECRETS))
+    keys = {"token": "OpsCliOaToken", "encoding_aes_key": "OpsCliOaAesKey0123456789abcdefghijklmnopqrs"}
+    early = run_ops("tenants", "official-account-callback", "tnopscli05", "--secrets-file", "-", stdin=json.dumps(keys))
+    assert early.returncode == 2 and "wechat_not_configured" in early.stderr
+    run_ops("tenants", "settings", "tnopscli05", "--set", 'officialAccount={"appId": "wxopscli0000005"}')
+    bad = run_ops("tenants", "official-account-callback", "tnopscli05", "--secrets-file", "-",
+                  stdin=json.dumps({**keys, "encoding_aes_key": "short"}))
+    assert bad.returncode == 2 and "invalid_callback_aes_key" in bad.stderr
+    stored = run_ops("tenants", "official-account-callback", "tnopscli05", "--secrets-file", "-", stdin=json.dumps(keys))
+    assert stored.returncode == 0, stored.stderr
+    assert json.loads(stored.stdout) == {"tenantKey": "tnopscli05", "callbackUrl": "/wechat/callback/tnopscli05",
+                                         "callbackKeysStored": True}
+    assert all(value not in stored.stdout + stored.stderr for value in keys.values())
+
+    from chalicelib.store import secrets
+
+    kept = secrets.get("yunqiao/local/tenants/tnopscli05")
+    assert (kept["wechat_oa_token"], kept["wechat_oa_aes_key"]) == (keys["token"], keys["encoding_aes_key"])
+    assert kept["callback_token"] == DEMO_SECRETS["callback_token"]  # the WeCom keys stay as they were

@@ -314,7 +314,8 @@ def test_send_to_current_contact_shares_and_sends_a_template_message_to_a_follow
 def test_send_notifies_nobody_when_the_contact_does_not_follow_or_is_unknown_to_the_account(
         client, simulator, demo_tenant, team, chen, lin, pump):
     connect_official_account(demo_tenant)
-    _wechat_sign_in(client, simulator, demo_tenant, LIN)  # known to the account, not following it
+    _wechat_sign_in(client, simulator, demo_tenant, LIN)
+    simulator.control.set_oa_follower(OPENIDS[LIN], subscribe=False)  # known to the account, not following it now
     register(client, team["zhangsan"], "task", "T-9", title="资料补充")
     to_lin = body(client.http.post("/api/sharing/send", headers=team["zhangsan"],
                                    body=json.dumps({"externalUserId": LIN, "kind": "task", "itemId": "T-9"})))

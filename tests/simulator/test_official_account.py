@@ -9,7 +9,7 @@ from tests.simulator.support import OA_APPID, OA_SECRET
 
 TEMPLATE = "yqDemoTplCollab0001-shared-item-notice"
 FOLLOWER = "oDemoOpenid0001"  # 陈先生 follows the demo account
-NOT_FOLLOWING = "oDemoOpenid0002"  # 林女士 is known to it but does not follow
+NOT_FOLLOWING = "oDemoOpenid0009"  # 罗女士 followed it once and stopped
 
 
 def _get(sim, path: str, **params) -> dict:
@@ -45,7 +45,7 @@ def test_user_info_tells_followers_from_others(sim):
     assert follower["subscribe"] == 1 and follower["unionid"] == "oz4Dq5demoUnion000000000001"
     assert follower["subscribe_time"] == 1735690000
     other = _get(sim, "user/info", access_token=token, openid=NOT_FOLLOWING)
-    assert other == {"openid": NOT_FOLLOWING, "subscribe": 0, "unionid": "oz4Dq5demoUnion000000000002"}
+    assert other == {"openid": NOT_FOLLOWING, "subscribe": 0, "unionid": "oz4Dq5demoUnion000000000009"}
     customer = _get(sim, "user/info", access_token=token, openid="oDemoOpenid0003")  # a scenario customer
     assert customer["subscribe"] == 0
     assert _get(sim, "user/info", access_token=token, openid="oStranger")["errcode"] == 40003
@@ -85,7 +85,7 @@ def test_template_send_errors(sim):
 
 def test_following_and_unfollowing_through_the_control_api(sim):
     token = _token(sim)
-    sim.control.set_oa_follower(NOT_FOLLOWING, subscribe=True, unionid="oz4Dq5demoUnion000000000002")
+    sim.control.set_oa_follower(NOT_FOLLOWING, subscribe=True, unionid="oz4Dq5demoUnion000000000009")
     assert _get(sim, "user/info", access_token=token, openid=NOT_FOLLOWING)["subscribe"] == 1
     assert _post(sim, "message/template/send", _template(NOT_FOLLOWING), access_token=token)["errcode"] == 0
     sim.control.set_oa_follower(FOLLOWER, subscribe=False)
@@ -100,3 +100,49 @@ def test_calls_are_logged_under_the_account(sim):
     _get(sim, "user/info", access_token=token, openid=FOLLOWER)
     calls = sim.control.calls(path="/cgi-bin/user/info")
     assert len(calls) == 1 and calls[0]["corpid"] == OA_APPID and calls[0]["errcode"] == 0
+
+
+def test_user_get_pages_the_followers_and_batchget_reads_them(sim, wecom):
+    sim.simulator.state.official_accounts[OA_APPID]["followers_page"] = 2
+    sim.control.set_oa_follower("oExtra1", subscribe=True, unionid="oz4Dq5extra1")
+    token = _token(sim)
+    first = _get(sim, "user/get", access_token=token)
+    assert "errcode" not in first
+    assert (first["total"], first["count"], first["data"]["openid"]) == (3, 2, [FOLLOWER, "oDemoOpenid0002"])
+    assert first["next_openid"] == "oDemoOpenid0002"
+    second = _get(sim, "user/get", access_token=token, next_openid=first["next_openid"])
+    assert (second["count"], second["data"]["openid"], second["next_openid"]) == (1, ["oExtra1"], "oExtra1")
+    end = _get(sim, "user/get", access_token=token, next_openid="oExtra1")
+    assert (end["count"], end["next_openid"], "data" in end) == (0, "", False)
+    assert _get(sim, "user/get", access_token=token, next_openid="oNobody")["errcode"] == 40003
+    # The same path with a WeCom token is WeCom's member read.
+    assert wecom.get("user/get", access_token=wecom.token(), userid="zhangsan")["userid"] == "zhangsan"
+
+    users = _post(sim, "user/info/batchget", {"user_list": [{"openid": FOLLOWER}, {"openid": NOT_FOLLOWING}]},
+                  access_token=token)["user_info_list"]
+    assert [(u["openid"], u["subscribe"]) for u in users] == [(FOLLOWER, 1), (NOT_FOLLOWING, 0)]
+    assert users[0]["unionid"] == "oz4Dq5demoUnion000000000001"
+    too_many = {"user_list": [{"openid": f"o{n}"} for n in range(101)]}
+    assert _post(sim, "user/info/batchget", too_many, access_token=token)["errcode"] == 40032
+    assert _post(sim, "user/info/batchget", {"user_list": []}, access_token=token)["errcode"] == 47001
+    assert _post(sim, "user/info/batchget", {"user_list": [{"openid": "oStranger"}]},
+                 access_token=token)["errcode"] == 40003
+
+
+def test_pushed_follows_change_the_account_and_arrive_encrypted(sim, sink):
+    from wechatpy.crypto import WeChatCrypto
+
+    account = sim.simulator.state.official_accounts[OA_APPID]
+    answer = sim.control.oa_push("subscribe", "oPushed1", sink.url, unionid="oz4Dq5pushed1", scene="expo")
+    assert answer["status"] == 200
+    query = sink.last_query()
+    assert query["encrypt_type"] == "aes" and query["openid"] == "oPushed1"
+    crypto = WeChatCrypto(account["callback"]["token"], account["callback"]["encoding_aes_key"], OA_APPID)
+    plain = crypto.decrypt_message(sink.requests[-1]["body"], query["msg_signature"], query["timestamp"],
+                                   query["nonce"])
+    assert "<Event><![CDATA[subscribe]]></Event>" in plain and "qrscene_expo" in plain
+    token = _token(sim)
+    assert _get(sim, "user/info", access_token=token, openid="oPushed1")["subscribe"] == 1
+    sim.control.oa_push("unsubscribe", "oPushed1", sink.url)
+    assert _get(sim, "user/info", access_token=token, openid="oPushed1") == {
+        "openid": "oPushed1", "subscribe": 0, "unionid": "oz4Dq5pushed1"}
