@@ -318,8 +318,17 @@ def home_url(tenant: tenant_store.Tenant, kind: str | None = None, item_id: str 
 
 def queue_wechat(tenant_key: str, contact: Contact, item: ItemRow, *, first: str, what: str,
                  remark: str | None = None) -> dict:
+    """Tell the contact about an item by template message (`queue_wechat_to`), linking to the item on their home."""
+    tenant = tenant_store.get_enabled_recent(tenant_key)
+    return queue_wechat_to(tenant_key, contact, first=first, title=item.title, what=what, remark=remark,
+                           url=home_url(tenant, item.kind, item.item_id), key=f"{item.kind}:{item.item_id}")
+
+
+def queue_wechat_to(tenant_key: str, contact: Contact, *, first: str, title: str, what: str, remark: str | None,
+                    url: str, key: str) -> dict:
     """Queue a template message for the contact when the tenant has an official account and the contact's openid
-    under it is known; whether they follow it is checked when it is delivered. Says what happened."""
+    under it is known; whether they follow it is checked when it is delivered. `key` names what it is about (with
+    the contact and the time it makes the message's id). Says what happened."""
     tenant = tenant_store.get_enabled_recent(tenant_key)
     if not tenant.settings.official_account_app_id or not tenant.settings.official_account_template_id:
         return {"channel": None, "queued": False, "reason": "no_official_account"}
@@ -331,9 +340,8 @@ def queue_wechat(tenant_key: str, contact: Contact, item: ItemRow, *, first: str
     at = clock.now()
     failure = queueing.queue({
         "tenantKey": tenant_key, "channel": queueing.WECHAT_TEMPLATE, "openid": openid,
-        "first": first, "title": item.title, "what": what, "remark": remark, "at": at,
-        "url": home_url(tenant, item.kind, item.item_id),
-        "clientMsgId": f"{item.kind}:{item.item_id}:{contact.contact_id}:{int(at * 1000)}",
+        "first": first, "title": title, "what": what, "remark": remark, "at": at, "url": url,
+        "clientMsgId": f"{key}:{contact.contact_id}:{int(at * 1000)}",
     })
     if failure:
         return {"channel": queueing.WECHAT_TEMPLATE, "queued": False, "reason": "queue_error"}

@@ -13,6 +13,7 @@ from chalicelib.store import (
     invitations,
     login_throttle,
     members,
+    messages,
     organisations,
     profile_links,
     roles,
@@ -44,4 +45,5 @@ def all_models() -> list[type[Model]]:
         applications.Application,
         invitations.InvitationItem,
         shares.ShareRow,
+        messages.Thread,
     ]
