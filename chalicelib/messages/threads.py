@@ -23,6 +23,7 @@ from chalicelib.accounts.service import ContactCaller
 from chalicelib.auth.identity import Caller
 from chalicelib.core import cursors
 from chalicelib.core.errors import NotFound
+from chalicelib.core.observability import logger
 from chalicelib.directory import contacts as directory
 from chalicelib.directory import permissions
 from chalicelib.directory.validation import check_fields, text as text_field
@@ -32,10 +33,13 @@ from chalicelib.sharing.kinds import USER_ID
 from chalicelib.store import contacts as contact_store
 from chalicelib.store import members as member_store
 from chalicelib.store import messages as store
+from chalicelib.store import roles as role_store
 from chalicelib.store import shares
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store.contacts import Contact
+from chalicelib.tenants.members import known_member
 from chalicelib.tenants.urls import public_url
+from chalicelib.wecom.errors import WeComError
 
 MAX_TEXT = 1000
 PAGE_DEFAULT, PAGE_MAX = 20, 50
@@ -118,12 +122,33 @@ def liaisons_of(contact: Contact) -> dict[str, Liaison]:
     recorded = member_store.get_many(tenant_key, list(found))
     for user_id in list(found):
         member = recorded.get(user_id)
-        if member is not None and member.status != member_store.ACTIVE:
+        if member is None or not member.name:
+            member = _ask_wecom(tenant_key, user_id)
+        if (member is not None and member.status != member_store.ACTIVE) or not _still_sees(contact, found[user_id]):
             del found[user_id]
             continue
         found[user_id].name = member.name if member is not None else None
         found[user_id].thread = threads.get(user_id)
     return found
+
+
+def _still_sees(contact: Contact, liaison: Liaison) -> bool:
+    """A member listed only because they wrote (a maintainer, say) stays a 对接人 while they may see the contact."""
+    if liaison.roles != {"thread"}:
+        return True
+    caller = Caller(contact.tenant_key, liaison.user_id, role_store.roles_of(contact.tenant_key, liaison.user_id))
+    return permissions.can_see(caller, contact)
+
+
+def _ask_wecom(tenant_key: str, user_id: str) -> member_store.Member | None:
+    """A member Yunqiao has not recorded yet (a follower who never signed in): WeCom is asked once and the answer
+    recorded. One who left is answered as gone; when WeCom cannot answer now, the member is listed by userid."""
+    try:
+        member = known_member(tenant_store.get_enabled_recent(tenant_key), user_id)
+    except WeComError:
+        logger.warning("could not ask WeCom for a member's name", extra={"userId": user_id})
+        return None
+    return member if member is not None else member_store.Member(tenant_key, user_id, status=member_store.GONE)
 
 
 def liaisons(caller: ContactCaller) -> dict:

@@ -30,7 +30,7 @@
   /* The home's 我的对接人: filled in when the API answers, without holding up the rest of the home. */
   function liaisonsBlock() {
     var list = h('ul', { className: 'items', id: 'liaisons' });
-    var status = h('div', null, Y.loading());
+    var status = h('div', null, h('p', { className: 'muted msg-empty', role: 'status', text: '正在加载对接人…' }));
     var block = h('section', { className: 'block', id: 'liaisons-block' },
       h('div', { className: 'block-head' }, h('h2', { text: '我的对接人' })), status, list);
     H.call('GET', '/api/external/liaisons').then(function (body) {

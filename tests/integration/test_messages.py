@@ -227,3 +227,13 @@ def test_threads_and_inboxes_page_with_sealed_cursors(client, world, demo_tenant
         assert zhangsan.get(f"/api/messages/threads?{bad}").status_code == 400
         assert contact.get(f"/api/external/liaisons/zhangsan/messages?{bad}").status_code == 400
     assert error_code(world["lisi"].get(f"/api/messages/threads?cursor={first['nextCursor']}")) == "invalid_cursor"
+
+
+def test_a_maintainer_who_lost_sight_of_the_contact_is_no_longer_a_liaison(world, demo_tenant):
+    from chalicelib.store import roles
+
+    chen, contact, wangwu = world["chen"], world["contact"], world["wangwu"]
+    assert wangwu.post(_thread_path(chen.contact_id), {"text": "您好"}).status_code == 201
+    roles.revoke(demo_tenant.tenant_key, "wangwu", "directory_maintainer")
+    assert "wangwu" not in [each["userId"] for each in body(contact.get("/api/external/liaisons"))["liaisons"]]
+    assert error_code(contact.post("/api/external/liaisons/wangwu/messages", {"text": "在吗"})) == "liaison_not_found"
