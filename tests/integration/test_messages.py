@@ -237,3 +237,52 @@ def test_a_maintainer_who_lost_sight_of_the_contact_is_no_longer_a_liaison(world
     roles.revoke(demo_tenant.tenant_key, "wangwu", "directory_maintainer")
     assert "wangwu" not in [each["userId"] for each in body(contact.get("/api/external/liaisons"))["liaisons"]]
     assert error_code(contact.post("/api/external/liaisons/wangwu/messages", {"text": "在吗"})) == "liaison_not_found"
+
+
+def test_messages_written_at_once_from_both_sides_are_all_kept_and_counted(world, demo_tenant):
+    """Four messages each way at the same moment (each its own thread, as Lambda invocations would be): every one is
+    stored and each side's unread count is exact — the thread's summary is updated in the message's transaction,
+    retried when another message of the pair held it."""
+    import threading
+
+    from chalicelib.accounts.service import ContactCaller
+    from chalicelib.auth.identity import Caller
+    from chalicelib.messages import threads
+
+    chen = world["chen"]
+    contact = ContactCaller(demo_tenant.tenant_key, chen.contact_id, "race", "wecom_oauth", chen, None, False)
+    member = Caller(demo_tenant.tenant_key, "zhangsan")
+    calls = [lambda n=n: threads.from_contact(contact, "zhangsan", {"text": f"c{n}"}) for n in range(4)]
+    calls += [lambda n=n: threads.from_member(member, chen.contact_id, {"text": f"m{n}"}) for n in range(4)]
+    start, failures = threading.Barrier(len(calls)), []
+
+    def run(call) -> None:
+        start.wait()
+        try:
+            call()
+        except Exception as err:  # noqa: BLE001 - any failure fails the test below
+            failures.append(err)
+
+    racers = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join()
+    assert failures == []
+    texts = sorted(m["text"] for m in body(world["contact"].get("/api/external/liaisons/zhangsan/messages"))["messages"])
+    assert texts == ["c0", "c1", "c2", "c3", "m0", "m1", "m2", "m3"]
+    [thread] = body(world["zhangsan"].get("/api/messages/threads"))["threads"]
+    assert thread["unread"] == 4
+
+
+def test_a_share_made_before_feed_rows_named_their_sharer_still_makes_a_liaison(client, world, demo_tenant):
+    from chalicelib.store import shares
+
+    register(client, world["wangwu"].headers, "document", "D-2", title="旧的共享")
+    share(client, world["wangwu"].headers, "document", "D-2", world["chen"].contact_id)
+    [row] = shares.FeedRow.query(shares.contact_pk(demo_tenant.tenant_key, world["chen"].contact_id),
+                                 shares.FeedRow.sk.startswith("f#document#"))
+    row.update(actions=[shares.FeedRow.shared_by.remove()])  # as rows written before sharedBy was recorded
+    assert shares.sharers_of_contact(demo_tenant.tenant_key, world["chen"].contact_id) == {"wangwu"}
+    liaisons = body(world["contact"].get("/api/external/liaisons"))["liaisons"]
+    assert ("wangwu", ["sharer"]) in [(each["userId"], each["roles"]) for each in liaisons]
