@@ -10,6 +10,7 @@ from chalicelib.handlers import invitations as invitations_handlers
 from chalicelib.handlers import external_auth, home, invocation, sharing, verification
 from chalicelib.handlers import admin_settings
 from chalicelib.handlers import followers as followers_handlers
+from chalicelib.handlers import messages as messages_handlers
 
 app = Chalice(app_name="yunqiao")
 app.register_middleware(invocation.wecom_deadline, "all")
@@ -33,3 +34,4 @@ app.register_blueprint(external_auth.bp)
 app.register_blueprint(verification.bp)
 app.register_blueprint(admin_settings.bp)
 app.register_blueprint(followers_handlers.bp)
+app.register_blueprint(messages_handlers.bp)

@@ -7,6 +7,7 @@ onboarding does:
   tenants with the operator's own credentials;
 - the invitation-signing key may only be *created* (never overwritten) by the API handler, on first use;
 - a consumer receives from its own queue only; the schedules only read the tenants table and send to their queue;
+- the messages between contacts and members are read and written by the API handler only (`OWN_TABLES`);
 - no Scan, no table management, no other stage's resources.
 
 ARNs are `Fn::Sub` strings on `${AWS::Partition}`, `${AWS::Region}` and `${AWS::AccountId}`: the template deploys in
@@ -43,6 +44,8 @@ TRACING = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]  # X-Ray has no 
 LOGS = ["logs:CreateLogStream", "logs:PutLogEvents"]
 
 ALL_TABLES = "*"
+# Tables only some functions touch: left out of ALL_TABLES, granted by name to those (`Access.own_tables`).
+OWN_TABLES = ("messages",)
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class Access:
     """What one function does with the stage's resources."""
 
     tables: str = ALL_TABLES  # the tables it reads: ALL_TABLES, or one logical table name
+    own_tables: tuple[str, ...] = ()  # with ALL_TABLES: which of OWN_TABLES it uses too
     writes_tables: bool = True
     consumes: str | None = None  # the logical name of the queue it is the consumer of
     sends_to: tuple[str, ...] = ()  # logical names of the work queues it sends to
@@ -64,7 +68,7 @@ _WORK_QUEUES = tuple(spec.logical_name for spec in QUEUES)
 
 FUNCTIONS: dict[str, Access] = {
     "api_handler": Access(sends_to=_WORK_QUEUES, reads_secrets=True, creates_signing_key=True,
-                          reads_verification_files=True, calls_wecom=True),
+                          reads_verification_files=True, calls_wecom=True, own_tables=("messages",)),
     "process_callbacks": Access(consumes="callbacks", sends_to=_WORK_QUEUES, reads_secrets=True,
                                 writes_tenant_secrets=True, calls_wecom=True),
     "process_profile_links": Access(consumes="profile-links", sends_to=_WORK_QUEUES, reads_secrets=True,
@@ -83,8 +87,12 @@ def _arn(service: str, resource: str) -> dict:
     return {"Fn::Sub": f"arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"}
 
 
-def table_arns(stage: str, logical: str = ALL_TABLES) -> list[dict]:
-    names = [m.Meta.logical_name for m in all_models()] if logical == ALL_TABLES else [logical]
+def table_arns(stage: str, logical: str = ALL_TABLES, own: tuple[str, ...] = ()) -> list[dict]:
+    if logical == ALL_TABLES:
+        names = [m.Meta.logical_name for m in all_models() if m.Meta.logical_name not in OWN_TABLES or
+                 m.Meta.logical_name in own]
+    else:
+        names = [logical]
     arns = []
     for name in names:
         table = f"table/{config.resource_name(name, stage)}"
@@ -112,11 +120,12 @@ def role_policy(stage: str, function: str, log_group_id: str) -> dict:
         {"Sid": "Logs", "Effect": "Allow", "Action": LOGS,
          "Resource": [{"Fn::GetAtt": [log_group_id, "Arn"]}]},
         {"Sid": "Tracing", "Effect": "Allow", "Action": TRACING, "Resource": "*"},
-        {"Sid": "ReadTables", "Effect": "Allow", "Action": READ_TABLE, "Resource": table_arns(stage, access.tables)},
+        {"Sid": "ReadTables", "Effect": "Allow", "Action": READ_TABLE,
+         "Resource": table_arns(stage, access.tables, access.own_tables)},
     ]
     if access.writes_tables:
         statements.append({"Sid": "WriteTables", "Effect": "Allow", "Action": WRITE_TABLE,
-                           "Resource": table_arns(stage, access.tables)})
+                           "Resource": table_arns(stage, access.tables, access.own_tables)})
     if access.consumes:
         statements.append({"Sid": "ConsumeOwnQueue", "Effect": "Allow", "Action": CONSUME,
                            "Resource": [queue_arn(stage, access.consumes)]})

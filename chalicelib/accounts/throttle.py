@@ -14,6 +14,9 @@ requests gets no more checks through than one request after another would):
   address cannot spray a password over many names; again a name's known source is exempt, so a shared office
   address full of someone's guesses does not stop the people who sign in from it.
 
+The same sliding window limits other actions a person could repeat to flood someone (`take_rate`: messages between
+contacts and members), on counters of their own (`rate#<name>#<window>`).
+
 Names are counted whether or not an account by that name exists, so the answers say nothing about which exist.
 Window counts are given back on success, so successes never count.
 """
@@ -44,8 +47,9 @@ class Throttled(TooManyRequests):
 
     code = "too_many_attempts"
 
-    def __init__(self, retry_after: float) -> None:
-        super().__init__("too many failed sign-in attempts; try again later", code="too_many_attempts")
+    def __init__(self, retry_after: float, message: str = "too many failed sign-in attempts; try again later",
+                 code: str = "too_many_attempts") -> None:
+        super().__init__(message, code=code)
         self.retry_after = max(1, math.ceil(retry_after))
 
 
@@ -142,3 +146,15 @@ def succeeded(attempt: Attempt) -> None:
     store.remember(attempt.tenant_key, attempt.known_key, clock.now() + KNOWN_SECONDS)
     for key in attempt.window_keys:
         store.give_back(attempt.tenant_key, key)
+
+
+def take_rate(tenant_key: str, name: str, limit: int, seconds: int, *, message: str, code: str) -> None:
+    """Count one action named `name` in a sliding window of `limit` per `seconds`, or refuse it (Throttled with this
+    message and code, and when the window allows the next one): the window of the sign-in limits above."""
+    at = clock.now()
+    keys = _window_keys(f"rate#{name}", at, seconds)
+    found = store.get_many(tenant_key, list(keys[:2]))
+    try:
+        _take_window(tenant_key, keys, found, limit, seconds, at)
+    except Throttled as err:
+        raise Throttled(err.retry_after, message, code) from None

@@ -8,6 +8,7 @@ workspace (外部互联, contact cards, adding contacts, invitations, account ap
     GET /directory/contacts/{contactId}?tenantKey=        a contact's card
     GET /directory/add/{method}?tenantKey=                add a contact: manual | wechat | organisation
     GET /directory/org-invitations?tenantKey=             invitations from and to other organisations
+    GET /directory/messages[/{contactId}]?tenantKey=      消息: the member's threads with contacts, one thread
     GET /admin/account-applications?tenantKey=            外部账号开通申请: the approvers' inbox, the applicant's list
     GET /admin/account-applications/{applicationId}?tenantKey=   one application, approved or rejected there
     GET /admin/console/{view}?tenantKey=                  the admin console: settings | wecom | directory | accounts
@@ -51,11 +52,12 @@ ASSET_REFERENCE = re.compile(r"\{\{([a-z0-9-]+\.(?:css|js))\}\}")
 # loads the vendored WeUI subset first, so app.css can adjust it.
 PAGES = {
     "home": {"title": "与我协作", "script": "{{home.js}}", "noscript": "这个页面需要 JavaScript 才能显示共享给您的内容。",
-             "vendor": ""},
+             "vendor": "", "extra": '<script src="{{assets}}{{home-contacts.js}}" defer></script>\n'},
     "invite": {"title": "接受邀请", "script": "{{invite.js}}", "noscript": "这个页面需要 JavaScript 才能接受邀请。",
                "vendor": ""},
     "workspace": {"title": "外部互联", "script": "{{workspace.js}}", "noscript": "外部互联需要 JavaScript 才能使用。",
-                  "vendor": '<link rel="stylesheet" href="{{assets}}{{weui.css}}">\n'},
+                  "vendor": '<link rel="stylesheet" href="{{assets}}{{weui.css}}">\n',
+                  "extra": '<script src="{{assets}}{{workspace-messages.js}}" defer></script>\n'},
     # The admin console: the workspace (its shell and sign-in) and the console's own views after it.
     "admin": {"title": "管理", "script": "{{workspace.js}}", "noscript": "管理后台需要 JavaScript 才能使用。",
               "vendor": '<link rel="stylesheet" href="{{assets}}{{weui.css}}">\n',
@@ -168,6 +170,16 @@ def workspace_add(method: str) -> Response:
 @bp.route("/directory/org-invitations", methods=["GET"])
 def workspace_org_invitations() -> Response:
     return _workspace(2)
+
+
+@bp.route("/directory/messages", methods=["GET"])
+def workspace_messages() -> Response:
+    return _workspace(2)
+
+
+@bp.route("/directory/messages/{contactId}", methods=["GET"])
+def workspace_thread(contactId: str) -> Response:
+    return _workspace(3)
 
 
 @bp.route("/admin/account-applications", methods=["GET"])

@@ -1,4 +1,5 @@
-"""Counters that throttle external sign-in attempts (TTL `ttl`), keyed by tenantKey first.
+"""Counters that throttle external sign-in attempts and other repeated actions (TTL `ttl`), keyed by tenantKey
+first.
 
 Kinds of item, told apart by the range key `counterKey` (`<name>` is the hash of the attempted account name):
 - `pair#<name>#<source ip>` — one source's attempts on one name: `count` (attempts taken since the last success or
@@ -7,6 +8,8 @@ Kinds of item, told apart by the range key `counterKey` (`<name>` is the hash of
 - `known#<name>#<source ip>` — this source signed in to this name successfully (kept 30 days).
 - `acct#<name>#<window>` and `ip#<source ip>#<window>` — attempts from sources not known for the name in one fixed
   window (`count`), taken with a conditional `ADD` before the check and given back on success.
+- `rate#<action>#<window>` — the same fixed-window counts for other rate-limited actions (messages between contacts
+  and members), never given back.
 """
 from __future__ import annotations
 

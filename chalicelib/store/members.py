@@ -11,7 +11,7 @@ from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core import clock
-from chalicelib.store.base import TableModel, table_meta, transaction_connection
+from chalicelib.store.base import TableModel, batch_get_in_tenant, table_meta, transaction_connection
 
 ACTIVE = "active"
 GONE = "gone"
@@ -50,6 +50,11 @@ def get(tenant_key: str, user_id: str) -> Member | None:
         return Member.get(tenant_key, user_id)
     except DoesNotExist:
         return None
+
+
+def get_many(tenant_key: str, user_ids: list[str]) -> dict[str, Member]:
+    """The recorded members among these userids, by userid (BatchGetItem, 100 keys a request)."""
+    return batch_get_in_tenant(Member, tenant_key, user_ids, "user_id")
 
 
 def is_member_unionid(tenant_key: str, unionid: str) -> bool:

@@ -123,6 +123,7 @@ class FeedRow(ShareRow, discriminator="feed"):
     shared_at = UnicodeAttribute(attr_name="sharedAt")
     item = MapAttribute()  # the item as the contact sees it (rendered once, at write time)
     item_version = NumberAttribute(attr_name="itemVersion")
+    shared_by = UnicodeAttribute(null=True, attr_name="sharedBy")  # the member who shared it (rows of old shares: none)
 
 
 class HomeRow(ShareRow, discriminator="home"):
@@ -286,6 +287,24 @@ def feed_page(tenant_key: str, contact_id: str, kind: str, limit: int, after: st
     return rows[:limit], len(rows) > limit
 
 
+def sharers_of_contact(tenant_key: str, contact_id: str) -> set[str]:
+    """The members who shared the items a contact has (the `sharedBy` of their feed rows: one Query of the contact's
+    partition, keys and that attribute only; a row written before feed rows carried it is answered by its sharer
+    row, in BatchGetItem requests)."""
+    found: set[str] = set()
+    older: list[tuple[str, str]] = []
+    for raw in FeedRow.query(contact_pk(tenant_key, contact_id), FeedRow.sk.startswith("f#"), consistent_read=True,
+                             attributes_to_get=["pk", "sk", "rowType", "kind", "itemId", "sharedBy"]):
+        if raw.shared_by:
+            found.add(raw.shared_by)
+        else:
+            older.append((item_pk(tenant_key, raw.kind, raw.item_id), sharer_sk(contact_id)))
+    for start in range(0, len(older), 100):
+        found.update(row.shared_by for row in ShareRow.batch_get(older[start:start + 100], consistent_read=True)
+                     if isinstance(row, SharerRow))
+    return found
+
+
 def thread(tenant_key: str, kind: str, item_id: str, contact_id: str, limit: int) -> tuple[list[CommentRow], bool]:
     """The newest `limit` messages between the company and one contact about an item, oldest first."""
     prefix = CommentRow.sk.startswith(thread_prefix(contact_id))
@@ -387,7 +406,7 @@ def add_share(tenant_key: str, contact_id: str, item: ItemRow, rendered: dict, s
     sharer = SharerRow(item.pk, sharer_sk(contact_id), contact_id=contact_id, shared_at=shared_at,
                        shared_by=shared_by, feed_sk=key, unread=previous.unread if previous else 0)
     feed = FeedRow(home_pk, key, kind=item.kind, item_id=item.item_id, shared_at=shared_at, item=rendered,
-                   item_version=item.version)
+                   item_version=item.version, shared_by=shared_by)
 
     def build(tx: TransactWrite) -> None:
         tx.condition_check(ItemRow, item.pk, ITEM_SK, condition=ItemRow.version == item.version)

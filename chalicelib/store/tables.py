@@ -14,6 +14,7 @@ from chalicelib.store import (
     invitations,
     login_throttle,
     members,
+    messages,
     organisations,
     profile_links,
     roles,
@@ -46,4 +47,5 @@ def all_models() -> list[type[Model]]:
         invitations.InvitationItem,
         shares.ShareRow,
         followers.FollowerTableRow,
+        messages.Thread,
     ]

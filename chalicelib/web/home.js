@@ -1,7 +1,8 @@
 /* 与我协作: the external contact's home page. Signs the visitor in (WeChat / WeCom OAuth, account + password,
  * activation link), then shows what the company shares with them, grouped in sections, with item details,
  * comments and form filling. Routes live in the fragment: #/ home, #/s/<section> a section's list,
- * #/i/<kind>/<itemId> one item; #activate=<token> is the activation link. */
+ * #/i/<kind>/<itemId> one item (and those of the page's own scripts, YQH below); #activate=<token> is the activation
+ * link. */
 (function () {
   'use strict';
   var Y = window.YQ;
@@ -276,6 +277,7 @@
           h('button', { type: 'button', className: 'btn link', id: 'sign-out', onclick: signOut, text: '退出' })),
         h('nav', { className: 'tiles', 'aria-label': '分类' }, tiles),
         noticesBlock(home.notices),
+        window.YQH.blocks.map(function (block) { return block(); }),
         total ? blocks : Y.notice('empty', '暂时没有共享给您的内容', '对接人共享项目、审批、表单、文档、日程或客户资料后，会显示在这里。'));
     }, function (error) { failed(error, homeView); });
   }
@@ -447,6 +449,7 @@
     });
     if (parts[0] === 's' && parts[1]) return sectionView(parts[1]);
     if (parts[0] === 'i' && parts[1] && parts[2]) return itemView(parts[1], parts.slice(2).join('/'));
+    if (window.YQH.routes.some(function (view) { return view(parts); })) return;
     return homeView();
   }
 
@@ -460,5 +463,10 @@
     route();
   }
 
-  start();
+  /* What a page's own scripts (home-contacts.js: 我的对接人 and the threads, #/m/<userId>) build with: `blocks` add to
+   * the home (each returns an element), `routes` take the fragments they know (each returns true when it did). */
+  window.YQH = { tenantKey: tenantKey, call: call, header: header, failed: failed, go: go, blocks: [], routes: [] };
+
+  /* Deferred scripts run in order before DOMContentLoaded: the page's own scripts have registered by then. */
+  document.addEventListener('DOMContentLoaded', start);
 })();

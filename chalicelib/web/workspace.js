@@ -5,6 +5,7 @@
  *   /directory/add/manual|wechat|organisation   新建, 邀请微信好友, 从其他组织添加
  *   /directory/org-invitations          invitations from and to other organisations
  *   /admin/account-applications[/<id>]  外部账号开通申请: the inbox, one application
+ *   /directory/messages[/<contactId>]   消息 (workspace-messages.js): threads with contacts, one thread
  * Every path carries ?tenantKey=. Moving between pages uses history.pushState, so each page has its own address. */
 (function () {
   'use strict';
@@ -131,7 +132,8 @@
   }
 
   function nav(current) {
-    return h('nav', { className: 'ws-nav', 'aria-label': '栏目' }, SECTIONS.map(function (section) {
+    /* Sections a page's own script adds (workspace-messages.js: 消息) follow the workspace's own. */
+    return h('nav', { className: 'ws-nav', 'aria-label': '栏目' }, SECTIONS.concat(window.YQW.sections).map(function (section) {
       return link(section.path, null, { className: section.path === current ? 'on' : '', 'aria-current': section.path === current ? 'page' : null },
         section.label);
     }), consoleSections().map(function (section) {
@@ -350,7 +352,9 @@
                              onclick: function () { go(path, { tab: t.key }, true); } });
       }));
       var sub = [contact.orgName, contact.position].filter(Boolean).join(' · ');
-      page(header(contact.name, '/directory/contacts', sub), bar, body);
+      /* What a page's own scripts add to every card (workspace-messages.js: 发消息). */
+      var extras = window.YQW.cardLinks.map(function (make) { return make(contact); });
+      page(header(contact.name, '/directory/contacts', sub), extras, bar, body);
       var render = { basic: basicTab, permissions: permissionsTab, account: accountTab, sharing: sharingTab, activity: activityTab }[tab.key];
       render(contact, body, function () { cardView(contactId, tab.key); });
     }, function (error) {
@@ -956,7 +960,7 @@
   window.YQW = {
     tenantKey: tenantKey, call: call, page: page, header: header, nav: nav, go: go, link: link, href: href,
     failed: failed, inlineError: inlineError, cells: cells, row: row, button: button, input: input, formRow: formRow,
-    copier: copier, enc: enc, roles: roles, me: me, route: null
+    copier: copier, enc: enc, roles: roles, me: me, route: null, sections: [], cardLinks: []
   };
 
   /* Deferred scripts run in order before DOMContentLoaded: a page's admin.js has registered its views by then. */

@@ -229,6 +229,11 @@ def test_each_function_has_its_own_least_privilege_role(template):
     assert _allowed(api, "secretsmanager:GetSecretValue") and not _allowed(schedule, "secretsmanager:GetSecretValue")
     assert not _allowed(api, "sqs:ReceiveMessage") and not _allowed(schedule, "dynamodb:PutItem")
     assert [r["Fn::Sub"].rsplit(":", 1)[1] for r in _allowed(callbacks, "sqs:ReceiveMessage")] == ["yunqiao-dev-callbacks"]
+    # The messages between contacts and members: the API handler only.
+    messages = "table/yunqiao-dev-messages"
+    reaching = sorted(name for name, role in roles.items()
+                      if any(r["Fn::Sub"].endswith(messages) for r in _allowed(role, "dynamodb:PutItem")))
+    assert reaching == ["APIHandlerRole"]
 
 
 def test_every_function_logs_to_its_own_retained_log_group_and_is_alarmed(template):

@@ -24,6 +24,8 @@ MEMBER_LISTS = [
     ("/api/admin/tenants/{tenant}/sync/runs", 50),
     ("/api/admin/tenants/{tenant}/profile-links/runs", 500),
     ("/api/admin/tenants/{tenant}/profile-links/runs/run-none", 500),
+    ("/api/messages/threads", 50),
+    ("/api/directory/contacts/{contact}/messages", 50),
 ]
 
 
@@ -59,3 +61,6 @@ def test_the_contacts_list_refuses_an_invalid_limit(client, demo_tenant, chen):
     for limit in ("0", "-1", "x", "51"):
         assert _refused(client.http.get(f"/api/external/items?kind=task&limit={limit}", headers=headers)), limit
     assert client.http.get("/api/external/items?kind=task&limit=50", headers=headers).status_code == 200
+    for limit in ("0", "-1", "x", "51"):
+        assert _refused(client.http.get(f"/api/external/liaisons/zhangsan/messages?limit={limit}", headers=headers))
+    assert client.http.get("/api/external/liaisons/zhangsan/messages?limit=50", headers=headers).status_code == 200

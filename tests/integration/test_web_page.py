@@ -40,7 +40,7 @@ def test_pages_are_served_as_html_for_any_tenant_key(client, path, title):
 def test_every_asset_a_page_names_is_served_with_its_hash_and_type(client):
     html = client.http.get(f"{HOME}?tenantKey=tnabcd1234").body.decode("utf-8")
     linked = referenced_assets(html)
-    assert set(linked) == {"app.css", "common.js", "home.js"}
+    assert set(linked) == {"app.css", "common.js", "home.js", "home-contacts.js"}
     for name, version in linked.items():
         reply = client.http.get(f"{ASSETS}{name}?v={version}")
         assert reply.status_code == 200, name
@@ -104,7 +104,8 @@ def test_the_pages_load_nothing_from_elsewhere_and_never_parse_data_as_html():
 
 
 WORKSPACE_PATHS = ["/directory/contacts", "/directory/contacts/c%23abc", "/directory/add/manual",
-                   "/directory/org-invitations", "/admin/account-applications", "/admin/account-applications/app-1"]
+                   "/directory/org-invitations", "/admin/account-applications", "/admin/account-applications/app-1",
+                   "/directory/messages", "/directory/messages/c%23abc"]
 WORKSPACE_BUDGET = 150 * 1024
 
 
@@ -120,7 +121,7 @@ def test_every_workspace_path_serves_the_workspace_with_assets_relative_to_its_d
     assert "<title>外部互联</title>" in html and "{{" not in html
     linked = re.findall(r'(?:src|href)="([^"]+\?v=[0-9a-f]+)"', html)
     assert [urljoin(path, url).split("?")[0].rsplit("/", 1)[-1] for url in linked] == \
-        ["weui.css", "app.css", "common.js", "workspace.js"]
+        ["weui.css", "app.css", "common.js", "workspace.js", "workspace-messages.js"]
     for url in linked:  # resolved as a browser would, from the page's own address
         assert client.http.get(urljoin(path, url)).status_code == 200, url
 
