@@ -1,7 +1,8 @@
 /* 与我协作: the external contact's home page. Signs the visitor in (WeChat / WeCom OAuth, account + password,
  * activation link), then shows what the company shares with them, grouped in sections, with item details,
  * comments and form filling. Routes live in the fragment: #/ home, #/s/<section> a section's list,
- * #/i/<kind>/<itemId> one item; #activate=<token> is the activation link. */
+ * #/i/<kind>/<itemId> one item; #activate=<token> is the activation link. The contact's settings (home-settings.js,
+ * loaded after this script) add their views through window.YQH. */
 (function () {
   'use strict';
   var Y = window.YQ;
@@ -119,7 +120,8 @@
       });
     });
     Y.show(header(tenantName() || '与我协作'),
-      h('p', { className: 'lead', text: '登录后查看对接人共享给您的项目、审批、表单、文档、日程和客户资料。' }), form);
+      h('p', { className: 'lead', text: '登录后查看对接人共享给您的项目、审批、表单、文档、日程和客户资料。' }), form,
+      H.loginExtras ? H.loginExtras() : null);
   }
 
   function passwordInputs(form, label) {
@@ -273,10 +275,12 @@
         h('header', { className: 'bar home' },
           h('div', null, h('h1', { className: 'bar-title', text: tenantName() || '与我协作' }),
             h('p', { className: 'bar-sub', text: contact.name ? contact.name + '，您好' : '与我协作' })),
-          h('button', { type: 'button', className: 'btn link', id: 'sign-out', onclick: signOut, text: '退出' })),
+          h('div', { className: 'bar-actions' }, h('a', { className: 'btn link', id: 'settings-link', href: '#/settings', text: '设置' }),
+            h('button', { type: 'button', className: 'btn link', id: 'sign-out', onclick: signOut, text: '退出' }))),
         h('nav', { className: 'tiles', 'aria-label': '分类' }, tiles),
         noticesBlock(home.notices),
-        total ? blocks : Y.notice('empty', '暂时没有共享给您的内容', '对接人共享项目、审批、表单、文档、日程或客户资料后，会显示在这里。'));
+        total ? blocks : Y.notice('empty', '暂时没有共享给您的内容', '对接人共享项目、审批、表单、文档、日程或客户资料后，会显示在这里。'),
+        H.homeBlocks ? H.homeBlocks(home) : null);
     }, function (error) { failed(error, homeView); });
   }
 
@@ -441,10 +445,11 @@
       forget();
       return activationView(decodeURIComponent(activation[1]));
     }
-    if (!token()) return startSignIn();
     var parts = location.hash.replace(/^#\/?/, '').split('/').map(function (part) {
       try { return decodeURIComponent(part); } catch (e) { return ''; }
     });
+    if (H.route && H.route(parts, !!token())) return;
+    if (!token()) return startSignIn();
     if (parts[0] === 's' && parts[1]) return sectionView(parts[1]);
     if (parts[0] === 'i' && parts[1] && parts[2]) return itemView(parts[1], parts.slice(2).join('/'));
     return homeView();
@@ -456,9 +461,20 @@
     }
     window.addEventListener('hashchange', route);
     var code = Y.query.get('code');
+    if (code && H.oauthReturn && H.oauthReturn(code, Y.query.get('state') || '')) return;
     if (code && !token() && !/^#activate=/.test(location.hash)) return exchangeCode(code, Y.query.get('state') || '');
     route();
   }
 
-  start();
+  /* What the settings script (home-settings.js) builds its views with, and the hooks it sets: route(parts, signedIn)
+   * takes the views it owns, oauthReturn(code, state) the OAuth round trips it began, loginExtras() and
+   * homeBlocks(home) add to the login form and the home. */
+  var H = window.YQH = {
+    tenantKey: tenantKey, call: call, header: header, go: go, failed: failed, signedIn: signedIn, token: token,
+    forget: forget, startSignIn: startSignIn, signOut: signOut, tenantName: tenantName, passwordInputs: passwordInputs,
+    route: null, oauthReturn: null, loginExtras: null, homeBlocks: null
+  };
+
+  /* Deferred scripts run in order before DOMContentLoaded: home-settings.js has set its hooks by then. */
+  document.addEventListener('DOMContentLoaded', start);
 })();
