@@ -20,6 +20,8 @@ HOME = "/mobile/wechat/external/home"
 STRONG = "Harbour-Lights-42"
 NEWER = "Quiet-River-Stone-7"
 FRIEND_UNION, FRIEND_OPENID = "oz4Dq5friendUnion000000001", "oFriendOpenid0001"
+# WeChat's authorize page; in the tests (YQ_WECOM_LOGIN_BASE_URL) the same path on the simulator.
+WECHAT_AUTHORIZE_PAGE = "**/connect/oauth2/authorize?**"
 WECHAT_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
              "Mobile/15E148 MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI Language/zh_CN")
 
@@ -61,7 +63,7 @@ def play_wechat(page, simulator, app_server: str, unionid: str = FRIEND_UNION, o
         back = asked["redirect_uri"][0].replace(config.public_base_url(), app_server)
         route.fulfill(status=302, headers={"Location": f"{back}&code={code}&state={asked['state'][0]}"})
 
-    page.route("https://open.weixin.qq.com/**", wechat)
+    page.route(WECHAT_AUTHORIZE_PAGE, wechat)
     return visits
 
 
@@ -260,12 +262,19 @@ def test_an_invited_friend_accepts_through_wechat_and_lands_on_the_home(pages, a
     invitation = json.loads(reply.body)
 
     friend = pages(user_agent=WECHAT_UA)
-    visits = play_wechat(friend, simulator, app_server)
     friend.goto(invitation["link"].replace(config.public_base_url(), app_server))
+    # the simulator plays WeChat's page: a WeChat user the team has never seen
+    chooser = friend.locator("#wechat-users a[data-openid=new]")
+    chooser.wait_for()
+    assert parse_qs(urlsplit(friend.url).query)["state"][0].startswith("invite")
+    back = parse_qs(urlsplit(friend.url).query)["redirect_uri"][0]
+    friend.route(f"{config.public_base_url()}/**", lambda route: route.fulfill(
+        status=302, headers={"Location": route.request.url.replace(config.public_base_url(), app_server)}))
+    assert back.startswith(config.public_base_url())
+    chooser.click()
     form = friend.locator("#accept-form")
     form.wait_for()
     assert "已确认您的微信身份" in form.inner_text() and "code=" not in friend.url
-    assert visits[0]["state"][0].startswith("invite")
     snap(friend, "invitation-identified", "13-invitation-wechat-identified-phone")
     friend.fill("#accept-form input[name=name]", "周女士")
     friend.fill("#accept-form input[name=mobile]", "13800001234")
