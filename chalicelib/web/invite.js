@@ -1,6 +1,7 @@
 /* 接受邀请: a WeChat friend opens the invitation link a member sent, sees who invited them, and leaves their name
  * (and optionally mobile and email) to become that team's external contact. Where the team has a WeChat official
- * account, the page first goes through its OAuth (once per visit): WeChat sends the browser back here with
+ * account, the page goes through its OAuth (inside WeChat at once, elsewhere when asked): WeChat sends the browser
+ * back here with
  * ?code=&state=invite…, the code is exchanged for the visitor's signed WeChat identity, and accepting with it makes a
  * contact that carries that WeChat and is signed in at once: the page then opens 与我协作. */
 (function () {
@@ -10,6 +11,7 @@
   var tenantKey = (Y.query.get('tenantKey') || '').trim();
   var token = (Y.query.get('token') || '').trim();
   var tried = 'yq.invite.oauth.' + token.slice(-32);
+  var inWeChat = /MicroMessenger/i.test(navigator.userAgent || '') && !/wxwork/i.test(navigator.userAgent || '');
   var MESSAGES = {
     already_contact: '您的微信已经是对方的外部联系人了，可以直接进入「与我协作」。',
     invalid_wechat_identity: '微信授权与这个邀请不符，请重新打开邀请链接。',
@@ -37,12 +39,12 @@
     Y.show(header(), Y.loading());
     Y.api('GET', '/api/invitations/preview', { query: { tenantKey: tenantKey, token: token }, oauth: true }).then(function (invitation) {
       var target = Y.safeUrl(invitation.wechatAuthorizeUrl);
-      if (target && !sessionStorage.getItem(tried)) {
+      if (target && inWeChat && !sessionStorage.getItem(tried)) {
         sessionStorage.setItem(tried, '1');
         location.replace(target);
         return;
       }
-      acceptView(invitation, null, target ? '未完成微信授权：接受后需等对接人为您开通账号，才能进入「与我协作」。' : null);
+      acceptView(invitation, null, target);
     }, function (error) { refused(error, preview); });
   }
 
@@ -70,7 +72,8 @@
     });
   }
 
-  function acceptView(invitation, wechat, note) {
+  /* `wechatPage`: the official account's OAuth page, offered when the identity is not confirmed yet. */
+  function acceptView(invitation, wechat, wechatPage) {
     var team = (invitation.tenant && invitation.tenant.name) || '';
     var inviter = (invitation.inviter && invitation.inviter.name) || '';
     var name = h('input', { name: 'name', autocomplete: 'name', required: true, maxlength: 64 });
@@ -81,7 +84,10 @@
       h('h2', { text: (inviter || '对方') + ' 邀请您成为' + (team ? '「' + team + '」的' : '') + '外部联系人' }),
       h('p', { className: 'form-note', text: wechat ? '已确认您的微信身份。填写信息并接受后，即可进入「与我协作」查看对方共享的内容。'
         : '填写您的信息后，对方可以在企业微信中与您协作、共享项目和资料。' }),
-      note ? h('p', { className: 'muted invite-note', text: note }) : null,
+      wechatPage ? h('div', { className: 'invite-note' },
+        h('p', { className: 'muted', text: '用微信确认身份后接受，即可直接进入「与我协作」；否则需等对方为您开通账号。' }),
+        h('button', { type: 'button', className: 'btn ghost', id: 'wechat-identify', text: '用微信确认身份',
+          onclick: function () { sessionStorage.setItem(tried, '1'); location.assign(wechatPage); } })) : null,
       Y.field('姓名', name, '必填'), Y.field('手机号', mobile), Y.field('邮箱', email), Y.field('职位', position),
       h('button', { type: 'submit', className: 'btn primary', text: wechat ? '接受邀请并进入' : '接受邀请' }));
     Y.bindFormWith(MESSAGES, form, function () {

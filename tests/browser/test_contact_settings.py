@@ -295,3 +295,37 @@ def test_an_invited_friend_accepts_through_wechat_and_lands_on_the_home(pages, a
     used = again.locator("[data-state=error]")
     used.wait_for()
     assert "这个邀请已经被接受过了。" in used.inner_text()
+
+
+def test_outside_wechat_the_invitation_offers_wechat_and_still_accepts_without_it(pages, app_server, client,
+                                                                                 demo_tenant, sign_in, snap):
+    connect_official_account(demo_tenant)
+    lisi = sign_in(demo_tenant, "lisi")
+    links = []
+    for _ in range(2):
+        reply = client.http.post("/api/directory/invitations", headers=lisi, body=json.dumps({}))
+        assert reply.status_code == 201, reply.body
+        links.append(json.loads(reply.body)["link"].replace(config.public_base_url(), app_server))
+
+    desk = pages(desktop=True)
+    desk.route(f"{config.public_base_url()}/**", lambda route: route.fulfill(
+        status=302, headers={"Location": route.request.url.replace(config.public_base_url(), app_server)}))
+    desk.goto(links[0])
+    desk.locator("#wechat-identify").wait_for()
+    snap(desk, "invitation-offers-wechat", "15-invitation-offers-wechat-desktop")
+    desk.click("#wechat-identify")
+    desk.locator("#wechat-users a[data-openid=new]").click()
+    desk.locator("#accept-form").get_by_text("已确认您的微信身份").wait_for()
+    desk.fill("#accept-form input[name=name]", "吴先生")
+    desk.click("#accept-form button[type=submit]")
+    desk.locator(".bar.home").wait_for()
+    assert desk.locator(".bar-sub").inner_text() == "吴先生，您好"
+
+    plain = pages()
+    plain.goto(links[1])
+    plain.locator("#wechat-identify").wait_for()
+    plain.fill("#accept-form input[name=name]", "郑女士")
+    plain.click("#accept-form button[type=submit]")
+    done = plain.locator("[data-state=empty]")
+    done.wait_for()
+    assert "对方为您开通账号后" in done.inner_text()
