@@ -367,3 +367,29 @@ def test_the_home_shows_the_open_apps_and_leaves_closed_apps_sections_out(client
     assert [section["key"] for section in home["sections"]] == ["documents", "schedules"]
     assert [app["key"] for app in body(client.http.get("/api/external/me", headers=headers))["apps"]] == [
         "schedules", "documents"]
+
+
+# --- the local stack's demo ----------------------------------------------------------------------------------------
+def test_the_demo_seeds_a_password_account_for_a_contact_whose_wechat_is_not_known(client, simulator, demo_tenant):
+    """make run: 陈先生's WeChat comes from WeCom; 陈总 (added by hand) binds one in the settings."""
+    from dev.seed_accounts import INITIAL_PASSWORD, MANUAL_ACCOUNT_NAME, MANUAL_CONTACT, seed_accounts
+    from dev.seed_directory import seed_directory
+    from dev.seed_sharing import DEMO_CUSTOMER
+
+    seed_directory(demo_tenant)
+    seed_accounts(demo_tenant, DEMO_CUSTOMER)
+    seed_accounts(demo_tenant, DEMO_CUSTOMER)  # idempotent
+    connect_official_account(demo_tenant)
+    headers = _password_session(client, demo_tenant, MANUAL_ACCOUNT_NAME, INITIAL_PASSWORD)
+    must_change = client.http.post("/api/external/me/wechat/authorize", headers=headers)
+    assert must_change.status_code == 403 and error_code(must_change) == "password_change_required"
+    changed = post_json(client, "/api/external/me/password",
+                        {"currentPassword": INITIAL_PASSWORD, "newPassword": NEWER}, headers)
+    assert changed.status_code == 200, changed.body
+    me = body(client.http.get("/api/external/me", headers=headers))
+    assert me["accountName"] == MANUAL_ACCOUNT_NAME and me["wechat"] == {"bound": False, "available": True,
+                                                                         "fromWeCom": False}
+    assert _bind(client, headers, _code(simulator)).status_code == 201
+    assert body(_wechat_sign_in(client, demo_tenant, _code(simulator)))["contact"]["contactId"] == MANUAL_CONTACT
+    chen = _password_session(client, demo_tenant, "chen.demo", INITIAL_PASSWORD)
+    assert body(client.http.get("/api/external/me", headers=chen))["wechat"]["fromWeCom"] is True
