@@ -45,7 +45,11 @@ KIND_APPS: dict[str, tuple[str, ...]] = {
 
 def open_apps(tenant_key: str) -> list[dict]:
     """The apps open to the tenant's external users, in catalogue order: [{key, label}]."""
-    chosen = store.apps(tenant_key)
+    return described(store.apps(tenant_key))
+
+
+def described(chosen: list[str] | None) -> list[dict]:
+    """The apps open given the tenant's stored choice (None: the default set), in catalogue order: [{key, label}]."""
     keys = set(DEFAULT_OPEN if chosen is None else chosen)
     return [{"key": key, "label": label} for key, label in CATALOGUE.items() if key in keys]
 

@@ -30,6 +30,7 @@ from chalicelib.store import tenants
 from chalicelib.store.contacts import ACCOUNT_DISABLED, ACCOUNT_NONE, ACCOUNT_OPENED, ACCOUNT_PENDING, Contact
 from chalicelib.directory import contacts as directory
 from chalicelib.directory import validation
+from chalicelib.tenants import official_account
 from chalicelib.tenants.urls import public_url
 from chalicelib.notifications import queueing
 from chalicelib.core.observability import logger
@@ -328,6 +329,7 @@ class ContactCaller:
     contact: Contact
     account_name: str | None
     must_change_password: bool
+    password_set: bool = False
 
 
 def contact_caller(session: sessions.SessionInfo, *, password_change_allowed: bool = False) -> ContactCaller:
@@ -360,18 +362,25 @@ def check_contact_session(session: sessions.SessionInfo, contact: Contact | None
         if must_change and not password_change_allowed:
             raise Forbidden("change the initial password first", code="password_change_required")
     return ContactCaller(session.tenant_key, session.subject, session.session_id, session.method, contact,
-                         account.account_name if account is not None else None, must_change)
+                         account.account_name if account is not None else None, must_change,
+                         bool(account is not None and account.password_hash))
 
 
 def me(caller: ContactCaller) -> dict:
-    """The signed-in contact's profile, their tenant and the apps open to them."""
+    """The signed-in contact's profile, their tenant, the apps open to them, and what their settings page shows:
+    the account name, whether a password is set, and whether a WeChat is bound (`wechat.available`: the team has an
+    official account to bind one through; `wechat.fromWeCom`: WeCom reports it for a customer, so it stays)."""
     tenant = tenants.get_enabled_recent(caller.tenant_key)
+    contact = caller.contact
     return {
-        "contact": describe_contact(caller.contact),
+        "contact": describe_contact(contact),
         "tenant": {"tenantKey": tenant.tenant_key, "name": tenant.name},
         "apps": apps.open_apps(caller.tenant_key),
         "accountName": caller.account_name,
         "mustChangePassword": caller.must_change_password,
+        "passwordSet": caller.password_set,
+        "wechat": {"bound": bool(contact.unionid), "available": official_account.app_id(tenant) is not None,
+                   "fromWeCom": bool(contact.unionid and contact.wecom_customer and contact.external_userid)},
     }
 
 

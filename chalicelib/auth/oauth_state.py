@@ -5,7 +5,7 @@ Without it a link carrying someone else's code (`…/home?code=<theirs>&state=we
 them: login CSRF. So every round trip starts at an endpoint that calls `begin()`, which answers
 
 - `state` values for the authorize URLs: `<door><expiresAt><128 random bits, hex>` (WeChat allows only
-  `[a-zA-Z0-9]`, at most 128 bytes, in `state`; the door — wechat | wecom | member — stays a prefix, so the page
+  `[a-zA-Z0-9]`, at most 128 bytes, in `state`; the door — wechat | wecom | member | bind | reset | invite — stays a prefix, so the page
   still knows which exchange to call), and
 - a `Set-Cookie` holding `<expiresAt><random>`: HttpOnly (page scripts cannot read or copy it), SameSite=Lax (sent
   on the top-level navigation back from the provider and on the page's own same-origin calls, never on another
@@ -36,7 +36,10 @@ from chalicelib.tenants.urls import public_base_url
 from chalicelib.wecom import oauth
 
 WECHAT, WECOM, MEMBER = "wechat", "wecom", "member"
-DOORS = (WECHAT, WECOM, MEMBER)
+# The official account's other round trips: a signed-in contact binding their WeChat, a contact proving their WeChat
+# to reset a forgotten password, and a WeChat friend accepting an invitation.
+BIND, RESET, INVITE = "bind", "reset", "invite"
+DOORS = (WECHAT, WECOM, MEMBER, BIND, RESET, INVITE)
 STATE_SECONDS = 600
 _VISIT = re.compile(r"^[0-9]{10}[0-9a-f]{32}$")
 

@@ -40,8 +40,9 @@ def wechat_base_url() -> str:
 
 
 def wecom_login_base_url() -> str | None:
-    """Where members' browsers go to sign in: None for WeCom's own pages (open.weixin.qq.com inside the client,
-    login.work.weixin.qq.com for the QR login), the simulator's root in the local stack and tests (it serves both)."""
+    """Where browsers go to sign in: None for WeCom's and WeChat's own pages (open.weixin.qq.com inside the client —
+    WeCom corp OAuth and the official account's —, login.work.weixin.qq.com for the QR login), the simulator's root in
+    the local stack and tests (it serves them all)."""
     return os.environ.get("YQ_WECOM_LOGIN_BASE_URL", "").rstrip("/") or None
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import Any, Callable
 
 from chalicelib.directory import audit, contact_writes, permissions, validation
 from chalicelib.core.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -263,6 +264,33 @@ def _write(contact: Contact, fields: dict, after: dict, *, actor: str, action: s
                            code="contact_changed")
         raise BadRequest("the organisation or department was deleted meanwhile", code="organisation_not_found")
     audit.record_if_changed(tenant_key, contact_id, actor, action, before, after)
+    return store.get(tenant_key, contact_id) or contact
+
+
+def set_wechat(contact: Contact, unionid: str | None, openid: str | None, *, actor: str, action: str,
+               claim: Callable[[Any], None]) -> Contact:
+    """Bind a WeChat identity to the contact (or, with None, unbind it): its unionid (what WeChat sign-in looks up
+    through `byUnion`) and openid, written if nobody changed the contact since it was read, in one transaction with
+    `claim` (the accounts table's claim of the unionid, so one WeChat binds one contact at most). 409
+    `wechat_in_use` when the claim is another contact's, `contact_changed` when the contact moved on."""
+    tenant_key, contact_id, version = contact.tenant_key, contact.contact_id, int(contact.version or 0)
+    fields = {"unionid": unionid, "openid": openid}
+
+    def commit(record: dict) -> bool:
+        return transact(lambda tx: (
+            store.update_at_version_in(tx, tenant_key, contact_id, version, record),
+            claim(tx),
+        )).committed
+
+    before = snapshot(contact)
+    if not contact_writes.write_one(contact_writes.Change(tenant_key, contact_id, fields, commit, before=contact)):
+        latest = store.get(tenant_key, contact_id)
+        if latest is None:
+            raise not_found()
+        if int(latest.version or 0) != version:
+            raise Conflict("the contact was changed meanwhile: reload it and try again", code="contact_changed")
+        raise Conflict("this WeChat is bound to another contact of the team", code="wechat_in_use")
+    audit.record(tenant_key, contact_id, actor, action, before, {**before, "unionid": unionid, "openid": openid})
     return store.get(tenant_key, contact_id) or contact
 
 

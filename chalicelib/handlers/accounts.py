@@ -15,6 +15,13 @@ External contacts:
     DELETE /api/external/session                                             sign out (204)
     GET    /api/external/me                PATCH {name?, mobile?, email?, position?}
     POST   /api/external/me/password       {currentPassword, newPassword}
+    POST   /api/external/me/wechat/authorize                   the official account's OAuth page to bind WeChat
+                                                               (+ the round trip's state cookie)
+    POST   /api/external/me/wechat         {code, state}       bind the WeChat of the code (201)
+    DELETE /api/external/me/wechat                             unbind it
+    GET    /api/external/password-reset/options?tenantKey=     how to reset a forgotten password (+ state cookie)
+    POST   /api/external/password-reset/wechat {tenantKey, code, state}   the bound WeChat proves the account: a new
+                                                               activation link to set the password with (201)
 
 `current_contact(request)` authenticates every external route (the home and sharing routes too).
 """
@@ -26,9 +33,9 @@ from urllib.parse import unquote
 from chalice import Response
 
 from chalicelib.handlers.api import ApiBlueprint, app_error_response
-from chalicelib.handlers.auth import current_member, current_session, json_body
-from chalicelib.auth import identity, sessions
-from chalicelib.accounts import admin, apps, service, throttle
+from chalicelib.handlers.auth import current_member, current_session, json_body, oauth_exchange
+from chalicelib.auth import identity, oauth_state, sessions
+from chalicelib.accounts import admin, apps, binding, recovery, service, throttle
 from chalicelib.core.observability import bind_tenant
 from chalicelib.store import tenants
 from chalicelib.tenants import settings
@@ -162,3 +169,35 @@ def change_password() -> Response:
                                      _source_ip(request)),
         status_code=200,
     ))
+
+
+@bp.route("/api/external/me/wechat/authorize", methods=["POST"])
+def begin_wechat_binding() -> Response:
+    caller = current_contact(bp.current_request)
+    visit = oauth_state.begin()
+    return Response(body=binding.begin(caller, visit), status_code=200, headers={"Set-Cookie": visit.set_cookie})
+
+
+@bp.route("/api/external/me/wechat", methods=["POST"])
+def bind_wechat() -> Response:
+    request = bp.current_request
+    return oauth_exchange(request, oauth_state.BIND, lambda body: binding.bind(
+        current_contact(request), str(body.get("code") or "")))
+
+
+@bp.route("/api/external/me/wechat", methods=["DELETE"])
+def unbind_wechat() -> dict:
+    return binding.unbind(current_contact(bp.current_request))
+
+
+@bp.route("/api/external/password-reset/options", methods=["GET"])
+def password_reset_options() -> Response:
+    visit = oauth_state.begin()
+    answer = recovery.options((bp.current_request.query_params or {}).get("tenantKey") or "", visit)
+    return Response(body=answer, status_code=200, headers={"Set-Cookie": visit.set_cookie})
+
+
+@bp.route("/api/external/password-reset/wechat", methods=["POST"])
+def reset_password_through_wechat() -> Response:
+    return oauth_exchange(bp.current_request, oauth_state.RESET, lambda body: recovery.reset(
+        _tenant_key(body), str(body.get("code") or "")))

@@ -7,8 +7,11 @@ WeChat-friend invitation links (member sessions):
     DELETE /api/directory/invitations/{invitationId}             withdraw an unused link
     GET    /api/directory/invitations/{invitationId}/qrcode.png  the link's QR code (send `Accept: image/png`)
 The person invited (public, no session; the signed token is the credential):
-    GET    /api/invitations/preview?tenantKey=&token=            the inviting team's and member's names
-    POST   /api/invitations/accept                               {tenantKey, token, name, mobile?, email?, position?}
+    GET    /api/invitations/preview?tenantKey=&token=            the inviting team's and member's names, and the
+                                                                 official account's OAuth page (+ state cookie)
+    POST   /api/invitations/wechat-identity {tenantKey, token, code, state}   the WeChat that opened it (201)
+    POST   /api/invitations/accept     {tenantKey, token, name, mobile?, email?, position?, wechat?}   (201; with
+                                       `wechat`, the new contact carries it and the answer a contact session)
 Add from another organisation (member sessions):
     POST   /api/directory/org-members/search                     {organisation, name | mobile | email}
     POST   /api/directory/org-invitations                        {candidate, note?, organisationId?, departmentId?}
@@ -24,7 +27,8 @@ from chalice import Response
 
 from chalicelib.core import paging
 from chalicelib.handlers.api import ApiBlueprint
-from chalicelib.handlers.auth import current_member, json_body
+from chalicelib.auth import oauth_state
+from chalicelib.handlers.auth import current_member, json_body, oauth_exchange
 from chalicelib.invitations import organisations, wechat
 from chalicelib.invitations import search as org_search
 from chalicelib.core.observability import bind_tenant
@@ -72,10 +76,21 @@ def invitation_qr_code(invitationId: str) -> Response:
 
 
 @bp.route("/api/invitations/preview", methods=["GET"])
-def preview_invitation() -> dict:
+def preview_invitation() -> Response:
     params = _params()
     bind_tenant(params.get("tenantKey"))
-    return wechat.preview(params.get("tenantKey"), params.get("token"))
+    visit = oauth_state.begin()
+    return Response(body=wechat.preview(params.get("tenantKey"), params.get("token"), visit), status_code=200,
+                    headers={"Set-Cookie": visit.set_cookie})
+
+
+@bp.route("/api/invitations/wechat-identity", methods=["POST"])
+def invitation_wechat_identity() -> Response:
+    def exchange(body: dict) -> dict:
+        bind_tenant(body.get("tenantKey") if isinstance(body.get("tenantKey"), str) else None)
+        return wechat.identify(body.get("tenantKey"), body.get("token"), str(body.get("code") or ""))
+
+    return oauth_exchange(bp.current_request, oauth_state.INVITE, exchange)
 
 
 @bp.route("/api/invitations/accept", methods=["POST"])

@@ -34,8 +34,9 @@ def item_not_found() -> NotFound:
 
 
 # --- the home -----------------------------------------------------------------------------------------------------
-def home_caller(session: sessions.SessionInfo) -> tuple[ContactCaller, shares.HomeRow | None, frozenset[str]]:
-    """The contact behind a session, their home summary and the item kinds of the apps open to them. The contact, its
+def home_caller(session: sessions.SessionInfo) -> tuple[ContactCaller, shares.HomeRow | None, list[str] | None]:
+    """The contact behind a session, their home summary and the tenant's choice of apps open to them (None: the
+    default set). The contact, its
     account, the summary and the tenant's app choice are read in one BatchGetItem, with the tenant when this process
     has not read it within the minute (a cold start) — what keeps the home at two requests, cold or warm. The tenant
     must be enabled (else 404, as on every session route), then the session is held to
@@ -52,18 +53,20 @@ def home_caller(session: sessions.SessionInfo) -> tuple[ContactCaller, shares.Ho
         tenant_store.keep_recent(session.tenant_key, tenant[0])
     tenant_store.get_enabled_recent(session.tenant_key)
     caller = check_contact_session(session, contact, account)
-    open_kinds = apps.open_kinds(list(chosen.apps or []) if chosen is not None else None)
-    return caller, home if isinstance(home, shares.HomeRow) else None, open_kinds
+    return caller, home if isinstance(home, shares.HomeRow) else None, (
+        list(chosen.apps or []) if chosen is not None else None)
 
 
 def _sorted(cards: list[dict]) -> list[dict]:
     return sorted(cards, key=lambda card: card.get("sharedAt") or "", reverse=True)
 
 
-def home(caller: ContactCaller, summary: shares.HomeRow | None, open_kinds: frozenset[str]) -> dict[str, Any]:
-    """Counts and the newest items per kind and per page section, and replies not read yet — all from the summary.
-    Only the kinds of apps open to external users are shown: a section whose apps are all closed is left out."""
+def home(caller: ContactCaller, summary: shares.HomeRow | None, chosen_apps: list[str] | None) -> dict[str, Any]:
+    """Counts and the newest items per kind and per page section, and replies not read yet — all from the summary —
+    and the apps open to the contact. Only the kinds of apps open to external users are shown: a section whose apps
+    are all closed is left out."""
     tenant = tenant_store.get_enabled_recent(caller.tenant_key)
+    open_kinds = apps.open_kinds(chosen_apps)
     counts = shares.plain(summary.counts) if summary is not None else {}
     latest = shares.plain(summary.latest) if summary is not None else {}
     notices = shares.plain(summary.notices) if summary is not None else {}
@@ -81,6 +84,7 @@ def home(caller: ContactCaller, summary: shares.HomeRow | None, open_kinds: froz
         "contact": {"contactId": caller.contact_id, "name": caller.contact.name},
         "tenant": {"tenantKey": tenant.tenant_key, "name": tenant.name},
         "sections": sections,
+        "apps": apps.described(chosen_apps),
         "counts": per_kind,
         "latest": newest,
         "notices": sorted((notice for notice in notices.values() if notice.get("kind") in per_kind),

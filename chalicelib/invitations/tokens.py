@@ -1,5 +1,6 @@
-"""Signed, expiring tokens: the token in a WeChat-friend invitation link, and the candidate a search for a member of
-another organisation hands back (so an invitation can only be sent to someone a search actually found).
+"""Signed, expiring tokens: the token in a WeChat-friend invitation link, the WeChat identity its accept page proved
+through the official account's OAuth, and the candidate a search for a member of another organisation hands back (so
+an invitation can only be sent to someone a search actually found).
 
 A token is `<keyId>.<payload>.<signature>`: the payload is base64url JSON of the claims, among them `p` (the purpose,
 so a token minted for one use is refused for another) and `e` (expiry, epoch seconds); the signature is
@@ -21,6 +22,7 @@ from chalicelib.store import secrets
 
 WECHAT_LINK = "wx"
 CANDIDATE = "cand"
+WECHAT_IDENTITY = "wxid"  # the WeChat identity an invitation's OAuth round trip proved, held by the accept page
 _KEY_ID = re.compile(r"^[a-z0-9]{1,16}$")
 MAX_TOKEN = 2048
 

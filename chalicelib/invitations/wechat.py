@@ -11,6 +11,14 @@ meets the state, not a race. An acceptor that crashes mid-way leaves a lease tha
 Refusals: a token that is malformed, forged, tampered with, for an unknown invitation or for another tenant → 404
 `invitation_invalid` (indistinguishable, so nothing leaks); genuine but expired → 410 `invitation_expired`;
 revoked → 410 `invitation_revoked`; already used → 409 `invitation_used`.
+
+Where the team has a WeChat official account, the friend accepts through its OAuth: the preview hands the page the
+authorize URL (a per-visit `invite…` state, `auth.oauth_state`), which comes back to the invitation link with a code;
+`identify` exchanges it and answers a signed identity (`tokens.WECHAT_IDENTITY`: this tenant, this invitation, the
+openid and unionid, valid `IDENTITY_SECONDS`), which `accept` takes as `wechat`. The new contact then carries that
+openid and unionid (bound like a contact binding it in their settings, `accounts.binding`), and the answer carries a
+contact session, so the friend enters 与我协作 at once. A WeChat that is already a contact of the team is told so
+(409 `already_contact`) instead of becoming a second contact.
 """
 from __future__ import annotations
 
@@ -23,16 +31,21 @@ from chalicelib.notifications import queueing
 from chalicelib.core import clock, config, cursors
 from chalicelib.directory import contacts as directory
 from chalicelib.directory import validation
-from chalicelib.core.errors import BadRequest, Conflict, Gone, NotFound, TenantNotFound
+from chalicelib.core.errors import BadRequest, Conflict, Forbidden, Gone, NotFound, TenantNotFound, Unauthorized
+from chalicelib.auth import oauth_state, sessions
+from chalicelib.auth.external import WECHAT_OAUTH
 from chalicelib.auth.identity import Caller
 from chalicelib.invitations import notes, tokens
 from chalicelib.core.observability import logger
+from chalicelib.store import accounts as account_store
 from chalicelib.store import invitations as store
+from chalicelib.store import shares
 from chalicelib.store import contacts as contact_store
 from chalicelib.store import members as member_store
 from chalicelib.store import tenants
 from chalicelib.store.contacts import SOURCE_INVITATION, Contact
 from chalicelib.store.tenants import Tenant
+from chalicelib.tenants import official_account
 from chalicelib.tenants.urls import public_url
 
 LEASE_SECONDS = 60
@@ -42,6 +55,7 @@ CREATE_FIELDS = ("organisationId", "departmentId", "note", "expiresInDays")
 # What the person accepting may tell about themselves; the rest of the contact is the inviter's.
 ACCEPT_FIELDS = ("name", "mobile", "email", "position")
 INVITE_PATH = "/mobile/wechat/external/invite"
+IDENTITY_SECONDS = 30 * 60  # time to fill in the form after WeChat's OAuth
 
 
 def new_invitation_id() -> str:
@@ -216,12 +230,67 @@ def _resolve(tenant_key: object, token: object) -> tuple[Tenant, store.Invitatio
     return tenant, item
 
 
-def preview(tenant_key: object, token: object) -> dict:
-    """What the accept page shows: the inviting team's name and the inviter's name, nothing else."""
-    tenant, item = _resolve(tenant_key, token)
+def _preview(tenant: Tenant, item: store.InvitationItem) -> dict:
     inviter = member_store.get(tenant.tenant_key, item.inviter_id)
     return {"tenant": {"name": tenant.name}, "inviter": {"name": inviter.name if inviter else None},
             "expiresAt": item.expires_at.isoformat()}
+
+
+def preview(tenant_key: object, token: object, visit: oauth_state.Visit) -> dict:
+    """What the accept page shows: the inviting team's name and the inviter's name, and where the team has an
+    official account, its OAuth page (`wechatAuthorizeUrl`, back to this link with the visit's `invite…` state)."""
+    tenant, item = _resolve(tenant_key, token)
+    return {**_preview(tenant, item), "wechatAuthorizeUrl": official_account.authorize_url(
+        tenant, link(tenant, item), visit.state(oauth_state.INVITE))}
+
+
+def identify(tenant_key: object, token: object, code: str) -> dict:
+    """Exchange the accept page's OAuth code: the preview and `wechat`, the signed identity `accept` takes."""
+    tenant, item = _resolve(tenant_key, token)
+    found = official_account.oauth_identity(tenant, code)
+    openid, unionid = found.get("openid"), found.get("unionid")
+    if not openid:
+        raise Unauthorized("WeChat did not name the visitor", code="oauth_failed")
+    if unionid and contact_store.find_by_unionid(tenant.tenant_key, unionid) is not None:
+        raise Conflict("this WeChat is a contact of the team already: open the home page", code="already_contact")
+    ticket = tokens.sign(tokens.WECHAT_IDENTITY, {"t": tenant.tenant_key, "i": item.invitation_id, "o": openid,
+                                                  "u": unionid}, int(clock.now()) + IDENTITY_SECONDS)
+    return {**_preview(tenant, item), "wechat": ticket}
+
+
+def _identity(ticket: object, tenant: Tenant, item: store.InvitationItem) -> tuple[str, str | None] | None:
+    """(openid, unionid) of a genuine identity for this invitation; None when the page sent none."""
+    if ticket is None:
+        return None
+    try:
+        claims = tokens.verify(ticket, tokens.WECHAT_IDENTITY) if isinstance(ticket, str) else {}
+    except tokens.ExpiredToken:
+        raise Gone("the WeChat authorisation has expired: open the invitation link again",
+                   code="wechat_identity_expired") from None
+    except tokens.InvalidToken:
+        claims = {}
+    if claims.get("t") != tenant.tenant_key or claims.get("i") != item.invitation_id \
+            or not isinstance(claims.get("o"), str):
+        raise Forbidden("the WeChat authorisation is not for this invitation", code="invalid_wechat_identity")
+    return claims["o"], claims.get("u") if isinstance(claims.get("u"), str) else None
+
+
+def _bind(tenant: Tenant, item: store.InvitationItem, contact: Contact, openid: str,
+          unionid: str | None) -> dict | None:
+    """Give the new contact the WeChat that accepted, and a session; None (no session) when that WeChat became
+    another contact's meanwhile."""
+    if unionid and contact.unionid != unionid:
+        try:
+            contact = directory.set_wechat(
+                contact, unionid, openid, actor=f"invitation:{item.invitation_id}", action="wechat_bound",
+                claim=lambda tx: account_store.claim_wechat_in(tx, tenant.tenant_key, unionid, contact.contact_id))
+        except Conflict as err:
+            logger.warning("the accepting WeChat could not be bound", extra={"code": err.code,
+                                                                            "contactId": contact.contact_id})
+            return None
+    shares.remember_openid(tenant.tenant_key, contact.contact_id, openid)
+    issued = sessions.issue(tenant.tenant_key, sessions.CONTACT, contact.contact_id, WECHAT_OAUTH)
+    return {"token": issued.token, "expiresAt": issued.expires_at}
 
 
 
@@ -249,9 +318,10 @@ def accept(body: dict) -> dict:
     """Accept an invitation: `{tenantKey, token, name, mobile?, email?, position?}` becomes one external contact
     of the inviting team, source `invitation`, added by the inviter (its first visible member), filed where the
     inviter chose, with the invitation's note as its remark."""
-    validation.check_fields(body, ("tenantKey", "token", *ACCEPT_FIELDS))
+    validation.check_fields(body, ("tenantKey", "token", "wechat", *ACCEPT_FIELDS))
     tenant, item = _resolve(body.get("tenantKey"), body.get("token"))
     fields = validation.contact_fields({key: body[key] for key in ACCEPT_FIELDS if key in body}, creating=True)
+    wechat = _identity(body.get("wechat"), tenant, item)
     lease = secrets.token_hex(8)
     if not store.lease_wechat(tenant.tenant_key, item.invitation_id, lease, LEASE_SECONDS):
         _refuse(store.get(tenant.tenant_key, store.WECHAT, item.invitation_id))
@@ -274,5 +344,6 @@ def accept(body: dict) -> dict:
     )
     inviter = member_store.get(tenant.tenant_key, item.inviter_id)
     return {"status": store.ACCEPTED, "tenant": {"name": tenant.name},
-            "inviter": {"name": inviter.name if inviter else None}}
+            "inviter": {"name": inviter.name if inviter else None},
+            "session": _bind(tenant, item, contact, *wechat) if wechat else None}
 

@@ -9,6 +9,8 @@ One table, partitioned by tenantKey, with three kinds of item told apart by the 
 - `activation#<sha256(token)>` — an activation link (TTL `ttl`): which contact it is for, when it expires, when it
   was used. Only the token's hash is stored.
 - `apps` — the apps this tenant opens to external users (absent: the default set).
+- `wechat#<unionid>` — a WeChat identity a contact bound to their account, pointing at the contact: put with
+  `attribute_not_exists` in the same transaction as the contact's unionid, so one WeChat binds one contact at most.
 
 Sign-in reads `name#` then `contact#` (two GetItems); a signed-in contact's requests read `contact#` (one GetItem).
 """
@@ -45,6 +47,10 @@ def name_key(account_name: str) -> str:
 
 def activation_key(token_hash: str) -> str:
     return f"activation#{token_hash}"
+
+
+def wechat_key(unionid: str) -> str:
+    return f"wechat#{unionid}"
 
 
 class AccountItem(TableModel):
@@ -245,3 +251,20 @@ def apps(tenant_key: str) -> list[str] | None:
 
 def set_apps(tenant_key: str, app_keys: list[str], updated_by: str) -> None:
     AccountItem(tenant_key, APPS_KEY, apps=app_keys, updated_by=updated_by, updated_at=clock.utcnow()).save()
+
+
+def wechat_claim(tenant_key: str, unionid: str) -> AccountItem | None:
+    """Which contact bound this WeChat identity (None: nobody did through the settings)."""
+    return _get(tenant_key, wechat_key(unionid))
+
+
+def claim_wechat_in(transaction: TransactWrite, tenant_key: str, unionid: str, contact_id: str) -> None:
+    """Add the claim of `unionid` for the contact to a transaction: it fails if another contact holds it."""
+    claim = AccountItem(tenant_key, wechat_key(unionid), contact_id=contact_id, created_at=clock.utcnow())
+    transaction.save(claim, condition=AccountItem.item_key.does_not_exist() | (AccountItem.contact_id == contact_id))
+
+
+def release_wechat_in(transaction: TransactWrite, tenant_key: str, unionid: str, contact_id: str) -> None:
+    """Add the release of the contact's claim of `unionid` to a transaction (a claim held by another is kept)."""
+    transaction.delete(AccountItem(tenant_key, wechat_key(unionid)),
+                       condition=AccountItem.item_key.does_not_exist() | (AccountItem.contact_id == contact_id))

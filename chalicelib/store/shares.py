@@ -499,3 +499,9 @@ def remember_openid(tenant_key: str, contact_id: str, openid: str) -> None:
     """The contact's openid under the tenant's official account (how template messages reach them)."""
     ensure_home(tenant_key, contact_id)
     HomeRow(contact_pk(tenant_key, contact_id), HOME_SK).update(actions=[HomeRow.openid.set(openid)])
+
+
+def forget_openid(tenant_key: str, contact_id: str) -> None:
+    """The contact unbound their WeChat: template messages stop reaching it."""
+    ensure_home(tenant_key, contact_id)
+    HomeRow(contact_pk(tenant_key, contact_id), HOME_SK).update(actions=[HomeRow.openid.remove()])

@@ -92,11 +92,13 @@ def client_for(tenant: Tenant) -> OfficialAccountClient | None:
 
 
 def authorize_url(tenant: Tenant, redirect_uri: str, state: str) -> str | None:
-    """Where to send a visitor in the WeChat client: the account's OAuth with scope snsapi_userinfo (unionid)."""
+    """Where to send a visitor in the WeChat client: the account's OAuth with scope snsapi_userinfo (unionid); the
+    simulator's page in the local stack and tests, as for WeCom's."""
     appid = app_id(tenant)
     if not appid:
         return None
-    return oauth.authorize_url(appid, redirect_uri, scope="snsapi_userinfo", state=state)
+    return oauth.authorize_url(appid, redirect_uri, scope="snsapi_userinfo", state=state,
+                               page_base=config.wecom_login_base_url())
 
 
 def oauth_identity(tenant: Tenant, code: str) -> dict:

@@ -110,8 +110,8 @@
   }
 
   H.blocks.push(liaisonsBlock);
-  H.routes.push(function (parts) {
-    if (parts[0] !== 'm' || !parts[1]) return false;
+  H.routes.push(function (parts, signedIn) {
+    if (!signedIn || parts[0] !== 'm' || !parts[1]) return false;
     threadView(parts.slice(1).join('/'));
     return true;
   });

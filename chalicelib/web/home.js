@@ -1,8 +1,9 @@
 /* 与我协作: the external contact's home page. Signs the visitor in (WeChat / WeCom OAuth, account + password,
  * activation link), then shows what the company shares with them, grouped in sections, with item details,
  * comments and form filling. Routes live in the fragment: #/ home, #/s/<section> a section's list,
- * #/i/<kind>/<itemId> one item (and those of the page's own scripts, YQH below); #activate=<token> is the activation
- * link. */
+ * #/i/<kind>/<itemId> one item; #activate=<token> is the activation link. The page's own scripts (home-settings.js:
+ * the settings, #/settings and #/forgot; home-contacts.js: 我的对接人 and the threads, #/m/<userId>), loaded after
+ * this one, add their views through window.YQH. */
 (function () {
   'use strict';
   var Y = window.YQ;
@@ -120,7 +121,8 @@
       });
     });
     Y.show(header(tenantName() || '与我协作'),
-      h('p', { className: 'lead', text: '登录后查看对接人共享给您的项目、审批、表单、文档、日程和客户资料。' }), form);
+      h('p', { className: 'lead', text: '登录后查看对接人共享给您的项目、审批、表单、文档、日程和客户资料。' }), form,
+      H.loginExtras ? H.loginExtras() : null);
   }
 
   function passwordInputs(form, label) {
@@ -274,10 +276,11 @@
         h('header', { className: 'bar home' },
           h('div', null, h('h1', { className: 'bar-title', text: tenantName() || '与我协作' }),
             h('p', { className: 'bar-sub', text: contact.name ? contact.name + '，您好' : '与我协作' })),
-          h('button', { type: 'button', className: 'btn link', id: 'sign-out', onclick: signOut, text: '退出' })),
+          h('div', { className: 'bar-actions' }, h('a', { className: 'btn link', id: 'settings-link', href: '#/settings', text: '设置' }),
+            h('button', { type: 'button', className: 'btn link', id: 'sign-out', onclick: signOut, text: '退出' }))),
         h('nav', { className: 'tiles', 'aria-label': '分类' }, tiles),
         noticesBlock(home.notices),
-        window.YQH.blocks.map(function (block) { return block(); }),
+        H.blocks.map(function (block) { return block(home); }),
         total ? blocks : Y.notice('empty', '暂时没有共享给您的内容', '对接人共享项目、审批、表单、文档、日程或客户资料后，会显示在这里。'));
     }, function (error) { failed(error, homeView); });
   }
@@ -443,13 +446,14 @@
       forget();
       return activationView(decodeURIComponent(activation[1]));
     }
-    if (!token()) return startSignIn();
     var parts = location.hash.replace(/^#\/?/, '').split('/').map(function (part) {
       try { return decodeURIComponent(part); } catch (e) { return ''; }
     });
+    var signedInNow = !!token();
+    if (H.routes.some(function (view) { return view(parts, signedInNow); })) return;
+    if (!signedInNow) return startSignIn();
     if (parts[0] === 's' && parts[1]) return sectionView(parts[1]);
     if (parts[0] === 'i' && parts[1] && parts[2]) return itemView(parts[1], parts.slice(2).join('/'));
-    if (window.YQH.routes.some(function (view) { return view(parts); })) return;
     return homeView();
   }
 
@@ -459,13 +463,19 @@
     }
     window.addEventListener('hashchange', route);
     var code = Y.query.get('code');
+    if (code && H.oauthReturn && H.oauthReturn(code, Y.query.get('state') || '')) return;
     if (code && !token() && !/^#activate=/.test(location.hash)) return exchangeCode(code, Y.query.get('state') || '');
     route();
   }
 
-  /* What a page's own scripts (home-contacts.js: 我的对接人 and the threads, #/m/<userId>) build with: `blocks` add to
-   * the home (each returns an element), `routes` take the fragments they know (each returns true when it did). */
-  window.YQH = { tenantKey: tenantKey, call: call, header: header, failed: failed, go: go, blocks: [], routes: [] };
+  /* What the page's own scripts build their views with, and where they plug in: `routes` take the fragments they
+   * know (view(parts, signedIn) returns true when it did), `blocks` add to the home (block(home) returns an element or
+   * null), oauthReturn(code, state) takes the OAuth round trips they began, loginExtras() adds to the login form. */
+  var H = window.YQH = {
+    tenantKey: tenantKey, call: call, header: header, go: go, failed: failed, signedIn: signedIn, token: token,
+    forget: forget, startSignIn: startSignIn, signOut: signOut, tenantName: tenantName, passwordInputs: passwordInputs,
+    routes: [], blocks: [], oauthReturn: null, loginExtras: null
+  };
 
   /* Deferred scripts run in order before DOMContentLoaded: the page's own scripts have registered by then. */
   document.addEventListener('DOMContentLoaded', start);

@@ -6,6 +6,7 @@
 - `GET /wwlogin/sso/login?login_type=CorpApp&appid&agentid&redirect_uri&state&lang` — the web login by QR code
   (login.work.weixin.qq.com) for a desktop browser. The page shows the QR code's place and, for each member of the
   corp, a link that plays "this member scanned it and confirmed on the phone".
+- The same OAuth path with an official account's appid is WeChat's own authorize page (`wechat_login`).
 
 Both end at `GET /wwlogin/sso/confirm?...&userid=`, the simulator's own step: it mints a code exactly as
 `POST /__sim__/oauth/code` does (single use, 5 minutes, answered by `auth/getuserinfo`) and redirects (302) to
@@ -19,13 +20,15 @@ import secrets
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from . import wechat_login
+
 if TYPE_CHECKING:
     from .server import Simulator
 
 OAUTH_PATH = "/connect/oauth2/authorize"
 QR_PATH = "/wwlogin/sso/login"
 CONFIRM_PATH = "/wwlogin/sso/confirm"
-PATHS = (OAUTH_PATH, QR_PATH, CONFIRM_PATH)
+PATHS = (OAUTH_PATH, QR_PATH, CONFIRM_PATH, wechat_login.CONFIRM_PATH)
 CARRIED = ("appid", "agentid", "redirect_uri", "state", "login_type", "response_type", "scope", "lang")
 
 STYLE = """body{margin:0;background:#f5f6f8;font:15px/1.5 -apple-system,"PingFang SC","Microsoft YaHei",
@@ -106,8 +109,12 @@ def handle_login(sim: "Simulator", path: str, query: dict[str, str]) -> tuple[in
     """Answer one of PATHS: (status, headers, body)."""
     try:
         with sim.lock:
+            if path == wechat_login.CONFIRM_PATH:
+                return wechat_login.confirm(sim, query)
+            if path == OAUTH_PATH and wechat_login.is_official_account(sim, query):
+                return wechat_login.chooser(sim, query, _page)
             if path == CONFIRM_PATH:
                 return _confirm(sim, query)
             return _chooser(sim, query, path)
-    except LoginError as err:
+    except (LoginError, wechat_login.WeChatLoginError) as err:
         return _page("参数错误", f'<h1 class="err">参数错误</h1><p>{html.escape(str(err))}</p>', status=400)

@@ -180,7 +180,7 @@ def test_an_activation_link_sets_the_password_and_opens_an_empty_home(phone, app
     shoot("empty-home")
 
 
-# WeCom's OAuth page; in the tests (YQ_WECOM_LOGIN_BASE_URL) the same path on the simulator.
+# WeCom's and the official account's OAuth page; in the tests (YQ_WECOM_LOGIN_BASE_URL) the simulator's.
 WECOM_AUTHORIZE_PAGE = "**/connect/oauth2/authorize?**"
 WECOM_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
             "Mobile/15E148 wxwork/4.1.22 MicroMessenger/7.0.1 Language/zh")
@@ -314,7 +314,7 @@ def test_inside_wechat_the_page_goes_through_official_account_oauth_once(phones,
         return wechat
 
     customer = phones(user_agent=WECHAT_UA)
-    customer.route("https://open.weixin.qq.com/**", authorize_as(UNIONIDS[CHEN], OPENIDS[CHEN]))
+    customer.route(WECOM_AUTHORIZE_PAGE, authorize_as(UNIONIDS[CHEN], OPENIDS[CHEN]))
     customer.goto(home_url(app_server, demo_tenant))
     customer.locator(".tiles").wait_for()
     assert customer.locator(".bar-sub").inner_text().startswith("陈")
@@ -322,7 +322,7 @@ def test_inside_wechat_the_page_goes_through_official_account_oauth_once(phones,
     assert [v["scope"] for v in visits] == [["snsapi_userinfo"]] and visits[0]["state"][0].startswith("wechat")
 
     stranger = phones(user_agent=WECHAT_UA)
-    stranger.route("https://open.weixin.qq.com/**", authorize_as("oz4Dq5strangerUnion0000001", "oStranger0001"))
+    stranger.route(WECOM_AUTHORIZE_PAGE, authorize_as("oz4Dq5strangerUnion0000001", "oStranger0001"))
     stranger.goto(home_url(app_server, demo_tenant))
     note = stranger.locator("#login-form .form-note")
     note.wait_for()

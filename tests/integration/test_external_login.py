@@ -79,6 +79,8 @@ def test_the_right_password_opens_a_session_bound_to_the_tenant_and_contact(clie
         "apps": _json(me)["apps"],
         "accountName": name,
         "mustChangePassword": False,
+        "passwordSet": True,
+        "wechat": {"bound": False, "available": False, "fromWeCom": False},
     }
     assert [app["key"] for app in _json(me)["apps"]][-1] == "crm_funds" and len(_json(me)["apps"]) == 17
 

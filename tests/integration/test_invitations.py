@@ -125,7 +125,8 @@ def test_an_accepted_link_creates_exactly_one_contact_visible_to_the_inviter(cli
     assert preview.status_code == 200, preview.body
     assert body(preview)["tenant"] == {"name": home.name}
     assert body(preview)["inviter"] == {"name": "李四"}
-    assert set(body(preview)) == {"tenant", "inviter", "expiresAt"}
+    assert set(body(preview)) == {"tenant", "inviter", "expiresAt", "wechatAuthorizeUrl"}
+    assert body(preview)["wechatAuthorizeUrl"] is None  # no official account: accepted without WeChat's OAuth
 
     accepted = post_json(client, "/api/invitations/accept", {
       "tenantKey": tenant_key, "token": token, "name": "周小姐", "mobile": "139 0000 1234",

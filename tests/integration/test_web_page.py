@@ -40,7 +40,7 @@ def test_pages_are_served_as_html_for_any_tenant_key(client, path, title):
 def test_every_asset_a_page_names_is_served_with_its_hash_and_type(client):
     html = client.http.get(f"{HOME}?tenantKey=tnabcd1234").body.decode("utf-8")
     linked = referenced_assets(html)
-    assert set(linked) == {"app.css", "common.js", "home.js", "home-contacts.js"}
+    assert set(linked) == {"app.css", "common.js", "home.js", "home-settings.js", "home-contacts.js"}
     for name, version in linked.items():
         reply = client.http.get(f"{ASSETS}{name}?v={version}")
         assert reply.status_code == 200, name
