@@ -9,7 +9,7 @@ from typing import Iterator
 from tests.integration.api_support import body, session_headers
 
 CHEN = "wmYQdemoa9f7e97965d6cf799a529102"  # 陈先生: followed by zhangsan and lisi; follows the demo official account
-LIN = "wmYQdemo9ab62b5ef34a985438bfdf7e"  # 林女士: followed by zhangsan; known to the account but not following
+LIN = "wmYQdemo9ab62b5ef34a985438bfdf7e"  # 林女士: followed by zhangsan; follows the account, never signed in
 HUANG = "wmYQdemo0a3d72134fb3d6c024db4c51"  # 黄同学: followed by lisi only
 OA_APPID, OA_SECRET = "wxdemooa00000001", "demo-oa-secret-0001"
 OA_TEMPLATE = "yqDemoTplCollab0001-shared-item-notice"
