@@ -52,8 +52,8 @@ ASSET_REFERENCE = re.compile(r"\{\{([a-z0-9-]+\.(?:css|js))\}\}")
 # loads the vendored WeUI subset first, so app.css can adjust it.
 PAGES = {
     "home": {"title": "与我协作", "script": "{{home.js}}", "noscript": "这个页面需要 JavaScript 才能显示共享给您的内容。",
-             "vendor": "", "extra": '<script src="{{assets}}{{home-settings.js}}" defer></script>\n'
-                                     '<script src="{{assets}}{{home-contacts.js}}" defer></script>\n'},
+             "vendor": "", "extra": '<script src="{{assets}}{{home-contacts.js}}" defer></script>\n'
+                                     '<script src="{{assets}}{{home-settings.js}}" defer></script>\n'},
     "invite": {"title": "接受邀请", "script": "{{invite.js}}", "noscript": "这个页面需要 JavaScript 才能接受邀请。",
                "vendor": ""},
     "workspace": {"title": "外部互联", "script": "{{workspace.js}}", "noscript": "外部互联需要 JavaScript 才能使用。",

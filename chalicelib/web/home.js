@@ -280,8 +280,8 @@
             h('button', { type: 'button', className: 'btn link', id: 'sign-out', onclick: signOut, text: '退出' }))),
         h('nav', { className: 'tiles', 'aria-label': '分类' }, tiles),
         noticesBlock(home.notices),
-        H.blocks.map(function (block) { return block(home); }),
-        total ? blocks : Y.notice('empty', '暂时没有共享给您的内容', '对接人共享项目、审批、表单、文档、日程或客户资料后，会显示在这里。'));
+        total ? blocks : Y.notice('empty', '暂时没有共享给您的内容', '对接人共享项目、审批、表单、文档、日程或客户资料后，会显示在这里。'),
+        H.blocks.map(function (block) { return block(home); }));
     }, function (error) { failed(error, homeView); });
   }
 
