@@ -98,7 +98,8 @@
       earlier.hidden = !cursor;
       Y.show(H.header(liaison.name || '消息', '#/'),
         h('section', { className: 'card msg-thread', 'data-thread': liaison.userId }, earlier, list, empty, form));
-      text.focus();
+      /* A long thread opens at its newest messages, with the box to write in view. */
+      if (list.children.length > 3 && form.scrollIntoView) form.scrollIntoView({ block: 'end' });
     }, function (error) {
       if (error.handled) return;
       if (error.status === 404) {

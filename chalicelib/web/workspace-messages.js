@@ -102,6 +102,8 @@
         h('p', { className: 'ws-pad' }, W.link('/directory/contacts/' + W.enc(contactId), null, { id: 'open-contact' }, '查看联系人 ›')),
         h('section', { className: 'msg-thread', 'data-thread': contact.contactId }, h('div', { className: 'msg-earlier' }, earlier), list, empty),
         form);
+      /* A long thread opens at its newest messages, with the box to answer in view. */
+      if (list.children.length > 3 && form.scrollIntoView) form.scrollIntoView({ block: 'end' });
     }, function (error) {
       if (error.handled) return;
       if (error.status === 404) {
