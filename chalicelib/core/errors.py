@@ -73,8 +73,11 @@ class UnsupportedMediaType(AppError):
 
 
 class TooManyRequests(AppError):
+    """429; `retry_after` (seconds), when known, becomes the answer's Retry-After."""
+
     status = 429
     code = "too_many_requests"
+    retry_after: int | None = None
 
 
 class ServiceUnavailable(AppError):

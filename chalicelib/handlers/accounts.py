@@ -27,15 +27,14 @@ External contacts:
 """
 from __future__ import annotations
 
-from typing import Callable
 from urllib.parse import unquote
 
 from chalice import Response
 
-from chalicelib.handlers.api import ApiBlueprint, app_error_response
+from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.handlers.auth import current_member, current_session, json_body, oauth_exchange
 from chalicelib.auth import identity, oauth_state, sessions
-from chalicelib.accounts import admin, apps, binding, recovery, service, throttle
+from chalicelib.accounts import admin, apps, binding, recovery, service
 from chalicelib.core.observability import bind_tenant
 from chalicelib.store import tenants
 from chalicelib.tenants import settings
@@ -55,15 +54,6 @@ def _source_ip(request) -> str:
     """API Gateway's view of the client address (never a header the client could set)."""
     return str(((request.context or {}).get("identity") or {}).get("sourceIp") or "")
 
-
-def _throttled(call: Callable[[], Response]) -> Response:
-    """A throttled attempt answers 429 with Retry-After."""
-    try:
-        return call()
-    except throttle.Throttled as err:
-        response = app_error_response(err)
-        response.headers["Retry-After"] = str(err.retry_after)
-        return response
 
 
 # --- members ------------------------------------------------------------------------------------------------------
@@ -136,10 +126,10 @@ def activate() -> Response:
 def sign_in_with_password() -> Response:
     request = bp.current_request
     body = json_body(request)
-    return _throttled(lambda: Response(
+    return Response(
         body=service.sign_in(_tenant_key(body), body.get("account"), body.get("password"), _source_ip(request)),
         status_code=201,
-    ))
+    )
 
 
 @bp.route("/api/external/session", methods=["DELETE"])
@@ -164,11 +154,11 @@ def change_password() -> Response:
     request = bp.current_request
     caller = current_contact(request, password_change_allowed=True)
     body = json_body(request)
-    return _throttled(lambda: Response(
+    return Response(
         body=service.change_password(caller, body.get("currentPassword"), body.get("newPassword"),
                                      _source_ip(request)),
         status_code=200,
-    ))
+    )
 
 
 @bp.route("/api/external/me/wechat/authorize", methods=["POST"])

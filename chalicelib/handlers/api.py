@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from chalice import Blueprint, Response
 
-from chalicelib.core.errors import MAX_MESSAGE, AppError
+from chalicelib.core.errors import MAX_MESSAGE, AppError, TooManyRequests
 from chalicelib.core.observability import bind_request, logger
 
 JSON = "application/json"
@@ -27,7 +27,10 @@ def error_response(status: int, code: str, message: str) -> Response:
 
 
 def app_error_response(err: AppError) -> Response:
-    return error_response(err.status, err.code, err.message)
+    response = error_response(err.status, err.code, err.message)
+    if isinstance(err, TooManyRequests) and err.retry_after:
+        response.headers["Retry-After"] = str(err.retry_after)
+    return response
 
 
 def refused(err: AppError) -> Response:
