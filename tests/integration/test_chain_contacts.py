@@ -254,8 +254,8 @@ def test_the_local_stack_seeds_the_chain_contacts_for_the_toolbar(demo_tenant, s
     assert sync_queue.bodies() == []  # done inline, nothing left for the pump
 
 
-def test_a_large_corp_resumes_after_its_last_page_and_a_busy_burst_backs_off(demo_tenant, run_sync, simulator,  # noqa: F811
-                                                                           monkeypatch):
+def test_a_large_corp_resumes_page_by_page_through_a_busy_burst(demo_tenant, run_sync, simulator,  # noqa: F811
+                                                                 monkeypatch):
     """Out of time at every step and WeCom busy mid-corp: the run checkpoints between pages of members, continues in
     follow-up messages and ends with every member once, no page applied twice."""
     from chalicelib.directory import chain_contacts
