@@ -252,3 +252,34 @@ def test_the_local_stack_seeds_the_chain_contacts_for_the_toolbar(demo_tenant, s
     zhou = contacts.get(demo_tenant.tenant_key, contacts.chain_contact_id(HAICHUAN, "zhoujingli"))
     assert (zhou.name, zhou.org_name, zhou.dimension_name, zhou.inactive_at) == ("周经理", "海川物流", "上下游", None)
     assert sync_queue.bodies() == []  # done inline, nothing left for the pump
+
+
+def test_a_large_corp_resumes_page_by_page_through_a_busy_burst(demo_tenant, run_sync, simulator,  # noqa: F811
+                                                                 monkeypatch):
+    """Out of time at every step and WeCom busy mid-corp: the run checkpoints between pages of members, continues in
+    follow-up messages and ends with every member once, no page applied twice."""
+    from chalicelib.directory import chain_contacts
+    from chalicelib.handlers import sqs as sqs_handler
+    from chalicelib.sync import run as sync_run
+
+    many = [{"userid": f"m{n:03d}", "name": f"成员{n:03d}"} for n in range(250)]
+    simulator.control.add_app_share({"corpid": XINGHE, "agentid": AGENTID, "downstream_agentid": 1000101,
+                                     "members": many})
+    monkeypatch.setattr(sync_run, "BUSY_RETRY_SECONDS", 0)
+    monkeypatch.setattr(sqs_handler, "backoff_seconds", lambda receive_count: 0)
+    monkeypatch.setattr(sync_run.Deadline, "expired", lambda self: True)  # every step is the invocation's last
+    real_apply, applied = chain_contacts.apply_members, []
+
+    def busy_after_the_first_page(tenant, corp, home, members, run_id):
+        applied.extend(member["userid"] for member in members)
+        if len(applied) == 100:
+            simulator.control.set_fault("user/get", errcode=-1, times=5)  # longer than the client's own retries
+        return real_apply(tenant, corp, home, members, run_id)
+
+    monkeypatch.setattr(chain_contacts, "apply_members", busy_after_the_first_page)
+    run = run_sync(demo_tenant)
+    assert len(applied) == len(set(applied)) == 253  # every member applied once: no page twice
+    assert run["counts"]["chain_contacts"]["added"] == 253 and run["counts"]["chain_contacts"]["corps"] == 2
+    assert [e["code"] for e in run["errors"] if e["phase"] == "chain_contacts"] == ["wecom_-1"]
+    held = chain_contacts_of(demo_tenant.tenant_key)
+    assert len(held) == 253 and all(active for *_, active in held.values())
