@@ -285,3 +285,75 @@ def sign_in(client, simulator):
     """Sign a member of the simulated corp in through WeCom OAuth (a code minted by the simulator, exchanged by the
     app's own route) and return the request headers carrying the session. `roles` are granted first."""
     return lambda tenant, user_id, roles=(): sign_in_member(client, simulator, tenant, user_id, roles)
+
+
+@pytest.fixture
+def sync_queue(emulator):
+    """The sync queue (and its dead-letter queue), emptied, with a way to read what is on it."""
+    from chalicelib.core.aws import client
+    from chalicelib.store import queues
+
+    sqs = client("sqs")
+
+    class Queue:
+        def bodies(self) -> list[dict]:
+            """Every message on the queue, left on it: each received one is hidden until all are read (a receive
+            returns at most ten, and the same visible ten again), then made visible again."""
+            seen: dict[str, dict] = {}
+            handles = []
+            while batch := sqs.receive_message(QueueUrl=queues.url("sync"), MaxNumberOfMessages=10,
+                                               VisibilityTimeout=30).get("Messages", []):
+                seen.update((m["MessageId"], json.loads(m["Body"])) for m in batch)
+                handles += [m["ReceiptHandle"] for m in batch]
+            for handle in handles:
+                sqs.change_message_visibility(QueueUrl=queues.url("sync"), ReceiptHandle=handle, VisibilityTimeout=0)
+            return list(seen.values())
+
+        def keep_only(self, tenant_key: str) -> None:
+            """Delete every message but this tenant's (other tests' tenants are in the same emulator)."""
+            kept = []
+            while batch := sqs.receive_message(QueueUrl=queues.url("sync"), MaxNumberOfMessages=10,
+                                               VisibilityTimeout=30).get("Messages", []):
+                for message in batch:
+                    if json.loads(message["Body"])["tenantKey"] == tenant_key:
+                        kept.append(message["ReceiptHandle"])
+                    else:
+                        sqs.delete_message(QueueUrl=queues.url("sync"), ReceiptHandle=message["ReceiptHandle"])
+            for handle in kept:
+                sqs.change_message_visibility(QueueUrl=queues.url("sync"), ReceiptHandle=handle, VisibilityTimeout=0)
+
+        def purge(self) -> None:
+            for name in ("sync", "sync-dlq"):
+                while batch := sqs.receive_message(QueueUrl=queues.url(name), MaxNumberOfMessages=10,
+                                                   VisibilityTimeout=0).get("Messages", []):
+                    sqs.delete_message_batch(QueueUrl=queues.url(name), Entries=[
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)])
+
+        def dead_letters(self) -> list[dict]:
+            return sqs.receive_message(QueueUrl=queues.url("sync-dlq"), MaxNumberOfMessages=10,
+                                       MessageAttributeNames=["All"]).get("Messages", [])
+
+    queue = Queue()
+    queue.purge()
+    yield queue
+    queue.purge()
+
+
+@pytest.fixture
+def run_sync(pump, sync_queue):
+    """Queue a run for the tenant and let the pump deliver until the queue is empty; returns the run's record."""
+
+    from chalicelib.core import config
+    from chalicelib.store import sync_runs
+    from chalicelib.sync import checkpoint as sync_checkpoint, triggers as sync_triggers
+
+    def run(tenant, trigger: str = "admin") -> dict:
+        run_id = sync_triggers.queue_run(tenant, trigger)
+        pump.drain(config.resource_name("sync"))
+        assert sync_queue.dead_letters() == []
+        record = sync_runs.get_run(tenant.tenant_key, run_id)
+        assert record is not None and record.status == sync_runs.SUCCEEDED, (
+            record and sync_checkpoint.describe_run(record))
+        return sync_checkpoint.describe_run(record)
+
+    return run

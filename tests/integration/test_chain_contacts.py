@@ -14,7 +14,6 @@ from chalicelib.store.contacts import Contact
 from chalicelib.sync import checkpoint as sync_checkpoint
 from chalicelib.sync import triggers as sync_triggers
 from chalicelib.tenants import wecom_clients
-from tests.integration.test_sync import run_sync, sync_queue  # noqa: F401 (fixtures)
 
 QUEUE = config.resource_name("sync")
 CALLBACKS = config.resource_name("callbacks")

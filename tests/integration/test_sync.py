@@ -181,58 +181,6 @@ def latest_run(tenant) -> dict:
 
 # --- fixtures ----------------------------------------------------------------------------------------------------
 @pytest.fixture
-def sync_queue(emulator):
-    """The sync queue (and its dead-letter queue), emptied, with a way to read what is on it."""
-    from chalicelib.core.aws import client
-    from chalicelib.store import queues
-
-    sqs = client("sqs")
-
-    class Queue:
-        def bodies(self) -> list[dict]:
-            """Every message on the queue, left on it: each received one is hidden until all are read (a receive
-            returns at most ten, and the same visible ten again), then made visible again."""
-            seen: dict[str, dict] = {}
-            handles = []
-            while batch := sqs.receive_message(QueueUrl=queues.url("sync"), MaxNumberOfMessages=10,
-                                               VisibilityTimeout=30).get("Messages", []):
-                seen.update((m["MessageId"], json.loads(m["Body"])) for m in batch)
-                handles += [m["ReceiptHandle"] for m in batch]
-            for handle in handles:
-                sqs.change_message_visibility(QueueUrl=queues.url("sync"), ReceiptHandle=handle, VisibilityTimeout=0)
-            return list(seen.values())
-
-        def keep_only(self, tenant_key: str) -> None:
-            """Delete every message but this tenant's (other tests' tenants are in the same emulator)."""
-            kept = []
-            while batch := sqs.receive_message(QueueUrl=queues.url("sync"), MaxNumberOfMessages=10,
-                                               VisibilityTimeout=30).get("Messages", []):
-                for message in batch:
-                    if json.loads(message["Body"])["tenantKey"] == tenant_key:
-                        kept.append(message["ReceiptHandle"])
-                    else:
-                        sqs.delete_message(QueueUrl=queues.url("sync"), ReceiptHandle=message["ReceiptHandle"])
-            for handle in kept:
-                sqs.change_message_visibility(QueueUrl=queues.url("sync"), ReceiptHandle=handle, VisibilityTimeout=0)
-
-        def purge(self) -> None:
-            for name in ("sync", "sync-dlq"):
-                while batch := sqs.receive_message(QueueUrl=queues.url(name), MaxNumberOfMessages=10,
-                                                   VisibilityTimeout=0).get("Messages", []):
-                    sqs.delete_message_batch(QueueUrl=queues.url(name), Entries=[
-                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)])
-
-        def dead_letters(self) -> list[dict]:
-            return sqs.receive_message(QueueUrl=queues.url("sync-dlq"), MaxNumberOfMessages=10,
-                                       MessageAttributeNames=["All"]).get("Messages", [])
-
-    queue = Queue()
-    queue.purge()
-    yield queue
-    queue.purge()
-
-
-@pytest.fixture
 def tenant(demo_tenant, sync_queue):
     """The demo tenant (a fresh key), knowing 孙七 by the unionid he signed in with through WeChat."""
     members.upsert(demo_tenant.tenant_key, "sunqi", "孙七", [3])
@@ -245,22 +193,6 @@ def demo_world():
     world = World.of(DEMO)
     world.member_unionids.add(SUNQI_UNIONID)
     return world
-
-
-@pytest.fixture
-def run_sync(pump, sync_queue):
-    """Queue a run for the tenant and let the pump deliver until the queue is empty; returns the run's record."""
-
-    def run(tenant, trigger: str = "admin") -> dict:
-        run_id = sync_triggers.queue_run(tenant, trigger)
-        pump.drain(QUEUE)
-        assert sync_queue.dead_letters() == []
-        record = sync_runs.get_run(tenant.tenant_key, run_id)
-        assert record is not None and record.status == sync_runs.SUCCEEDED, (
-            record and sync_checkpoint.describe_run(record))
-        return sync_checkpoint.describe_run(record)
-
-    return run
 
 
 @pytest.fixture
