@@ -36,7 +36,8 @@ from chalicelib.tenants.urls import public_base_url
 from chalicelib.wecom import oauth
 
 WECHAT, WECOM, MEMBER = "wechat", "wecom", "member"
-DOORS = (WECHAT, WECOM, MEMBER)
+MEMBER_WECHAT = "memberwechat"  # a signed-in member binding their own WeChat (auth/member_wechat.py)
+DOORS = (WECHAT, WECOM, MEMBER, MEMBER_WECHAT)
 STATE_SECONDS = 600
 _VISIT = re.compile(r"^[0-9]{10}[0-9a-f]{32}$")
 

@@ -28,6 +28,7 @@ class Checkpoint:
     applied: bool = False  # the batch in flight is applied; only its clean-up is left
     seen: dict[str, int] = field(default_factory=dict)  # per member of the batch in flight
     skipped_members: list[str] = field(default_factory=list)  # customers who are team members (bounded by the team)
+    held_members: list[str] = field(default_factory=list)  # set aside as members before, unmatched so far this run
     chains_done: list[str] = field(default_factory=list)
     customers: dict[str, int] = field(default_factory=dict)
     organisations: dict[str, int] = field(default_factory=dict)
