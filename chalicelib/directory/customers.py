@@ -136,12 +136,6 @@ class MemberSignals:
         return self.match(external_contact, follows) is not None
 
 
-def is_team_member(tenant: Tenant, external_contact: dict, member_unionids: frozenset[str] | None = None,
-                   follows: Iterable[dict] = ()) -> bool:
-    """A customer who is one of the team's own people is not an external contact (see `MemberSignals`)."""
-    return MemberSignals(tenant, None, member_unionids).is_member(external_contact, follows)
-
-
 def contact_fields(tenant: Tenant, external_contact: dict) -> dict:
     """The directory's fields for a customer: WeCom users under their corp, WeChat users under the default org,
     both in the tenant's customer dimension."""

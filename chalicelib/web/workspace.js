@@ -5,7 +5,8 @@
  *   /directory/add/manual|wechat|organisation   新建, 邀请微信好友, 从其他组织添加
  *   /directory/org-invitations          invitations from and to other organisations
  *   /admin/account-applications[/<id>]  外部账号开通申请: the inbox, one application
- * Every path carries ?tenantKey=. Moving between pages uses history.pushState, so each page has its own address. */
+ * Every path carries ?tenantKey=. Moving between pages uses history.pushState, so each page has its own address.
+ * The header's 切换组织 lists the member's organisations, those where they are an external contact marked 外部. */
 (function () {
   'use strict';
   var Y = window.YQ;
@@ -98,6 +99,32 @@
 
   /* ---- the shell ---- */
 
+  /* 切换组织: the member's own team, and the teams where they are an external contact (外部), whose 与我协作 home
+   * they open as that team's contact. Read from the session when first opened. */
+  function organisationSwitcher() {
+    var list = h('ul', { className: 'ws-orgs-list', id: 'org-list' });
+    var box = h('details', { className: 'ws-orgs', id: 'org-switcher' }, h('summary', { className: 'btn link', text: '切换组织' }), list);
+    box.addEventListener('toggle', function () {
+      if (!box.open || list.dataset.loaded) return;
+      list.textContent = '';
+      list.appendChild(h('li', null, Y.loading('正在读取…')));
+      call('GET', '/api/auth/session').then(function (session) {
+        list.dataset.loaded = '1';
+        list.textContent = '';
+        (session.organisations || []).forEach(function (org) {
+          var mark = org.external ? h('span', { className: 'badge ws-ext', text: '外部' }) : h('span', { className: 'muted', text: '当前' });
+          list.appendChild(h('li', { 'data-tenant': org.tenantKey }, org.external
+            ? h('a', { href: org.homeUrl }, h('span', { className: 'ws-org-name', text: org.name }), mark)
+            : h('span', { className: 'ws-org-here' }, h('span', { className: 'ws-org-name', text: org.name }), mark)));
+        });
+      }, function (error) {
+        list.textContent = '';
+        list.appendChild(h('li', { className: 'ws-org-here', role: 'alert', text: Y.describe(error) }));
+      });
+    });
+    return box;
+  }
+
   function header(title, back, sub) {
     var who = me();
     return h('header', { className: 'bar ws-bar' },
@@ -105,6 +132,7 @@
       h('div', { className: 'ws-bar-text' }, h('h1', { className: 'bar-title', text: title }),
         sub ? h('p', { className: 'bar-sub', text: sub }) : null),
       token() ? h('div', { className: 'ws-who' }, h('span', { className: 'muted', text: who.name || who.userId || '' }),
+        organisationSwitcher(),
         h('button', { type: 'button', className: 'btn link', id: 'sign-out', onclick: signOut, text: '退出' })) : null);
   }
 
