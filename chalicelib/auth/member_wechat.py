@@ -22,7 +22,7 @@ from chalicelib.tenants import official_account
 def authorize_url(caller: Caller, redirect_uri: str, visit: oauth_state.Visit) -> dict:
     """Where to send the member (in the WeChat client) to bind their WeChat, coming back to `redirect_uri` (the
     tenant's own origin) with `code` and the visit's `state`."""
-    tenant = tenant_store.get_enabled_recent(caller.tenant_key)
+    tenant = tenant_store.get_enabled(caller.tenant_key)  # uncached: an official account just connected counts
     redirect = oauth_state.check_redirect(tenant, redirect_uri)
     state = visit.state(oauth_state.MEMBER_WECHAT)
     url = official_account.authorize_url(tenant, redirect, state)
@@ -34,7 +34,7 @@ def authorize_url(caller: Caller, redirect_uri: str, visit: oauth_state.Visit) -
 def bind(caller: Caller, code: str) -> dict:
     """Bind the WeChat account the OAuth code stands for to the calling member; a customer contact of that WeChat
     account is set aside (inactive). A WeChat account bound to another member is refused (409)."""
-    tenant = tenant_store.get_enabled_recent(caller.tenant_key)
+    tenant = tenant_store.get_enabled(caller.tenant_key)  # uncached: an official account just connected counts
     unionid = official_account.oauth_identity(tenant, code).get("unionid")
     if not unionid:
         raise Conflict("WeChat did not say who you are across its apps (no unionid): the official account must be "

@@ -99,6 +99,28 @@
 
   /* ---- the shell ---- */
 
+  /* A member binds their own WeChat through the team's official account, so the customer sync never makes a contact
+   * of it: the official account's OAuth page, then back here with ?code=&state=memberwechat…. */
+  function startWechatBinding(event) {
+    var item = event.target.parentNode;
+    call('GET', '/api/auth/wechat-binding/authorize-url', { query: { redirectUri: returnAddress() }, oauth: true }).then(function (answer) {
+      var target = Y.safeUrl(answer.url);
+      if (target) location.assign(target);
+    }, function (error) {
+      if (!error.handled) item.appendChild(h('p', { className: 'ws-org-here', role: 'alert', id: 'bind-wechat-error', text: Y.describe(error) }));
+    });
+  }
+
+  function bindWechat(code, state) {
+    history.replaceState(null, '', returnAddress().slice(location.origin.length));
+    var back = link('/directory/contacts', null, { className: 'weui-btn weui-btn_default' }, '返回外部互联');
+    call('POST', '/api/auth/wechat-binding', { body: { code: code, state: state }, oauth: true }).then(function () {
+      page(header('外部互联'), Y.notice('done', '已绑定个人微信', '这个微信不会再作为客户同步到外部互联。'), back);
+    }, function (error) {
+      if (!error.handled) page(header('外部互联'), Y.notice('error', '未能绑定个人微信', Y.describe(error)), back);
+    });
+  }
+
   /* 切换组织: the member's own team, and the teams where they are an external contact (外部), whose 与我协作 home
    * they open as that team's contact. Read from the session when first opened. */
   function organisationSwitcher() {
@@ -117,6 +139,8 @@
             ? h('a', { href: org.homeUrl }, h('span', { className: 'ws-org-name', text: org.name }), mark)
             : h('span', { className: 'ws-org-here' }, h('span', { className: 'ws-org-name', text: org.name }), mark)));
         });
+        list.appendChild(h('li', null, h('button', { type: 'button', className: 'btn link ws-org-here', id: 'bind-wechat', onclick: startWechatBinding,
+          text: '绑定个人微信' })));
       }, function (error) {
         list.textContent = '';
         list.appendChild(h('li', { className: 'ws-org-here', role: 'alert', text: Y.describe(error) }));
@@ -972,6 +996,7 @@
     window.addEventListener('popstate', route);
     var code = Y.query.get('code');
     if (code && !token()) return exchange(code, Y.query.get('state') || '');
+    if (code && (Y.query.get('state') || '').indexOf('memberwechat') === 0) return bindWechat(code, Y.query.get('state'));
     if (code) history.replaceState(null, '', returnAddress().slice(location.origin.length));
     if (!token()) return route();
     /* Roles may have changed since sign-in: ask once per visit who the member is now. */
