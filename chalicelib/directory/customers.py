@@ -270,6 +270,8 @@ def refresh(tenant: Tenant, client: WeComClient, external_userid: str, create: b
         if not err.customer_gone:
             raise
         return INACTIVATED if _not_customer(tenant, external_userid) else ABSENT
+    if answer["external_contact"].get("type") == WECOM_USER and not corp_info.names(tenant):
+        corp_info.ensure_names(tenant, client, [follow["userid"] for follow in answer["follow_user"]])
     return upsert(tenant, answer["external_contact"], answer["follow_user"], create, MemberSignals(tenant, client))
 
 

@@ -155,6 +155,14 @@ def test_a_wecom_user_of_the_own_corp_is_skipped_and_a_look_alike_corp_is_not(de
     assert contact(demo_tenant, "wmownlike000000000000000000002").org_name == "云桥演示科技园有限公司"
 
 
+def test_a_callback_for_a_wecom_user_learns_the_corp_names_first(demo_tenant, simulator, push, pump):
+    tenant = nameless(demo_tenant)
+    push(tenant, "add_external_contact", userid="wangwu", external_userid="wmYQdemocb7524d792327e4c443d619d")
+    assert pump.drain(CALLBACKS) == 1
+    assert tenant_store.get(tenant.tenant_key).corp_name == "云桥演示"
+    assert contact(tenant, "wmYQdemocb7524d792327e4c443d619d").org_name == "深圳星河贸易有限公司"
+
+
 # --- remark mobiles ----------------------------------------------------------------------------------------------------
 def test_the_sync_skips_a_wechat_user_whose_remark_mobile_is_a_members(demo_tenant, simulator, run_sync):
     """孙七's personal WeChat: zhangsan's remark carries 孙七's mobile (the demo, `make run`). A look-alike — a
