@@ -155,9 +155,9 @@
     invalid_note: '附言最多 200 字。',
     organisation_unavailable: '对方组织暂时无法接收邀请。',
     wecom_unavailable: '企业微信暂时无法访问，请稍后再试。',
-    wechat_not_configured: '团队还没有接入微信公众号，暂时无法绑定个人微信，请联系管理员。',
-    wechat_bound_elsewhere: '这个微信已经绑定了团队里的另一位成员。',
-    unionid_unavailable: '微信没有返回可用于识别身份的信息（公众号未绑定到团队的微信开放平台账号），请联系管理员。'
+    wechat_not_configured: '团队还没有接入微信公众号，请联系管理员。',
+    wechat_bound_elsewhere: '这个微信已绑定团队的另一位成员。',
+    unionid_unavailable: '微信未返回 unionid（公众号未绑定开放平台），请联系管理员。'
   };
 
   /* What to tell a person about a failed call: our own words for the codes we know, the API's message otherwise. */

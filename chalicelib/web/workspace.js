@@ -5,8 +5,7 @@
  *   /directory/add/manual|wechat|organisation   新建, 邀请微信好友, 从其他组织添加
  *   /directory/org-invitations          invitations from and to other organisations
  *   /admin/account-applications[/<id>]  外部账号开通申请: the inbox, one application
- * Every path carries ?tenantKey=. Moving between pages uses history.pushState, so each page has its own address.
- * The header's 切换组织 lists the member's organisations, those where they are an external contact marked 外部. */
+ * Every path carries ?tenantKey=. Moving between pages uses history.pushState, so each page has its own address. */
 (function () {
   'use strict';
   var Y = window.YQ;
@@ -99,51 +98,39 @@
 
   /* ---- the shell ---- */
 
-  /* A member binds their own WeChat through the team's official account, so the customer sync never makes a contact
-   * of it: the official account's OAuth page, then back here with ?code=&state=memberwechat…. */
+  /* 绑定个人微信: through the official account's OAuth (docs/members.md). */
   function startWechatBinding(event) {
-    var item = event.target.parentNode;
     call('GET', '/api/auth/wechat-binding/authorize-url', { query: { redirectUri: returnAddress() }, oauth: true }).then(function (answer) {
-      var target = Y.safeUrl(answer.url);
-      if (target) location.assign(target);
+      if (Y.safeUrl(answer.url)) location.assign(answer.url);
     }, function (error) {
-      if (!error.handled) item.appendChild(h('p', { className: 'ws-org-here', role: 'alert', id: 'bind-wechat-error', text: Y.describe(error) }));
+      event.target.textContent = Y.describe(error);
     });
   }
 
   function bindWechat(code, state) {
     history.replaceState(null, '', returnAddress().slice(location.origin.length));
-    var back = link('/directory/contacts', null, { className: 'weui-btn weui-btn_default' }, '返回外部互联');
     call('POST', '/api/auth/wechat-binding', { body: { code: code, state: state }, oauth: true }).then(function () {
-      page(header('外部互联'), Y.notice('done', '已绑定个人微信', '这个微信不会再作为客户同步到外部互联。'), back);
+      page(header('外部互联'), Y.notice('done', '已绑定个人微信', '它不会再作为客户同步。'));
     }, function (error) {
-      if (!error.handled) page(header('外部互联'), Y.notice('error', '未能绑定个人微信', Y.describe(error)), back);
+      page(header('外部互联'), Y.notice('error', '未能绑定个人微信', Y.describe(error)));
     });
   }
 
-  /* 切换组织: the member's own team, and the teams where they are an external contact (外部), whose 与我协作 home
-   * they open as that team's contact. Read from the session when first opened. */
+  /* 切换组织: the own team, then teams where the member is an external contact (外部). */
   function organisationSwitcher() {
-    var list = h('ul', { className: 'ws-orgs-list', id: 'org-list' });
+    var list = h('ul', { id: 'org-list' });
     var box = h('details', { className: 'ws-orgs', id: 'org-switcher' }, h('summary', { className: 'btn link', text: '切换组织' }), list);
     box.addEventListener('toggle', function () {
       if (!box.open || list.dataset.loaded) return;
-      list.textContent = '';
-      list.appendChild(h('li', null, Y.loading('正在读取…')));
       call('GET', '/api/auth/session').then(function (session) {
         list.dataset.loaded = '1';
-        list.textContent = '';
-        (session.organisations || []).forEach(function (org) {
-          var mark = org.external ? h('span', { className: 'badge ws-ext', text: '外部' }) : h('span', { className: 'muted', text: '当前' });
-          list.appendChild(h('li', { 'data-tenant': org.tenantKey }, org.external
-            ? h('a', { href: org.homeUrl }, h('span', { className: 'ws-org-name', text: org.name }), mark)
-            : h('span', { className: 'ws-org-here' }, h('span', { className: 'ws-org-name', text: org.name }), mark)));
+        session.organisations.forEach(function (org) {
+          list.appendChild(h('li', { 'data-tenant': org.tenantKey }, h(org.external ? 'a' : 'span', { className: 'ws-org', href: org.homeUrl },
+            h('span', { text: org.name }), h('span', org.external ? { className: 'badge ws-ext', text: '外部' } : { className: 'muted', text: '当前' }))));
         });
-        list.appendChild(h('li', null, h('button', { type: 'button', className: 'btn link ws-org-here', id: 'bind-wechat', onclick: startWechatBinding,
-          text: '绑定个人微信' })));
+        list.appendChild(h('li', null, h('button', { type: 'button', className: 'btn link ws-org', id: 'bind-wechat', onclick: startWechatBinding, text: '绑定个人微信' })));
       }, function (error) {
-        list.textContent = '';
-        list.appendChild(h('li', { className: 'ws-org-here', role: 'alert', text: Y.describe(error) }));
+        list.textContent = Y.describe(error);
       });
     });
     return box;

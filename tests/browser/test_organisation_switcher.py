@@ -73,7 +73,7 @@ def test_a_member_binds_their_own_wechat_and_its_customer_contact_is_set_aside(p
     refused.goto(workspace_url(app_server, demo_tenant))
     refused.click("#org-switcher summary")
     refused.click("#bind-wechat")
-    assert "还没有接入微信公众号" in refused.locator("#bind-wechat-error").inner_text()
+    refused.locator("#bind-wechat", has_text="还没有接入微信公众号").wait_for()
 
     connect_official_account(demo_tenant)
     code = simulator.control.mint_oauth_code(appid=OA_APPID, openid="oWujiuBrowser01", unionid=unionid)
