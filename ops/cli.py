@@ -70,6 +70,8 @@ def tenants_create(args: argparse.Namespace) -> None:
         tenant_key=args.tenant_key,
         auto_sync_customers=args.auto_sync,
         public_base_url=args.public_base_url,
+        corp_name=args.corp_name,
+        corp_full_name=args.corp_full_name,
     )
     _progress(f"created tenant {tenant.tenant_key}")
     if args.admin:
@@ -302,6 +304,9 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--tenant-key", help="default: a new random key")
     create.add_argument("--auto-sync", action="store_true", help="sync WeCom customers into the directory")
     create.add_argument("--public-base-url")
+    create.add_argument("--corp-name", help="the corp's short name (企业简称) as its customers see it; WeCom has no API "
+                        "that tells a self-built app its corp's name (default: learned by the first sync)")
+    create.add_argument("--corp-full-name", help="the corp's full registered name (企业主体名称)")
     create.add_argument("--admin", metavar="USERID", help="the member (WeCom userid) who becomes the tenant's first admin")
     create.set_defaults(run=tenants_create)
 

@@ -39,7 +39,8 @@ WECHAT, WECOM, MEMBER = "wechat", "wecom", "member"
 # The official account's other round trips: a signed-in contact binding their WeChat, a contact proving their WeChat
 # to reset a forgotten password, and a WeChat friend accepting an invitation.
 BIND, RESET, INVITE = "bind", "reset", "invite"
-DOORS = (WECHAT, WECOM, MEMBER, BIND, RESET, INVITE)
+MEMBER_WECHAT = "memberwechat"  # a signed-in member binding their own WeChat (auth/member_wechat.py)
+DOORS = (WECHAT, WECOM, MEMBER, BIND, RESET, INVITE, MEMBER_WECHAT)
 STATE_SECONDS = 600
 _VISIT = re.compile(r"^[0-9]{10}[0-9a-f]{32}$")
 

@@ -31,7 +31,8 @@ FRONT_LIST_INPUTS = frozenset({
     "adder_id", "visible_members", "share_list", "follow_users", "name", "organisation_id", "org_name", "position",
     "mobile", "email", "source", "external_userid",
 })
-_KEY_INPUTS = frozenset({"organisation_id", "department_id", "dimension_id", "unionid"})
+_KEY_INPUTS = frozenset({"organisation_id", "department_id", "dimension_id", "unionid", "peer_tenant_key",
+                         "peer_user_id"})
 _MAPS = frozenset({"share_list", "follow_users"})
 
 
@@ -69,9 +70,10 @@ def front_list_entry(contact_id: str, view: Mapping[str, Any]) -> dict:
 
 
 def index_keys(tenant_key: str, contact_id: str, view: Mapping[str, Any], changed: Iterable[str]) -> dict:
-    """The keys of the contact's `byOrganisation`, `byDimension` and `byUnion` index entries that follow from the
-    `changed` attributes (None: the contact leaves that index). Filed under no organisation, a contact is in
-    neither the organisation's nor a department's listing."""
+    """The keys of the contact's `byOrganisation`, `byDimension`, `byUnion` and `byPeer` index entries that follow
+    from the `changed` attributes (None: the contact leaves that index). Filed under no organisation, a contact is
+    in neither the organisation's nor a department's listing; only a contact naming both the other tenant and its
+    member is in `byPeer`."""
     changed = set(changed)
     keys: dict[str, str | None] = {}
     if changed & {"organisation_id", "department_id"}:
@@ -84,6 +86,9 @@ def index_keys(tenant_key: str, contact_id: str, view: Mapping[str, Any], change
     if "unionid" in changed:
         unionid = view.get("unionid")
         keys["union_key"] = store.union_key(tenant_key, unionid) if unionid else None
+    if changed & {"peer_tenant_key", "peer_user_id"}:
+        peer_tenant, peer_user = view.get("peer_tenant_key"), view.get("peer_user_id")
+        keys["peer_key"] = store.peer_key(peer_tenant, peer_user) if peer_tenant and peer_user else None
     return keys
 
 

@@ -20,25 +20,29 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from chalicelib.core import clock
-from chalicelib.directory import contact_writes
+from chalicelib.core.observability import logger
+from chalicelib.directory import contact_writes, validation
 from chalicelib.store import contacts, members, organisations
 from chalicelib.store.contacts import Contact
 from chalicelib.store.members import Member
 from chalicelib.store.organisations import NodeSpec, NodeWriter
 from chalicelib.store.tenants import Tenant
+from chalicelib.tenants import corp_info
+from chalicelib.tenants.wecom_clients import client_for_tenant
 from chalicelib.wecom.client import WeComClient
 from chalicelib.wecom.errors import WeComApiError
 
 ADDED, UPDATED, UNCHANGED, SKIPPED_MEMBER, INACTIVATED, ABSENT = (
     "added", "updated", "unchanged", "skipped_member", "inactivated", "absent",
 )
+OWN_CORP, UNIONID, MOBILE = "own_corp", "unionid", "remark_mobile"  # the signals that tell a member (`MemberSignals`)
 MERGED = "merged"  # a sync run wrote the contact again: counted as updated once per run
 WECOM_USER = 2
 _FOLLOW_FIELDS = ("remark", "description", "createtime", "add_way", "state", "oper_userid", "remark_corp_name")
 
 
 def member_unionids(tenant_key: str) -> frozenset[str]:
-    """The WeChat unionids of the team's members (learned when they sign in through WeChat).
+    """The WeChat unionids of the team's members (learned when a member binds their WeChat, `auth.member_wechat`).
 
     The sync loads them once per invocation — the team is small next to its customers — instead of asking the
     byUnion index once per customer.
@@ -47,22 +51,89 @@ def member_unionids(tenant_key: str) -> frozenset[str]:
     return frozenset(member.unionid for member in found if member.unionid)
 
 
-def is_team_member(tenant: Tenant, external_contact: dict, member_unionids: frozenset[str] | None = None) -> bool:
-    """A customer who is one of the team's own people is not an external contact.
+def normalise_mobile(value: object) -> str | None:
+    """A remark mobile as WeCom's members carry theirs (mainland numbers without +86), or None when it is not one."""
+    text = "".join(str(value or "").split()).replace("-", "")
+    if text.startswith("+86"):
+        text = text[3:]
+    return text if validation.MOBILE.match(text) else None
 
-    Known by the WeChat unionid a member signed in with, or, for a WeCom user, by their corp being the tenant's own.
-    `member_unionids` (see `member_unionids`) replaces the index lookup when the caller has them at hand.
+
+@dataclass
+class MemberSignals:
+    """Every signal WeCom gives that a customer is one of the team's own people:
+
+    - a WeCom user (type 2) whose corp is the tenant's own. WeCom names a customer's corp (`corp_name`,
+      `corp_full_name`), never its corpid, so the tenant's corp — known by its corpid — is matched by the names
+      recorded for it (`tenants.corp_info`); while the tenant has none, no WeCom user is synced (it might be one);
+    - a WeChat user (type 1) whose unionid a member bound (the members' `byUnion` index, or `unionids` loaded once);
+    - a customer one of whose follow entries carries a remark mobile (`remark_mobiles`) that is a member's mobile,
+      asked of WeCom (`user/getuserid`) once per mobile and remembered for this object's life.
+
+    A sync builds one per invocation (`for_sync`); a callback one per event.
     """
-    unionid = external_contact.get("unionid")
-    if unionid:
-        if member_unionids is not None:
-            if unionid in member_unionids:
-                return True
-        elif members.is_member_unionid(tenant.tenant_key, unionid):
+
+    tenant: Tenant
+    client: WeComClient | None = None
+    unionids: frozenset[str] | None = None  # None: ask the byUnion index per customer
+    mobiles: dict[str, bool] = field(default_factory=dict)
+    mobile_lookup_refused: bool = False  # WeCom refused user/getuserid (no permission): the signal is unavailable
+
+    @classmethod
+    def for_sync(cls, tenant: Tenant, client: WeComClient) -> "MemberSignals":
+        return cls(tenant, client, member_unionids(tenant.tenant_key))
+
+    def own_corp(self, external_contact: dict) -> bool:
+        """A WeCom user of the tenant's own corp — or of a corp that cannot be told from it (names unknown)."""
+        if external_contact.get("type") != WECOM_USER:
+            return False
+        own = corp_info.names(self.tenant)
+        if not own:
             return True
-    own_corp = tenant.corp_name
-    corp = external_contact.get("corp_full_name") or external_contact.get("corp_name")
-    return bool(external_contact.get("type") == WECOM_USER and own_corp and corp == own_corp)
+        return bool({external_contact.get("corp_name"), external_contact.get("corp_full_name")} & own)
+
+    def member_unionid(self, unionid: str | None) -> bool:
+        if not unionid:
+            return False
+        if self.unionids is not None:
+            return unionid in self.unionids
+        return members.is_member_unionid(self.tenant.tenant_key, unionid)
+
+    def member_mobile(self, mobile: str) -> bool:
+        """Whether a member of the corp has this mobile (WeCom's user/getuserid: 46004 says none)."""
+        if mobile in self.mobiles:
+            return self.mobiles[mobile]
+        if self.mobile_lookup_refused:
+            return False
+        if self.client is None:
+            self.client = client_for_tenant(self.tenant)
+        try:
+            self.client.userid_by_mobile(mobile)
+            found = True
+        except WeComApiError as err:
+            if err.member_not_found:
+                found = False
+            elif err.transient or err.rate_limited or err.token_invalid:
+                raise
+            else:  # no permission to look members up (e.g. 48002, 60011): this signal is not available
+                logger.warning("members cannot be looked up by mobile", extra={"errcode": err.errcode})
+                self.mobile_lookup_refused = True
+                return False
+        self.mobiles[mobile] = found
+        return found
+
+    def match(self, external_contact: dict, follows: Iterable[dict] = ()) -> str | None:
+        """Which signal says the customer is one of the team (OWN_CORP, UNIONID, MOBILE), or None."""
+        if self.own_corp(external_contact):
+            return OWN_CORP
+        if self.member_unionid(external_contact.get("unionid")):
+            return UNIONID
+        remarked = {mobile for follow in follows
+                    for mobile in map(normalise_mobile, follow.get("remark_mobiles") or ()) if mobile}
+        return MOBILE if any(self.member_mobile(mobile) for mobile in sorted(remarked)) else None
+
+    def is_member(self, external_contact: dict, follows: Iterable[dict] = ()) -> bool:
+        return self.match(external_contact, follows) is not None
 
 
 def contact_fields(tenant: Tenant, external_contact: dict) -> dict:
@@ -142,6 +213,7 @@ def _contact_record(fields: dict, digest: str) -> dict:
         "dimension_name": fields["dimension_name"],
         "wecom_customer": True,
         "inactive_at": None,
+        "member_match": None,
         "content_hash": digest,
     }
 
@@ -152,12 +224,17 @@ def _new_contact_defaults(security_level: int, stamp) -> dict:
             "account_status": contacts.ACCOUNT_NONE, "created_at": stamp}
 
 
-def upsert(tenant: Tenant, external_contact: dict, follow_users: Iterable[dict], create: bool = True) -> str:
+def upsert(tenant: Tenant, external_contact: dict, follow_users: Iterable[dict], create: bool = True,
+           member_signals: MemberSignals | None = None) -> str:
     """Write the customer as WeCom sees it now; nothing is written when nothing changed.
 
-    With `create` False only a contact already in the directory is updated (auto-sync switched off).
+    With `create` False only a contact already in the directory is updated (auto-sync switched off). A customer who
+    is one of the team's own people is not written, and a contact made of them before is set aside (inactive).
     """
-    if is_team_member(tenant, external_contact):
+    follow_users = list(follow_users)
+    signal = (member_signals or MemberSignals(tenant)).match(external_contact, follow_users)
+    if signal is not None:
+        set_aside_member(tenant, external_contact["external_userid"], signal)
         return SKIPPED_MEMBER
     follows = follow_map(follow_users)
     if not follows:
@@ -193,7 +270,27 @@ def refresh(tenant: Tenant, client: WeComClient, external_userid: str, create: b
         if not err.customer_gone:
             raise
         return INACTIVATED if _not_customer(tenant, external_userid) else ABSENT
-    return upsert(tenant, answer["external_contact"], answer["follow_user"], create)
+    if answer["external_contact"].get("type") == WECOM_USER and not corp_info.names(tenant):
+        corp_info.ensure_names(tenant, client, [follow["userid"] for follow in answer["follow_user"]])
+    return upsert(tenant, answer["external_contact"], answer["follow_user"], create, MemberSignals(tenant, client))
+
+
+def set_aside_member(tenant: Tenant, external_userid: str, signal: str, existing: Contact | None = None) -> bool:
+    """The customer turned out to be one of the team's own people: a contact already made of them becomes inactive,
+    loses its followers and says by which signal (`member_match`; shares and Yunqiao's fields stay, as for any
+    customer nobody follows). False when there is no such contact, or it was set aside already."""
+    tenant_key, contact_id = tenant.tenant_key, contacts.customer_contact_id(external_userid)
+    existing = existing or contacts.get(tenant_key, contact_id)
+    if existing is None or (existing.member_match and not existing.wecom_customer):
+        return False
+    stamp = clock.utcnow()
+    return contact_writes.write_one(contact_writes.Change(
+        tenant_key, contact_id,
+        {"wecom_customer": False, "follow_users": {}, "inactive_at": existing.inactive_at or stamp,
+         "content_hash": None, "member_match": signal, "updated_at": stamp},
+        lambda record: contacts.update_existing(tenant_key, contact_id, record),
+        before=existing,
+    ))
 
 
 def _not_customer(tenant: Tenant, external_userid: str) -> bool:
@@ -234,13 +331,14 @@ class PageOutcome:
     organisations: Counter = field(default_factory=Counter)  # added / updated / unchanged
     seen: Counter = field(default_factory=Counter)  # userid -> pairs whose relation is now stored
     skipped: set[str] = field(default_factory=set)  # external_userids of customers who are team members
+    held: set[str] = field(default_factory=set)  # set aside as members before, no signal on this page: look again
 
 
 def apply_page(
     tenant: Tenant,
     pairs: list[dict],
     run_id: str,
-    member_unionids: frozenset[str],
+    member_signals: MemberSignals,
     create: bool,
     nodes: NodeWriter,
 ) -> PageOutcome:
@@ -253,19 +351,27 @@ def apply_page(
     """
     outcome = PageOutcome()
     groups: dict[str, tuple[dict, dict]] = {}
+    follows_seen: dict[str, list[dict]] = {}
     for pair in pairs:
         external_contact, follow = pair["external_contact"], pair["follow_info"]
         _, entries = groups.setdefault(external_contact["external_userid"], (external_contact, {}))
         entries[follow["userid"]] = follow_entry(follow)
+        follows_seen.setdefault(external_contact["external_userid"], []).append(follow)
     stored = contacts.batch_get(tenant.tenant_key, (contacts.customer_contact_id(ext) for ext in groups))
     writes = []
     nodes_needed: dict[str, NodeSpec] = {}
     for external_userid, (external_contact, entries) in groups.items():
         existing = stored.get(contacts.customer_contact_id(external_userid))
-        if is_team_member(tenant, external_contact, member_unionids):
+        signal = member_signals.match(external_contact, follows_seen[external_userid])
+        if signal is not None:
             outcome.skipped.add(external_userid)
-            for userid in entries.keys() & contacts.follower_ids(existing):
-                _count(outcome.contacts, unfollow(tenant, external_userid, userid, run_id))
+            if existing is not None and set_aside_member(tenant, external_userid, signal, existing):
+                outcome.contacts["inactivated"] += 1
+            continue
+        if existing is not None and existing.member_match:
+            # A remark mobile is on one member's follow entry only: another member's page shows no signal. The run
+            # looks the customer up whole (`refresh`) once all its pages are seen, unless a later page matches it.
+            outcome.held.add(external_userid)
             continue
         if existing is None and not create:
             continue

@@ -5,8 +5,13 @@ session-authenticated route uses to know its caller.
                                                   (+ state cookie): login=oauth (default) inside WeCom, login=qr for a
                                                   desktop browser
     POST   /api/auth/wecom/session   {tenantKey, code, state}        a member session (201)
-    GET    /api/auth/session                                         the caller behind the bearer token
+    GET    /api/auth/session                                         the caller behind the bearer token (a member:
+                                                  also the organisations they may switch to, `外部` where they are an
+                                                  external contact)
     DELETE /api/auth/session                                         sign out: the token stops working (204)
+    GET    /api/auth/wechat-binding/authorize-url?redirectUri=       a member binds their own WeChat: the official
+                                                  account's OAuth page (+ state cookie)
+    POST   /api/auth/wechat-binding   {code, state}                  bind it (201): the sync skips that WeChat
 
 Tokens travel as `Authorization: Bearer <token>`. Session-authenticated routes take their tenant from the session,
 never from the URL, so an id from another tenant can only ever be looked up in the caller's own tenant (404).
@@ -19,7 +24,7 @@ from typing import Callable
 
 from chalice import Response
 
-from chalicelib.auth import identity, oauth_state, sessions
+from chalicelib.auth import identity, member_wechat, oauth_state, organisations, sessions
 from chalicelib.core.errors import AppError, BadRequest, Unauthorized
 from chalicelib.core.observability import bind_tenant
 from chalicelib.handlers.api import ApiBlueprint, refused
@@ -102,8 +107,9 @@ def create_member_session() -> Response:
 def who_am_i() -> dict:
     session = current_session(bp.current_request)
     if session.kind == sessions.MEMBER:
-        return {"kind": session.kind, "expiresAt": session.expires_at,
-                "member": identity.describe_member(identity.member_caller(session))}
+        caller = identity.member_caller(session)
+        return {"kind": session.kind, "expiresAt": session.expires_at, "member": identity.describe_member(caller),
+                "organisations": organisations.of_member(caller)}
     return {"kind": session.kind, "expiresAt": session.expires_at, "tenantKey": session.tenant_key,
             "contactId": session.subject}
 
@@ -112,3 +118,19 @@ def who_am_i() -> dict:
 def sign_out() -> Response:
     sessions.revoke(current_session(bp.current_request))
     return Response(body="", status_code=204)
+
+
+@bp.route("/api/auth/wechat-binding/authorize-url", methods=["GET"])
+def wechat_binding_url() -> Response:
+    caller = current_member(bp.current_request)
+    visit = oauth_state.begin()
+    answer = member_wechat.authorize_url(caller, (bp.current_request.query_params or {}).get("redirectUri") or "",
+                                         visit)
+    return Response(body=answer, status_code=200, headers={"Set-Cookie": visit.set_cookie})
+
+
+@bp.route("/api/auth/wechat-binding", methods=["POST"])
+def bind_wechat() -> Response:
+    caller = current_member(bp.current_request)
+    return oauth_exchange(bp.current_request, oauth_state.MEMBER_WECHAT,
+                          lambda body: member_wechat.bind(caller, str(body.get("code") or "")))

@@ -60,7 +60,7 @@ def name_hash(text: str) -> str:
 
 def organisation_names(tenant: tenant_store.Tenant) -> set[str]:
     """The keys a tenant may be found by: its team name's and its corp name's (see `organisation_key`)."""
-    return {organisation_key(name) for name in (tenant.name, tenant.corp_name) if name and organisation_key(name)}
+    return {organisation_key(name) for name in (tenant.name, tenant.corp_name, tenant.corp_full_name) if name and organisation_key(name)}
 
 
 def index_tenant(tenant: tenant_store.Tenant) -> tenant_store.Tenant:

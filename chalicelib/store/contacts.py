@@ -91,6 +91,11 @@ def union_key(tenant_key: str, unionid: str) -> str:
     return f"{tenant_key}#{unionid}"
 
 
+def peer_key(peer_tenant_key: str, peer_user_id: str) -> str:
+    """Key of `byPeer`: the member of another tenant a contact is (that member's tenantKey first)."""
+    return f"{peer_tenant_key}#{peer_user_id}"
+
+
 # What the back-office lists show of a contact, read straight from the index (no GetItem per row).
 SUMMARY_ATTRIBUTES = [
     "name", "mobile", "email", "organisationId", "departmentId", "dimensionId", "orgName", "position", "source",
@@ -131,6 +136,18 @@ class UnionIndex(GlobalSecondaryIndex):
     union_key = UnicodeAttribute(hash_key=True, attr_name="unionKey")
 
 
+class PeerIndex(GlobalSecondaryIndex):
+    """The contacts that are one member of another tenant (`peerTenantKey` + `peerUserId`), across tenants: the
+    organisations where that member is an external contact (their session's 外部 organisations)."""
+
+    class Meta:
+        index_name = "byPeer"
+        projection = KeysOnlyProjection()
+
+    peer_key = UnicodeAttribute(hash_key=True, attr_name="peerKey")
+    tenant_key = UnicodeAttribute(range_key=True, attr_name="tenantKey")
+
+
 class Contact(TableModel):
     Meta = table_meta("contacts")
 
@@ -150,6 +167,8 @@ class Contact(TableModel):
     dimension_name = UnicodeAttribute(null=True, attr_name="dimensionName")
     follow_users = MapAttribute(default=dict, attr_name="followUsers")
     wecom_customer = BooleanAttribute(default=False, attr_name="wecomCustomer")
+    # Set aside as one of the team's own people, by this signal (directory.customers.MemberSignals): not a customer.
+    member_match = UnicodeAttribute(null=True, attr_name="memberMatch")
     inactive_at = UTCDateTimeAttribute(null=True, attr_name="inactiveAt")
     transfer_failure = MapAttribute(null=True, attr_name="transferFailure")
     security_level = NumberAttribute(default=0, attr_name="securityLevel")
@@ -182,10 +201,12 @@ class Contact(TableModel):
     organisation_key = UnicodeAttribute(null=True, attr_name="organisationKey")
     place_key = UnicodeAttribute(null=True, attr_name="placeKey")
     union_key = UnicodeAttribute(null=True, attr_name="unionKey")
+    peer_key = UnicodeAttribute(null=True, attr_name="peerKey")
 
     by_dimension = DimensionIndex()
     by_organisation = OrganisationIndex()
     by_union = UnionIndex()
+    by_peer = PeerIndex()
 
 
 def raw_map(value) -> dict:
@@ -200,6 +221,13 @@ def find_by_unionid(tenant_key: str, unionid: str) -> Contact | None:
     for hit in Contact.by_union.query(union_key(tenant_key, unionid), limit=1):
         return get(tenant_key, hit.contact_id)
     return None
+
+
+def tenants_with_peer(peer_tenant_key: str, peer_user_id: str, limit: int) -> list[str]:
+    """The tenants (at most `limit`, in key order) holding a contact that is this member of `peer_tenant_key`: one
+    Query on `byPeer`, whose key starts with the member's own tenantKey."""
+    found = Contact.by_peer.query(peer_key(peer_tenant_key, peer_user_id), limit=limit * 2, page_size=limit * 2)
+    return list(dict.fromkeys(hit.tenant_key for hit in found))[:limit]
 
 
 class CustomerFollow(TableModel):

@@ -61,6 +61,13 @@ def is_member_unionid(tenant_key: str, unionid: str) -> bool:
     return any(True for _ in Member.by_union.query(union_key(tenant_key, unionid), limit=1))
 
 
+def user_id_of_unionid(tenant_key: str, unionid: str) -> str | None:
+    """The member who bound this WeChat unionid (one Query on `byUnion`), or None."""
+    for hit in Member.by_union.query(union_key(tenant_key, unionid), limit=1):
+        return hit.user_id
+    return None
+
+
 def upsert(tenant_key: str, user_id: str, name: str | None, departments: list[int]) -> None:
     """Record the member as WeCom has it now; a returning member becomes active again."""
     actions = [
@@ -75,7 +82,8 @@ def upsert(tenant_key: str, user_id: str, name: str | None, departments: list[in
 
 
 def set_unionid(tenant_key: str, user_id: str, unionid: str) -> None:
-    """Learned when the member signs in through WeChat; lets the sync skip the member if they are also a customer."""
+    """Learned when the member binds their WeChat (auth/member_wechat.py); lets the sync skip the member if they are
+    also a customer."""
     Member(tenant_key, user_id).update(
         actions=[Member.unionid.set(unionid), Member.union_key.set(union_key(tenant_key, unionid))]
     )

@@ -71,7 +71,10 @@ class Tenant(TableModel):
     name = UnicodeAttribute()
     mode = UnicodeAttribute()
     corp_id = UnicodeAttribute(attr_name="corpId")
+    # The corp's own names as WeCom shows them to its customers (短名称 / 主体名称): how a customer who is a WeCom user
+    # of this very corp is recognised (WeCom gives a customer's corp names, never its corpid).
     corp_name = UnicodeAttribute(null=True, attr_name="corpName")
+    corp_full_name = UnicodeAttribute(null=True, attr_name="corpFullName")
     agent_id = UnicodeAttribute(null=True, attr_name="agentId")
     secret_id = UnicodeAttribute(attr_name="secretId")
     settings = TenantSettings(default=TenantSettings)
@@ -107,6 +110,11 @@ def all_tenants() -> Iterator[Tenant]:
         yield from Tenant.by_mode.query(mode)
 
 
+def get_many(tenant_keys: list[str]) -> list[Tenant]:
+    """The existing tenants among these keys (BatchGetItem, 100 keys a request)."""
+    return list(Tenant.batch_get(list(dict.fromkeys(tenant_keys)))) if tenant_keys else []
+
+
 def find_by_corp(corp_id: str) -> Tenant | None:
     for key_only in Tenant.by_corp.query(corp_id, limit=1):
         return get(key_only.tenant_key)
@@ -120,13 +128,28 @@ def create(tenant: Tenant) -> Tenant:
     return tenant
 
 
-def set_corp_info(tenant: Tenant, corp_name: str, agent_id: str | None) -> None:
-    """What WeCom says of the corp now (a suite's change_auth); the team's display name follows the corp's."""
-    actions = [Tenant.corp_name.set(corp_name), Tenant.name.set(corp_name), Tenant.enabled.set(True),
-               Tenant.updated_at.set(clock.utcnow())]
+def set_corp_info(tenant: Tenant, corp_name: str, agent_id: str | None, corp_full_name: str | None = None) -> None:
+    """What WeCom says of the corp now (a suite's create_auth again, change_auth); the team's display name follows
+    the corp's."""
+    actions = [Tenant.corp_name.set(corp_name), Tenant.name.set(corp_full_name or corp_name),
+               Tenant.enabled.set(True), Tenant.updated_at.set(clock.utcnow())]
+    if corp_full_name:
+        actions.append(Tenant.corp_full_name.set(corp_full_name))
     if agent_id:
         actions.append(Tenant.agent_id.set(agent_id))
+    _recent.pop(tenant.tenant_key, None)
     tenant.update(actions=actions)
+
+
+def set_corp_names(tenant: Tenant, corp_name: str | None, corp_full_name: str | None) -> None:
+    """Record the corp's names where the tenant has none yet (a self-built tenant learning them from WeCom): a name
+    the onboarding was given, or a suite's authorisation wrote, is never replaced by a guess."""
+    actions = [attribute.set(attribute | value) for attribute, value in
+               ((Tenant.corp_name, corp_name), (Tenant.corp_full_name, corp_full_name)) if value]
+    if not actions:
+        return
+    _recent.pop(tenant.tenant_key, None)
+    tenant.update(actions=actions + [Tenant.updated_at.set(clock.utcnow())])
 
 
 def set_service_key_hash(tenant: Tenant, digest: str) -> datetime:

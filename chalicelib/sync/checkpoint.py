@@ -29,6 +29,7 @@ class Checkpoint:
     applied: bool = False  # the batch in flight is applied; only its clean-up is left
     seen: dict[str, int] = field(default_factory=dict)  # per member of the batch in flight
     skipped_members: list[str] = field(default_factory=list)  # customers who are team members (bounded by the team)
+    held_members: list[str] = field(default_factory=list)  # set aside as members before, unmatched so far this run
     chains_done: list[str] = field(default_factory=list)
     shared_after: str | None = None  # the last downstream corp done (上下游 contacts go corp by corp, in corpid order)
     member_after: str | None = None  # the last member done of the corp in flight

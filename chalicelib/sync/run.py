@@ -20,6 +20,7 @@ from chalicelib.store import tenants as tenant_store
 from chalicelib.store.organisations import NodeWriter
 from chalicelib.store.tenants import Tenant
 from chalicelib.sync.checkpoint import CHAIN_CONTACTS, CHAINS, CUSTOMERS, DONE, Checkpoint
+from chalicelib.tenants import corp_info
 from chalicelib.sync.planning import chain_corp_node, chain_dimension, chain_nodes, member_order, next_batch, pages, \
     relation_bounds
 from chalicelib.sync.triggers import FULL, Scope, new_run_id, queue_run, request_body
@@ -35,6 +36,7 @@ RATE_LIMIT_RETRY_SECONDS = 60  # WeCom blocks an API for a minute after its minu
 BUSY_RETRY_SECONDS = 10  # WeCom busy (-1), unreachable
 MAX_DEFERRALS = 30  # back-offs one run may take before it gives up
 MAX_SQS_DELAY = 900
+CORP_NAME_UNKNOWN = "corp_name_unknown"
 
 
 class Deadline:
@@ -172,7 +174,7 @@ class _Run:
         self.cp = Checkpoint()
         self.saved_at = time.monotonic()
         self._client: WeComClient | None = None
-        self._unionids: frozenset[str] | None = None
+        self._signals: customers.MemberSignals | None = None
 
     @property
     def client(self) -> WeComClient:
@@ -183,10 +185,11 @@ class _Run:
         return self._client
 
     @property
-    def unionids(self) -> frozenset[str]:
-        if self._unionids is None:
-            self._unionids = customers.member_unionids(self.key)
-        return self._unionids
+    def member_signals(self) -> customers.MemberSignals:
+        """Loaded once per invocation (the members' unionids) and remembering WeCom's answers about remark mobiles."""
+        if self._signals is None:
+            self._signals = customers.MemberSignals.for_sync(self.tenant, self.client)
+        return self._signals
 
     def execute(self) -> None:
         run = sync_runs.begin_invocation(self.key, self.run_id)
@@ -263,6 +266,14 @@ class _Run:
         create = bool(self.tenant.settings.auto_sync_customers)
         self.cp.add_organisations(self.nodes.write([customers.customer_dimension(self.tenant)]))
         follow_users: list[str] | None = None
+        if not corp_info.names(self.tenant):
+            with self._calling_wecom():
+                follow_users = sorted(set(self.client.follow_users()), key=member_order)
+                corp_info.ensure_names(self.tenant, self.client, follow_users)
+            if not corp_info.names(self.tenant) and not any(
+                    error.get("code") == CORP_NAME_UNKNOWN for error in cp.errors):
+                cp.record_error(CUSTOMERS, CORP_NAME_UNKNOWN, "the team's own corp name is not known: customers who "
+                                "are WeCom users are not synced until it is (give it at onboarding)")
         while True:
             if cp.batch is None:
                 if follow_users is None:
@@ -281,6 +292,7 @@ class _Run:
             if done:
                 break
             self._tick()
+        self._look_again_at_held()
         inactivated, counted_as_updated, active = customers.inactivate_unfollowed(self.tenant, self.run_id)
         cp.add_customers(Counter({"inactivated": inactivated, "updated": -counted_as_updated}))
         cp.customers["unchanged"] = max(0, active - cp.customers.get("added", 0) - cp.customers.get("updated", 0))
@@ -290,14 +302,33 @@ class _Run:
         with self._calling_wecom():
             stream = self.client.customers_by_users(cp.batch)
             for page in pages(islice(stream, cp.skip, None), PAGE):
-                outcome = customers.apply_page(self.tenant, page, self.run_id, self.unionids, create, self.nodes)
+                outcome = customers.apply_page(self.tenant, page, self.run_id, self.member_signals, create,
+                                               self.nodes)
                 cp.skip += len(page)
                 for userid, seen in outcome.seen.items():
                     cp.seen[userid] = cp.seen.get(userid, 0) + seen
                 cp.skipped_members = sorted(set(cp.skipped_members) | outcome.skipped)
+                cp.held_members = sorted(set(cp.held_members) | outcome.held)
                 cp.add_customers(outcome.contacts)
                 cp.add_organisations(outcome.organisations)
                 self._tick()
+
+    def _look_again_at_held(self) -> None:
+        """Customers set aside as members before whose pages this run showed no signal (a remark mobile sits on one
+        member's follow entry only, and that member may have dropped it): each is looked up whole, with every
+        follow user's entry, and either set aside again or written as the customer it now is."""
+        cp = self.cp
+        create = bool(self.tenant.settings.auto_sync_customers)
+        for external_userid in list(cp.held_members):
+            if external_userid not in cp.skipped_members:
+                with self._calling_wecom():
+                    outcome = customers.refresh(self.tenant, self.client, external_userid, create)
+                if outcome == customers.SKIPPED_MEMBER:
+                    cp.skipped_members = sorted(set(cp.skipped_members) | {external_userid})
+                elif outcome in (customers.ADDED, customers.UPDATED):
+                    cp.add_customers(Counter({outcome: 1}))
+            cp.held_members.remove(external_userid)
+            self._tick()
 
     def _close_batch(self) -> None:
         """Remove what WeCom no longer returns for the batch's key range: relations of members who stopped being

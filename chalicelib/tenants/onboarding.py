@@ -55,8 +55,14 @@ def create_self_built(
     tenant_key: str | None = None,
     auto_sync_customers: bool = False,
     public_base_url: str | None = None,
+    corp_name: str | None = None,
+    corp_full_name: str | None = None,
 ) -> Tenant:
-    """Store a self-built-app tenant: its secrets go to Secrets Manager, the record only names them."""
+    """Store a self-built-app tenant: its secrets go to Secrets Manager, the record only names them.
+
+    WeCom has no API that tells a self-built app its corp's name, so the corp's short and full names are what the
+    operator gives here; when they are not given, the first sync learns the short name from a member's external
+    profile (`tenants.corp_info`)."""
     tenant_key = validate_tenant_key(tenant_key or new_tenant_key())
     if not name or len(name) > 100:
         raise BadRequest("name must be 1-100 characters", code="invalid_name")
@@ -69,12 +75,17 @@ def create_self_built(
         raise BadRequest("agentid must be a number", code="invalid_agent_id")
     if public_base_url and not re.match(r"^https?://", public_base_url):
         raise BadRequest("public base URL must start with http:// or https://", code="invalid_base_url")
+    for given in (corp_name, corp_full_name):
+        if given is not None and not 1 <= len(given.strip()) <= 100:
+            raise BadRequest("a corp name must be 1-100 characters", code="invalid_corp_name")
     secret_id = secret_id_for(tenant_key)
     tenant = Tenant(
         tenant_key,
         name=name,
         mode=SELF_BUILT,
         corp_id=corp_id,
+        corp_name=corp_name.strip() if corp_name else None,
+        corp_full_name=corp_full_name.strip() if corp_full_name else None,
         agent_id=str(agent_id),
         secret_id=secret_id,
         settings=TenantSettings(auto_sync_customers=auto_sync_customers, public_base_url=public_base_url),
@@ -86,7 +97,8 @@ def create_self_built(
     return lookup.index_tenant(tenants.create(tenant))  # findable by name from other organisations
 
 
-def create_suite_tenant(*, corp_id: str, corp_name: str, agent_id: str | None, permanent_code: str) -> Tenant:
+def create_suite_tenant(*, corp_id: str, corp_name: str, agent_id: str | None, permanent_code: str,
+                        corp_full_name: str | None = None) -> Tenant:
     """The tenant a suite authorisation creates; callbacks for it are signed with the suite's keys."""
     _validate_corp(corp_id)
     tenant_key = new_tenant_key()
@@ -94,10 +106,11 @@ def create_suite_tenant(*, corp_id: str, corp_name: str, agent_id: str | None, p
     secrets.put(secret_id, {"permanent_code": permanent_code})
     tenant = Tenant(
         tenant_key,
-        name=corp_name or corp_id,
+        name=corp_full_name or corp_name or corp_id,
         mode=SUITE,
         corp_id=corp_id,
-        corp_name=corp_name,
+        corp_name=corp_name or None,
+        corp_full_name=corp_full_name or None,
         agent_id=agent_id,
         secret_id=secret_id,
         settings=TenantSettings(auto_sync_customers=True),
@@ -114,6 +127,7 @@ def describe(tenant: Tenant) -> dict:
         "mode": tenant.mode,
         "corpId": tenant.corp_id,
         "corpName": tenant.corp_name,
+        "corpFullName": tenant.corp_full_name,
         "agentId": tenant.agent_id,
         "secretId": tenant.secret_id,
         "enabled": tenant.enabled,

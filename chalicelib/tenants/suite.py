@@ -46,26 +46,28 @@ def process_instruction(suite_id: str, event: WeComEvent) -> None:
         logger.info("suite instruction ignored", extra={"kind": event.kind})
 
 
-def _corp_info(granted: dict) -> tuple[str, str, str | None]:
-    """(corpid, display name, agentid) from a permanent-code or auth-info answer."""
+def _corp_info(granted: dict) -> tuple[str, str, str | None, str | None]:
+    """(corpid, short name, full name, agentid) from a permanent-code or auth-info answer (`auth_corp_info`); the
+    short name falls back to the full name, then to the corpid."""
     corp = granted.get("auth_corp_info", {})
     corp_id = corp.get("corpid") or ""
     agents = granted.get("auth_info", {}).get("agent", [])
-    return corp_id, corp.get("corp_full_name") or corp.get("corp_name") or corp_id, (
-        str(agents[0]["agentid"]) if agents else None)
+    return (corp_id, corp.get("corp_name") or corp.get("corp_full_name") or corp_id, corp.get("corp_full_name") or None,
+            str(agents[0]["agentid"]) if agents else None)
 
 
 def _authorised(event: CreateAuth) -> None:
     granted = suite_client().permanent_code(event.auth_code)
-    corp_id, corp_name, agent_id = _corp_info(granted)
+    corp_id, corp_name, corp_full_name, agent_id = _corp_info(granted)
     tenant = tenant_store.find_by_corp(corp_id)
     if tenant is not None:
         secrets.merge(tenant.secret_id, {"permanent_code": granted["permanent_code"]})
-        tenant_store.set_enabled(tenant, True)
+        tenant_store.set_corp_info(tenant, corp_name, agent_id, corp_full_name)  # enables it again too
     else:
         tenant = onboarding.create_suite_tenant(
             corp_id=corp_id,
             corp_name=corp_name,
+            corp_full_name=corp_full_name,
             agent_id=agent_id,
             permanent_code=granted["permanent_code"],
         )
@@ -113,6 +115,6 @@ def _changed(corp_id: str) -> None:
     """The corp changed the suite's authorisation: read its details again (name, agent) and keep it enabled."""
     tenant = _suite_tenant(corp_id)
     answer = suite_client().auth_info(corp_id, secrets.get(tenant.secret_id)["permanent_code"])
-    _, corp_name, agent_id = _corp_info(answer)
-    tenant_store.set_corp_info(tenant, corp_name, agent_id)
+    _, corp_name, corp_full_name, agent_id = _corp_info(answer)
+    tenant_store.set_corp_info(tenant, corp_name, agent_id, corp_full_name)
     lookup.index_tenant(tenant)  # the renamed organisation is findable under its new name

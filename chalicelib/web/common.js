@@ -154,7 +154,10 @@
     invitation_not_found: '没有找到这个邀请。',
     invalid_note: '附言最多 200 字。',
     organisation_unavailable: '对方组织暂时无法接收邀请。',
-    wecom_unavailable: '企业微信暂时无法访问，请稍后再试。'
+    wecom_unavailable: '企业微信暂时无法访问，请稍后再试。',
+    wechat_not_configured: '团队还没有接入微信公众号，请联系管理员。',
+    wechat_bound_elsewhere: '这个微信已绑定团队的另一位成员。',
+    unionid_unavailable: '微信未返回 unionid（公众号未绑定开放平台），请联系管理员。'
   };
 
   /* What to tell a person about a failed call: our own words for the codes we know, the API's message otherwise. */

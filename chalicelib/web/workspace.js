@@ -99,6 +99,44 @@
 
   /* ---- the shell ---- */
 
+  /* 绑定个人微信: through the official account's OAuth (docs/members.md). */
+  function startWechatBinding(event) {
+    call('GET', '/api/auth/wechat-binding/authorize-url', { query: { redirectUri: returnAddress() }, oauth: true }).then(function (answer) {
+      if (Y.safeUrl(answer.url)) location.assign(answer.url);
+    }, function (error) {
+      event.target.textContent = Y.describe(error);
+    });
+  }
+
+  function bindWechat(code, state) {
+    history.replaceState(null, '', returnAddress().slice(location.origin.length));
+    call('POST', '/api/auth/wechat-binding', { body: { code: code, state: state }, oauth: true }).then(function () {
+      page(header('外部互联'), Y.notice('done', '已绑定个人微信', '它不会再作为客户同步。'));
+    }, function (error) {
+      page(header('外部互联'), Y.notice('error', '未能绑定个人微信', Y.describe(error)));
+    });
+  }
+
+  /* 切换组织: the own team, then teams where the member is an external contact (外部). */
+  function organisationSwitcher() {
+    var list = h('ul', { id: 'org-list' });
+    var box = h('details', { className: 'ws-orgs', id: 'org-switcher' }, h('summary', { className: 'btn link', text: '切换组织' }), list);
+    box.addEventListener('toggle', function () {
+      if (!box.open || list.dataset.loaded) return;
+      call('GET', '/api/auth/session').then(function (session) {
+        list.dataset.loaded = '1';
+        session.organisations.forEach(function (org) {
+          list.appendChild(h('li', { 'data-tenant': org.tenantKey }, h(org.external ? 'a' : 'span', { className: 'ws-org', href: org.homeUrl },
+            h('span', { text: org.name }), h('span', org.external ? { className: 'badge ws-ext', text: '外部' } : { className: 'muted', text: '当前' }))));
+        });
+        list.appendChild(h('li', null, h('button', { type: 'button', className: 'btn link ws-org', id: 'bind-wechat', onclick: startWechatBinding, text: '绑定个人微信' })));
+      }, function (error) {
+        list.textContent = Y.describe(error);
+      });
+    });
+    return box;
+  }
+
   function header(title, back, sub) {
     var who = me();
     return h('header', { className: 'bar ws-bar' },
@@ -106,6 +144,7 @@
       h('div', { className: 'ws-bar-text' }, h('h1', { className: 'bar-title', text: title }),
         sub ? h('p', { className: 'bar-sub', text: sub }) : null),
       token() ? h('div', { className: 'ws-who' }, h('span', { className: 'muted', text: who.name || who.userId || '' }),
+        organisationSwitcher(),
         h('button', { type: 'button', className: 'btn link', id: 'sign-out', onclick: signOut, text: '退出' })) : null);
   }
 
@@ -948,6 +987,7 @@
     window.addEventListener('popstate', route);
     var code = Y.query.get('code');
     if (code && !token()) return exchange(code, Y.query.get('state') || '');
+    if (code && (Y.query.get('state') || '').indexOf('memberwechat') === 0) return bindWechat(code, Y.query.get('state'));
     if (code) history.replaceState(null, '', returnAddress().slice(location.origin.length));
     if (!token()) return route();
     /* Roles may have changed since sign-in: ask once per visit who the member is now. */

@@ -89,7 +89,8 @@ def test_create_auth_onboards_the_corp_then_cancel_auth_disables_it(simulator, s
     simulator.control.push("change_auth", suite_url, suite_id=SUITE_ID, corpid=AUTHORISING_CORP)
     pump.drain(QUEUE)
     changed = tenant_store.get(tenant.tenant_key)
-    assert (changed.corp_name, changed.name, changed.enabled) == ("新名字科技有限公司", "新名字科技有限公司", True)
+    assert (changed.corp_name, changed.corp_full_name, changed.name, changed.enabled) == (
+        "新名字科技", "新名字科技有限公司", "新名字科技有限公司", True)
 
     simulator.control.push("cancel_auth", suite_url, suite_id=SUITE_ID, corpid=AUTHORISING_CORP)
     pump.drain(QUEUE)

@@ -198,11 +198,32 @@ def test_follow_entries_are_the_same_from_both_apis():
         "remark": "陈总", "createtime": 1735689700, "add_way": 0, "oper_userid": "zhangsan"}
 
 
+def is_team_member(tenant: Tenant, external_contact: dict, unionids: frozenset[str]) -> bool:
+    """The signals that need no WeCom call (the customers here carry no remark mobile)."""
+    return customers.MemberSignals(tenant, None, unionids).is_member(external_contact)
+
+
 def test_team_members_are_known_by_unionid_or_by_the_tenants_own_corp():
-    assert customers.is_team_member(tenant(), WECHAT_USER, frozenset({"ozB"}))
-    assert not customers.is_team_member(tenant(), WECHAT_USER, frozenset({"ozC"}))
-    assert customers.is_team_member(tenant("深圳星河贸易有限公司"), WECOM_USER, frozenset())
-    assert not customers.is_team_member(tenant("云桥"), WECOM_USER, frozenset())
+    assert is_team_member(tenant(), WECHAT_USER, frozenset({"ozB"}))
+    assert not is_team_member(tenant("云桥"), WECHAT_USER, frozenset({"ozC"}))
+    assert is_team_member(tenant("深圳星河贸易有限公司"), WECOM_USER, frozenset())
+    assert is_team_member(tenant("星河贸易"), WECOM_USER, frozenset())  # the short name is enough
+    assert not is_team_member(tenant("云桥"), WECOM_USER, frozenset())
+    assert not is_team_member(tenant("星河"), WECOM_USER, frozenset())  # names match whole, not in part
+
+
+def test_a_wecom_user_is_not_synced_while_the_tenants_own_corp_names_are_unknown():
+    """The corp could be the tenant's own: WeCom names a customer's corp, never its corpid."""
+    assert is_team_member(tenant(), WECOM_USER, frozenset())
+    assert not is_team_member(tenant(), WECHAT_USER, frozenset())  # WeChat users have no corp
+
+
+@pytest.mark.parametrize("remark, mobile", [
+    ("13800000007", "13800000007"), (" 138 0000 0007 ", "13800000007"), ("+86 138-0000-0007", "13800000007"),
+    ("+4915112345678", "+4915112345678"), ("12345", None), ("同事", None), ("", None), (None, None),
+])
+def test_remark_mobiles_are_compared_as_wecom_keeps_members_mobiles(remark, mobile):
+    assert customers.normalise_mobile(remark) == mobile
 
 
 # --- WeCom's failures, as the run treats them ------------------------------------------------------------------
