@@ -18,6 +18,7 @@ themselves (the team's service key, for registering items only):
     PUT    /api/sharing/bindings/{externalUserId}  {projectIds, crmCustomerId}   bind the chat's customer
     GET    /api/sharing/bindings/{externalUserId}                       the binding
     GET    /api/sharing/bindings/{externalUserId}/projects              bound and shared projects
+    GET    /api/sharing/toolbar/register-config?url=                   what the toolbar page gives ww.register
 The rules are in `chalicelib.sharing.items` and, for the chat toolbar (send, bindings), `chalicelib.sharing.toolbar`.
 """
 from __future__ import annotations
@@ -31,7 +32,7 @@ from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.handlers.auth import current_member, json_body
 from chalicelib.auth import admin_access, service_keys
 from chalicelib.core.observability import bind_tenant
-from chalicelib.sharing import items, toolbar
+from chalicelib.sharing import items, jssdk, toolbar
 
 bp = ApiBlueprint(__name__)
 
@@ -138,3 +139,10 @@ def binding(externalUserId: str) -> dict:
 @bp.route("/api/sharing/bindings/{externalUserId}/projects", methods=["GET"])
 def bound_projects(externalUserId: str) -> dict:
     return toolbar.bound_projects(current_member(bp.current_request), unquote(externalUserId))
+
+
+@bp.route("/api/sharing/toolbar/register-config", methods=["GET"])
+def register_config() -> Response:
+    request = bp.current_request
+    config = jssdk.register_config(current_member(request), (request.query_params or {}).get("url") or "")
+    return Response(body=config, status_code=200, headers={"Cache-Control": "no-store"})
