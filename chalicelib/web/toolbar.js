@@ -12,8 +12,8 @@
   var inWeCom = /wxwork/i.test(navigator.userAgent || '');
   var KINDS = [
     { kind: 'project', label: '项目' }, { kind: 'task', label: '任务' }, { kind: 'document', label: '文档' },
-    { kind: 'schedule', label: '日程' }, { kind: 'approval', label: '审批' }, { kind: 'form', label: '表单（填写）' },
-    { kind: 'form_record', label: '表单记录（查看）' }, { kind: 'crm_record', label: 'CRM' }
+    { kind: 'schedule', label: '日程' }, { kind: 'approval', label: '审批' }, { kind: 'form', label: '表单·填写' },
+    { kind: 'form_record', label: '表单记录·查看' }, { kind: 'crm_record', label: 'CRM' }
   ];
   var LABELS = { project: '项目', task: '任务', approval: '审批', form: '表单', form_record: '表单记录', document: '文档',
                  schedule: '日程', crm_record: 'CRM' };
@@ -214,18 +214,16 @@
     var who = h('section', { className: 'card tb-who', id: 'contact' },
       h('p', { className: 'tb-name' }, h('span', { text: contact.name }),
         h('span', { className: 'badge', text: SOURCES[contact.source] || '' })),
-      h('p', { className: 'muted', text: [org, contact.position].filter(Boolean).join(' · ') || '未归入组织' }),
+      h('div', { className: 'weui-cells tb-facts' }, row('所属组织', org || '未归入组织'), row('职位', contact.position),
+        row('账号状态', account)),
       contact.inactiveAt ? h('p', { className: 'form-message error', text: '已不再是企业微信客户' }) : null);
-    var details = h('div', { className: 'weui-cells' }, row('所属组织', org), row('账号状态', account),
-      row('来源', SOURCES[contact.source]));
 
     var shared = h('section', { id: 'shared' });
     var projects = h('section', { id: 'projects' });
     var send = h('section', { id: 'send' });
     var back = group ? h('button', { type: 'button', className: 'btn link', id: 'back-to-group', text: '‹ 群里的其他客户',
                                      onclick: function () { groupView(group.chatId); } }) : null;
-    page(header(contact.name, entry && entry.indexOf('chain_') === 0 ? '上下游联系人' : '当前联系人'), back, who, details,
-      shared, projects, send);
+    page(header(entry && entry.indexOf('chain_') === 0 ? '当前上下游联系人' : '当前联系人'), back, who, shared, projects, send);
     sharedView(shared, card.shared);
     projectsView(projects, state);
     sendView(send, state, shared);
