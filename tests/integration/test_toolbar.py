@@ -271,3 +271,23 @@ def test_a_chain_contact_not_synced_yet_is_a_clear_409(client, demo_tenant, zhan
     bad = client.http.post("/api/sharing/toolbar/contact", headers=zhangsan,
                            body=json.dumps({"corpId": "ww#1", "userId": "zhao"}))
     assert bad.status_code == 400 and body(bad)["error"]["code"] == "invalid_chain_contact"
+
+
+# --- the local stack's demo ------------------------------------------------------------------------------------------
+def test_the_demo_seed_leaves_a_project_to_bind_and_a_task_to_send_to_chen(client, demo_tenant, zhangsan):
+    from chalicelib.store import contacts
+    from dev.seed_sharing import TOOLBAR_ITEMS, seed_shared_items
+    from tests.integration.sharing_support import CHEN, contact_headers
+
+    seed_shared_items(demo_tenant)
+    chen_id = contacts.customer_contact_id(CHEN)
+    view = body(client.http.get(f"/api/sharing/toolbar/contacts/{chen_id}/projects", headers=zhangsan))
+    assert "demo-p-002" in {p["itemId"] for p in view["ownProjects"]}
+    assert "demo-p-002" not in {p["itemId"] for p in view["projects"]}
+    tasks = body(client.http.get("/api/sharing/toolbar/my-items?kind=task", headers=zhangsan))["items"]
+    assert "demo-t-003" in {t["itemId"] for t in tasks} and all(t["canMaintain"] for t in tasks)
+    sent = _send(client, zhangsan, contactId=chen_id, kind="task", itemId="demo-t-003")
+    assert sent.status_code == 201 and body(sent)["created"] is True
+    home = body(client.http.get("/api/external/home", headers=contact_headers(demo_tenant, chen_id)))
+    assert home["latest"]["task"][0]["title"] == dict((i, f) for _k, i, f in TOOLBAR_ITEMS)["demo-t-003"]["title"]
+    assert client.http.get("/api/sharing/toolbar/my-items?kind=nothing", headers=zhangsan).status_code == 404
