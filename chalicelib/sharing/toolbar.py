@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from chalicelib.auth.identity import Caller
-from chalicelib.core.errors import BadRequest, Conflict, ServiceUnavailable
+from chalicelib.core.errors import BadRequest, Conflict, Forbidden, ServiceUnavailable
 from chalicelib.core.observability import logger
 from chalicelib.directory import contacts as directory
 from chalicelib.directory import customers
@@ -116,7 +116,8 @@ def contact_card(caller: Caller, body: dict) -> dict:
 
 def group_chat(caller: Caller, chat_id: str) -> dict:
     """The customers of a customer group (getCurExternalChat's chatId), for the member to pick one: each with whether
-    the directory has them yet (the toolbar looks the picked one up)."""
+    the directory has them yet (the toolbar looks the picked one up). Only a member of the group may list them: a
+    chat id alone must not reveal who is in another colleague's group."""
     if not isinstance(chat_id, str) or not CHAT_ID.match(chat_id):
         raise BadRequest("chatId must be the group's WeCom chat id", code="invalid_chat_id")
     tenant = tenant_store.get_enabled_recent(caller.tenant_key)
@@ -129,7 +130,10 @@ def group_chat(caller: Caller, chat_id: str) -> dict:
         raise _wecom_unavailable(err) from err
     except WeComError as err:
         raise _wecom_unavailable(err) from err
-    externals = [m for m in group.get("member_list", []) if m.get("type") == EXTERNAL and m.get("userid")]
+    people = group.get("member_list", [])
+    if not any(m.get("type") != EXTERNAL and m.get("userid") == caller.user_id for m in people):
+        raise Forbidden("only the group's own members may list its customers", code="not_in_group")
+    externals = [m for m in people if m.get("type") == EXTERNAL and m.get("userid")]
     found = contact_store.batch_get(
         caller.tenant_key, [contact_store.customer_contact_id(m["userid"]) for m in externals])
     return {

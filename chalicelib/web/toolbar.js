@@ -28,6 +28,7 @@
     chain_contact_not_synced: '这位上下游联系人还没有同步过来：上下游同步完成后再打开工具栏即可。',
     contact_is_member: '这是本团队的成员，不是外部联系人。',
     group_chat_not_found: '企业微信没有把这个群识别为本团队的客户群。',
+    not_in_group: '你不在这个客户群中，不能查看群里的客户。',
     invalid_page_url: '工具栏地址不正确：请按文档在企业微信管理后台配置工具栏页面。',
     no_wecom_app: '团队还没有配置企业微信应用（AgentId），请联系管理员。',
     not_item_editor: '只有负责人和有编辑权限的成员可以共享这项内容。',

@@ -106,6 +106,9 @@ def test_a_form_record_is_sent_to_view_with_its_own_card(client, demo_tenant, zh
                       recordId="R-1"))["card"]
     assert "请填写" in fill["description"] and fill["link"].endswith("#/i/form/F-1")
     assert view["title"] == "登记记录 #1" and view["link"].endswith("#/i/form_record/R-1")
+    browser_accept = {"Accept": "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"}
+    picture = client.http.get("/mobile/wechat/external/cards/form.png", headers=browser_accept)
+    assert picture.status_code == 200 and picture.body[:8] == b"\x89PNG\r\n\x1a\n"
     assert client.http.get("/mobile/wechat/external/cards/nothing.png").status_code == 404
     assert client.http.get("/mobile/wechat/external/cards/task.gif").status_code == 404
 
@@ -220,7 +223,7 @@ def test_another_tenants_contact_or_an_unseen_one_is_404(client, demo_tenant, si
 
 
 # --- group chats --------------------------------------------------------------------------------------------------
-def test_a_group_chat_lists_its_customers_to_pick_one(client, simulator, demo_tenant, zhangsan, chen):
+def test_a_group_chat_lists_its_customers_to_pick_one(client, simulator, demo_tenant, sign_in, zhangsan, chen):
     from tests.integration.sharing_support import CHEN, LIN
 
     simulator.control.add_group_chat({"chat_id": "wrGroup0001", "name": "门店升级项目群", "owner": "zhangsan",
@@ -236,6 +239,8 @@ def test_a_group_chat_lists_its_customers_to_pick_one(client, simulator, demo_te
                                   {"externalUserId": LIN, "name": "林女士", "inDirectory": False}]
     asked = simulator.control.calls(path="externalcontact/groupchat/get", errcode=0)
     assert asked[-1]["body"] == {"chat_id": "wrGroup0001", "need_name": 1}
+    outsider = client.http.get("/api/sharing/toolbar/group-chats/wrGroup0001", headers=sign_in(demo_tenant, "lisi"))
+    assert outsider.status_code == 403 and body(outsider)["error"]["code"] == "not_in_group"
     missing = client.http.get("/api/sharing/toolbar/group-chats/wrNoSuchGroup", headers=zhangsan)
     assert missing.status_code == 409 and body(missing)["error"]["code"] == "group_chat_not_found"
     bad = client.http.get("/api/sharing/toolbar/group-chats/a%2Fb", headers=zhangsan)
