@@ -10,6 +10,7 @@
     python -m ops --stage prod tenants list
     python -m ops --stage prod tenants disable tnxabtf9g2
     python -m ops --stage prod tenants service-key tnxabtf9g2     issue or rotate the integrations' key (printed once)
+    python -m ops --stage prod tenants index-member-items tnxabtf9g2    the chat toolbar's 本人的项目 for older items
     python -m ops --stage prod queues redrive profile-links
     python -m ops --stage prod verification-files put WW_verify_AbC123.txt
     python -m ops --local tenants list            # the local stack (make run)
@@ -165,6 +166,18 @@ def tenants_service_key(args: argparse.Namespace) -> None:
     _print({"tenantKey": tenant.tenant_key, "serviceKey": key, "issuedAt": issued_at.isoformat()})
 
 
+def tenants_index_member_items(args: argparse.Namespace) -> None:
+    """Index every item of the tenant under its owner and members (the chat toolbar's 本人的项目): once after
+    upgrading to a version with the toolbar, for the items registered before; harmless to run again."""
+    from chalicelib.sharing import items
+    from chalicelib.store import tenants as tenant_store
+
+    tenant = tenant_store.get_enabled(args.tenant_key)
+    count = items.reindex_members(tenant.tenant_key)
+    _progress(f"indexed {count} items of {tenant.tenant_key}")
+    _print({"tenantKey": tenant.tenant_key, "items": count})
+
+
 def queues_redrive(args: argparse.Namespace) -> None:
     """Move a queue's dead letters back onto it, at most as many as its dead-letter queue held when the command
     started: a message that fails again meanwhile is dead-lettered anew, and must not be redriven round in a loop."""
@@ -310,6 +323,11 @@ def parser() -> argparse.ArgumentParser:
     service_key = tenant.add_parser("service-key", help="issue or rotate the key integrations register items with")
     service_key.add_argument("tenant_key")
     service_key.set_defaults(run=tenants_service_key)
+
+    reindex = tenant.add_parser("index-member-items",
+                                help="index every item under its owner and members (the chat toolbar's 本人的项目)")
+    reindex.add_argument("tenant_key")
+    reindex.set_defaults(run=tenants_index_member_items)
 
     from chalicelib.store.queues import QUEUES
 

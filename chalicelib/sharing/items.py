@@ -171,6 +171,16 @@ def _index_members(tenant_key: str, before: ItemRow | None, after: ItemRow | Non
     shares.index_member_items(tenant_key, item.kind, item.item_id, now, _people(before) - now)
 
 
+def reindex_members(tenant_key: str) -> int:
+    """Write the members' own-items hints of every item of the tenant (items registered before the hints existed,
+    or a hint lost to a crash between an item's write and its own); returns how many items were indexed."""
+    count = 0
+    for item in shares.tenant_items(tenant_key):
+        _index_members(tenant_key, None, item)
+        count += 1
+    return count
+
+
 def _member_name(tenant: tenant_store.Tenant, user_id: str) -> str:
     member = known_member(tenant, user_id)
     if member is None:

@@ -511,3 +511,8 @@ def member_items(tenant_key: str, user_id: str, kind: str, limit: int) -> list[t
     rows = MemberItemRow.query(member_pk(tenant_key, user_id), MemberItemRow.sk.startswith(f"{kind}#"),
                                consistent_read=True, limit=limit)
     return [(row.kind, row.item_id) for row in rows][:limit]
+
+
+def tenant_items(tenant_key: str) -> Iterator[ItemRow]:
+    """Every registered item of a tenant. A Scan: for operations (re-indexing), never on a request path."""
+    return ItemRow.scan(ItemRow.pk.startswith(f"{tenant_key}#i#") & (ItemRow.sk == ITEM_SK))

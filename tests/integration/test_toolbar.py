@@ -296,3 +296,20 @@ def test_the_demo_seed_leaves_a_project_to_bind_and_a_task_to_send_to_chen(clien
     home = body(client.http.get("/api/external/home", headers=contact_headers(demo_tenant, chen_id)))
     assert home["latest"]["task"][0]["title"] == dict((i, f) for _k, i, f in TOOLBAR_ITEMS)["demo-t-003"]["title"]
     assert client.http.get("/api/sharing/toolbar/my-items?kind=nothing", headers=zhangsan).status_code == 404
+
+
+def test_items_registered_before_the_member_index_are_indexed_by_the_ops_command(client, demo_tenant, zhangsan, chen):
+    from chalicelib.store import shares
+    from tests.integration.sharing_support import register
+    from tests.integration.test_ops_cli import run_ops
+
+    register(client, zhangsan, "project", "P-old", title="老项目", members={"lisi": "view"})
+    shares.index_member_items(demo_tenant.tenant_key, "project", "P-old", [], ["zhangsan", "lisi"])  # as before
+    url = f"/api/sharing/toolbar/contacts/{chen.contact_id}/projects"
+    assert body(client.http.get(url, headers=zhangsan))["ownProjects"] == []
+    done = run_ops("tenants", "index-member-items", demo_tenant.tenant_key)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"tenantKey": demo_tenant.tenant_key, "items": 1}
+    assert [p["itemId"] for p in body(client.http.get(url, headers=zhangsan))["ownProjects"]] == ["P-old"]
+    unknown = run_ops("tenants", "index-member-items", "tnnosuchtenant")
+    assert unknown.returncode == 2 and "Traceback" not in unknown.stderr
