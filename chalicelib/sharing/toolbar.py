@@ -124,7 +124,7 @@ def group_chat(caller: Caller, chat_id: str) -> dict:
     try:
         group = client_for_tenant(tenant).group_chat(chat_id)
     except WeComApiError as err:
-        if err.errcode in (40050, 40058, 90008, 90006):  # unknown group, not a group of this corp's customers
+        if err.group_chat_unknown:
             raise Conflict("WeCom does not know this group as one of the team's customer groups",
                            code="group_chat_not_found") from err
         raise _wecom_unavailable(err) from err
