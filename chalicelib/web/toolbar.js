@@ -24,7 +24,7 @@
   var CHAT_ENTRIES = ['single_chat_tools', 'contact_profile', 'group_chat_tools', 'chain_single_chat_tools',
                       'chain_group_chat_tools'];
   var MESSAGES = {
-    contact_not_synced: '这位客户还不在外部联系人中：',
+    contact_not_synced: '这位客户还不在外部联系人中，也没能从企业微信读取：可能团队关闭了客户自动同步，或企业微信不再把TA识别为团队成员的客户。请稍后重试，或请管理员运行客户同步。',
     chain_contact_not_synced: '这位上下游联系人还没有同步过来：上下游同步完成后再打开工具栏即可。',
     contact_is_member: '这是本团队的成员，不是外部联系人。',
     group_chat_not_found: '企业微信没有把这个群识别为本团队的客户群。',
@@ -45,10 +45,7 @@
   }
 
   function say(error) {
-    if (error && MESSAGES[error.code]) {
-      return error.code === 'contact_not_synced' ? MESSAGES[error.code] + (error.message || '') : MESSAGES[error.code];
-    }
-    return Y.describe(error);
+    return (error && MESSAGES[error.code]) || Y.describe(error);
   }
 
   function call(method, path, options) {
@@ -227,6 +224,7 @@
     page(header(entry && entry.indexOf('chain_') === 0 ? '当前上下游联系人' : '当前联系人'), back, who, shared, projects, send);
     sharedView(shared, card.shared);
     projectsView(projects, state);
+    state.inChat = entry !== 'contact_profile';
     sendView(send, state, shared);
   }
 
@@ -369,7 +367,8 @@
             h('div', { className: 'weui-cell__bd' }, h('p', { className: 'ws-name', text: item.title }),
               h('p', { className: 'ws-sub', text: [ROLES[item.role], item.status].filter(Boolean).join(' · ') })),
             h('div', { className: 'weui-cell__ft' }, item.canMaintain ? h('button', {
-              type: 'button', className: 'weui-btn weui-btn_mini weui-btn_primary', 'data-send': item.itemId, text: '发送',
+              type: 'button', className: 'weui-btn weui-btn_mini weui-btn_primary', 'data-send': item.itemId,
+              text: state.inChat ? '发送' : '共享',
               onclick: function (event) { sendItem(state, item, event.target, status, sharedRoot); } })
               : h('span', { className: 'ws-sub', text: '仅查看' })));
         })));
@@ -378,7 +377,7 @@
         if (!error.handled) list.appendChild(Y.notice('error', '加载失败', say(error), { label: '重试', run: load }));
       });
     }
-    root.appendChild(h('div', { className: 'weui-cells__title', text: '发送给当前联系人' }));
+    root.appendChild(h('div', { className: 'weui-cells__title', text: state.inChat ? '发送给当前联系人' : '共享给TA' }));
     root.appendChild(picker);
     root.appendChild(status);
     root.appendChild(list);
@@ -392,6 +391,11 @@
     var body = { contactId: state.contact.contactId, kind: item.kind, itemId: item.itemId };
     call('POST', '/api/sharing/send', { body: body }).then(function (sent) {
       var card = sent.card;
+      if (!state.inChat) {  /* the contact's profile: no chat to post into */
+        status.className = 'form-message ok';
+        status.textContent = '已共享「' + card.title + '」，TA 可在「与我协作」中看到。';
+        return;
+      }
       return window.ww.sendChatMessage({ msgtype: 'news', news: { link: card.link, title: card.title, desc: card.description, imgUrl: card.imgUrl } })
         .then(function () {
           status.className = 'form-message ok';

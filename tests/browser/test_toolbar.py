@@ -113,7 +113,12 @@ def test_a_customer_added_minutes_ago_is_looked_up_when_the_toolbar_opens(
     assert "林女士" in page.locator("#contact").inner_text()
     assert [c["query"]["external_userid"] for c in simulator.control.calls(path="externalcontact/get")] == [LIN]
     page.locator("#shared-empty").wait_for()
+    assert_registered(simulator, demo_tenant, app_server)
     snap(page, "looked-up", "04-new-customer-looked-up-360")
+    page.click(".tb-kind[data-kind=form]")
+    page.locator("[data-send='F-1']:has-text('共享')").click()  # a profile has no chat: shared, nothing posted
+    page.locator("#send-status.ok:has-text('与我协作')").wait_for()
+    assert sent_messages(simulator) == []
 
 
 def test_group_chat_picks_a_customer_of_the_group_and_sends_a_form_to_fill(
