@@ -67,7 +67,7 @@ def test_single_chat_shows_chen_binds_a_project_and_sends_a_task_card_that_reach
     register(client, zhangsan, "project", "P-1", title="华东门店升级")
     register(client, zhangsan, "task", "T-1", title="安装调试", status="进行中", summary="周三上门安装")
     register(client, zhangsan, "document", "D-1", title="报价单")
-    client.http.post(f"/api/sharing/items/document/D-1/shares", headers=zhangsan,
+    client.http.post("/api/sharing/items/document/D-1/shares", headers=zhangsan,
                      body=json.dumps({"contactId": chen.contact_id}))
     simulator.control.play_chat("single_chat_tools", external_userid=CHEN)
 

@@ -61,6 +61,21 @@ def test_a_url_other_than_the_teams_toolbar_page_is_refused(client, simulator, d
     assert simulator.control.calls(path="get_jsapi_ticket") == []
 
 
+def test_a_team_with_its_own_site_and_a_team_without_an_app(client, simulator, demo_tenant, zhangsan, monkeypatch):
+    from chalicelib.store import tenants as tenant_store
+    from chalicelib.store.tenants import Tenant
+
+    demo_tenant.update(actions=[Tenant.settings.public_base_url.set("https://collab.example.cn/yq")])
+    monkeypatch.setattr(tenant_store, "_recent", {})
+    own = _config(client, zhangsan, f"https://collab.example.cn/yq/directory/toolbar?tenantKey={demo_tenant.tenant_key}")
+    assert own.status_code == 200, own.body
+    assert _config(client, zhangsan, page_url(demo_tenant)).status_code == 400  # the deployment's site is not theirs
+    demo_tenant.update(actions=[Tenant.agent_id.remove()])
+    monkeypatch.setattr(tenant_store, "_recent", {})
+    no_app = _config(client, zhangsan, "https://collab.example.cn/yq/directory/toolbar?tenantKey=x")
+    assert no_app.status_code == 409 and body(no_app)["error"]["code"] == "no_wecom_app"
+
+
 def test_the_register_config_needs_a_member_session(client, demo_tenant):
     reply = _config(client, {}, page_url(demo_tenant))
     assert reply.status_code == 401
