@@ -162,11 +162,12 @@ def send_to_contact(caller: Caller, body: dict) -> dict:
     elif mode is not None:
         raise BadRequest("mode applies to forms only", code="invalid_mode")
     contact = contact_of(caller, body)
+    tenant = tenant_store.get_enabled_recent(caller.tenant_key)
+    items.home_url(tenant, kind, item_id)  # a card linking nowhere is refused (409) before anything is shared
     shared, created = items.share(caller, kind, item_id, contact)
     item = shares.get_item(caller.tenant_key, kind, item_id)
     notification = items.queue_wechat(caller.tenant_key, contact, item, first="您有新的共享内容",
                                       what=f"{items.member_name_or_id(caller)}共享了{kinds.KIND_LABELS[kind]}")
-    tenant = tenant_store.get_enabled_recent(caller.tenant_key)
     return {"contact": {"contactId": contact.contact_id, "name": contact.name}, "kind": kind, "itemId": item_id,
             "sharedAt": shared["sharedAt"], "created": created, "notification": notification,
             "card": cards.card(tenant, item)}

@@ -128,6 +128,21 @@ def test_a_form_record_is_sent_to_view_with_its_own_card(client, demo_tenant, zh
     assert client.http.get("/mobile/wechat/external/cards/task.gif").status_code == 404
 
 
+def test_a_placeholder_public_base_url_refuses_the_card_before_sharing(client, demo_tenant, zhangsan, chen,
+                                                                       monkeypatch):
+    from chalicelib.store import shares
+    from chalicelib.store import tenants as tenant_store
+    from chalicelib.store.tenants import Tenant
+    from tests.integration.sharing_support import CHEN, register
+
+    register(client, zhangsan, "task", "T-1")
+    demo_tenant.update(actions=[Tenant.settings.public_base_url.set("https://yunqiao.example.com")])
+    monkeypatch.setattr(tenant_store, "_recent", {})
+    reply = _send(client, zhangsan, externalUserId=CHEN, kind="task", itemId="T-1")
+    assert reply.status_code == 409 and body(reply)["error"]["code"] == "public_base_url_placeholder"
+    assert list(shares.sharers(demo_tenant.tenant_key, "task", "T-1")) == []
+
+
 # --- on-the-spot lookup ----------------------------------------------------------------------------------------------
 def test_a_customer_added_minutes_ago_is_looked_up_and_added_on_the_spot(client, simulator, demo_tenant, zhangsan):
     from chalicelib.store import contacts
