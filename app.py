@@ -13,6 +13,9 @@ from chalicelib.handlers import followers as followers_handlers
 from chalicelib.handlers import messages as messages_handlers
 
 app = Chalice(app_name="yunqiao")
+# API Gateway answers binary bodies (the chat cards' pictures) as bytes only when the request's FIRST Accept type is a
+# binary type: add the ones image loaders put first (Chrome: image/avif, Safari: image/webp, others: image/*).
+app.api.binary_types.extend(["image/avif", "image/webp", "image/apng", "image/*"])
 app.register_middleware(invocation.wecom_deadline, "all")
 app.register_middleware(api.json_errors, "http")
 app.register_blueprint(health.bp)

@@ -9,6 +9,8 @@
 - 林女士 (`wmYQdemo9ab62b5ef34a985438bfdf7e`) follows the official account but never signed in: the followers are
   reconciled from the simulated account (so her openid is known by her unionid), then zhangsan shares the site-survey
   schedule with her — and she is sent a template message (the pump delivers it; see `/__sim__/oa/messages`).
+- For the chat toolbar (docs/toolbar.md): a project and a task of zhangsan's that are NOT shared, so that the toolbar
+  opened for 陈先生 has a project to bind and a task to send that then appears on his home.
 Idempotent: an item already registered is left as it is, a contact already sharing an item is not shared it again.
 """
 from __future__ import annotations
@@ -48,6 +50,13 @@ ITEMS = [
     ("crm_record", "demo-c-001", {"title": "商机：华东区门店升级", "status": "方案阶段", "summary": "预计金额 260 万元。"}),
 ]
 
+# Registered only: what the chat toolbar binds and sends in `make run`.
+TOOLBAR_ITEMS = [
+    ("project", "demo-p-002", {"title": "华东二期门店扩展", "status": "筹备中", "summary": "二期 14 家门店，预计下半年启动。"}),
+    ("task", "demo-t-003", {"title": "准备一期验收资料", "status": "待处理",
+                            "summary": "验收清单、设备序列号与培训签到表。"}),
+]
+
 
 def connect_official_account(tenant: Tenant, account: dict) -> None:
     """The scenario's official account for the tenant: appid and template id in the settings, secret in the secret."""
@@ -85,7 +94,7 @@ def seed_shared_items(tenant: Tenant) -> list[str]:
     """Register the demo items and share them with the demo contacts; returns the contacts' ids."""
     tenant = tenant_store.get(tenant.tenant_key)
     owner = Caller(tenant.tenant_key, OWNER, roles.roles_of(tenant.tenant_key, OWNER))
-    for kind, item_id, fields in ITEMS:
+    for kind, item_id, fields in ITEMS + TOOLBAR_ITEMS:
         if shares.get_item(tenant.tenant_key, kind, item_id) is None:
             items.register(owner, kind, item_id, fields)
     targets = _demo_contacts(tenant)

@@ -65,6 +65,7 @@ def main() -> None:
     from dev.seed import DEMO_TENANT_KEY, LOCAL_ADMIN_TOKEN, seed
     from dev.seed_accounts import ACCOUNT_NAME as DEMO_ACCOUNT
     from dev.seed_accounts import INITIAL_PASSWORD as DEMO_INITIAL_PASSWORD
+    from dev.toolbar_chat import play as play_toolbar_chat
     from dev.wecom_sim.harness import ControlClient
 
     for port, what in ((EMULATOR_PORT, "emulator"), (SIMULATOR_PORT, "WeCom simulator"), (APP_PORT, "app")):
@@ -116,6 +117,7 @@ def main() -> None:
         base = f"http://127.0.0.1:{APP_PORT}"
         control = ControlClient(f"http://127.0.0.1:{SIMULATOR_PORT}")
         push_suite_ticket(control, base)
+        play_toolbar_chat(control, "chen")
         print(
             "\n".join(
                 [
@@ -132,6 +134,9 @@ def main() -> None:
                     "                    sign in with 企业微信扫码登录: the simulator's QR page lets you pick the member",
                     f"  member API        {base}/api/directory/... with the header printed by "
                     "`.venv/bin/python -m dev.sign_in zhangsan` (or lisi, wangwu, ...)",
+                    f"  chat toolbar      {base}/directory/toolbar?tenantKey={DEMO_TENANT_KEY}",
+                    "                    the simulator plays a chat with 陈先生; another: "
+                    "`.venv/bin/python -m dev.toolbar_chat group` (docs/toolbar.md)",
                     f"  WeCom simulator   http://127.0.0.1:{SIMULATOR_PORT}/__sim__/calls",
                     f"  林女士's WeChat    http://127.0.0.1:{SIMULATOR_PORT}/__sim__/oa/messages?touser=oDemoOpenid0002 "
                     "(she follows the official account and never signed in: told of the schedule shared with her)",

@@ -12,6 +12,7 @@
     python -m ops --stage prod tenants service-key tnxabtf9g2     issue or rotate the integrations' key (printed once)
     python -m ops --stage prod tenants official-account-callback tnxabtf9g2 --secrets-file oa.json
                                         the official account's 服务器配置 token and EncodingAESKey
+    python -m ops --stage prod tenants index-member-items tnxabtf9g2    the chat toolbar's 本人的项目 for older items
     python -m ops --stage prod queues redrive profile-links
     python -m ops --stage prod verification-files put WW_verify_AbC123.txt
     python -m ops --local tenants list            # the local stack (make run)
@@ -186,6 +187,18 @@ def tenants_official_account_callback(args: argparse.Namespace) -> None:
             "callbackKeysStored": True})
 
 
+def tenants_index_member_items(args: argparse.Namespace) -> None:
+    """Index every item of the tenant under its owner and members (the chat toolbar's 本人的项目): once after
+    upgrading to a version with the toolbar, for the items registered before; harmless to run again."""
+    from chalicelib.sharing import items
+    from chalicelib.store import tenants as tenant_store
+
+    tenant = tenant_store.get_enabled(args.tenant_key)
+    count = items.reindex_members(tenant.tenant_key)
+    _progress(f"indexed {count} items of {tenant.tenant_key}")
+    _print({"tenantKey": tenant.tenant_key, "items": count})
+
+
 def queues_redrive(args: argparse.Namespace) -> None:
     """Move a queue's dead letters back onto it, at most as many as its dead-letter queue held when the command
     started: a message that fails again meanwhile is dead-lettered anew, and must not be redriven round in a loop."""
@@ -341,6 +354,11 @@ def parser() -> argparse.ArgumentParser:
     oa_callback.add_argument("--secrets-file", required=True,
                              help="JSON with token and encoding_aes_key (as in the account's 服务器配置); '-' for stdin")
     oa_callback.set_defaults(run=tenants_official_account_callback)
+
+    reindex = tenant.add_parser("index-member-items",
+                                help="index every item under its owner and members (the chat toolbar's 本人的项目)")
+    reindex.add_argument("tenant_key")
+    reindex.set_defaults(run=tenants_index_member_items)
 
     from chalicelib.store.queues import QUEUES
 

@@ -46,6 +46,13 @@ def wecom_login_base_url() -> str | None:
     return os.environ.get("YQ_WECOM_LOGIN_BASE_URL", "").rstrip("/") or None
 
 
+def wecom_jssdk_stand_in_url() -> str | None:
+    """The WeCom simulator's stand-in for the client's `ww` (dev/wecom_sim/jssdk.py), which the chat toolbar page loads
+    after the vendored JS-SDK on the local stage only, where the simulator serves the sign-in pages too."""
+    login = wecom_login_base_url()
+    return f"{login}/jssdk/ww.js" if stage() == "local" and login else None
+
+
 def queue_url_variable(logical_queue: str) -> str:
     """The environment variable the deployment sets to a queue's URL (`infra.resources`, from the queue itself)."""
     return "YQ_QUEUE_URL_" + logical_queue.upper().replace("-", "_")

@@ -14,10 +14,17 @@ themselves (the team's service key, for registering items only):
     POST   /api/sharing/items/{kind}/{itemId}/comments {contactId, text}  reply to a contact (201)
     GET    /api/sharing/items/{kind}/{itemId}/comments?contactId=      the conversation with one contact
     GET    /api/sharing/items/form/{itemId}/submissions?cursor=&limit= a form's submissions
-    POST   /api/sharing/send  {externalUserId, kind, itemId, mode?, recordId?}   send to the chat's customer (201)
+    POST   /api/sharing/send  {externalUserId | contactId | corpId+userId, kind, itemId, mode?, recordId?}
+                                                                       send to the chat's contact (201), with the card
     PUT    /api/sharing/bindings/{externalUserId}  {projectIds, crmCustomerId}   bind the chat's customer
     GET    /api/sharing/bindings/{externalUserId}                       the binding
     GET    /api/sharing/bindings/{externalUserId}/projects              bound and shared projects
+    GET    /api/sharing/toolbar/register-config?url=                   what the toolbar page gives ww.register
+    POST   /api/sharing/toolbar/contact {externalUserId | corpId+userId | contactId}   the chat's contact: who, shared
+    GET    /api/sharing/toolbar/group-chats/{chatId}                   a customer group's customers
+    GET    /api/sharing/toolbar/contacts/{contactId}/projects          the three project tabs
+    PUT    /api/sharing/toolbar/contacts/{contactId}/binding           bind a (resolved) contact
+    GET    /api/sharing/toolbar/my-items?kind=                         the caller's items of a kind, to send
 The rules are in `chalicelib.sharing.items` and, for the chat toolbar (send, bindings), `chalicelib.sharing.toolbar`.
 """
 from __future__ import annotations
@@ -31,7 +38,7 @@ from chalicelib.handlers.api import ApiBlueprint
 from chalicelib.handlers.auth import current_member, json_body
 from chalicelib.auth import admin_access, service_keys
 from chalicelib.core.observability import bind_tenant
-from chalicelib.sharing import items, toolbar
+from chalicelib.sharing import items, jssdk, toolbar
 
 bp = ApiBlueprint(__name__)
 
@@ -138,3 +145,42 @@ def binding(externalUserId: str) -> dict:
 @bp.route("/api/sharing/bindings/{externalUserId}/projects", methods=["GET"])
 def bound_projects(externalUserId: str) -> dict:
     return toolbar.bound_projects(current_member(bp.current_request), unquote(externalUserId))
+
+
+@bp.route("/api/sharing/toolbar/register-config", methods=["GET"])
+def register_config() -> Response:
+    request = bp.current_request
+    config = jssdk.register_config(current_member(request), (request.query_params or {}).get("url") or "")
+    return Response(body=config, status_code=200, headers={"Cache-Control": "no-store"})
+
+
+@bp.route("/api/sharing/toolbar/contact", methods=["POST"])
+def toolbar_contact() -> dict:
+    request = bp.current_request
+    return toolbar.contact_card(current_member(request), json_body(request))
+
+
+@bp.route("/api/sharing/toolbar/group-chats/{chatId}", methods=["GET"])
+def toolbar_group_chat(chatId: str) -> dict:
+    return toolbar.group_chat(current_member(bp.current_request), unquote(chatId))
+
+
+@bp.route("/api/sharing/toolbar/contacts/{contactId}/projects", methods=["GET"])
+def toolbar_projects(contactId: str) -> dict:
+    caller = current_member(bp.current_request)
+    return toolbar.project_view(caller, toolbar.contact_of(caller, {"contactId": unquote(contactId)}))
+
+
+@bp.route("/api/sharing/toolbar/contacts/{contactId}/binding", methods=["PUT"])
+def toolbar_bind(contactId: str) -> dict:
+    request = bp.current_request
+    caller = current_member(request)
+    return toolbar.bind_contact(caller, toolbar.contact_of(caller, {"contactId": unquote(contactId)}),
+                                json_body(request))
+
+
+@bp.route("/api/sharing/toolbar/my-items", methods=["GET"])
+def toolbar_my_items() -> dict:
+    request = bp.current_request
+    kind = (request.query_params or {}).get("kind") or "project"
+    return {"items": toolbar.own_items(current_member(request), kind)}

@@ -4,6 +4,7 @@ workspace (外部互联, contact cards, adding contacts, invitations, account ap
     GET /mobile/wechat/external/home?tenantKey=           the external home page (HTML)
     GET /mobile/wechat/external/invite?tenantKey=&token=  the invitation accept page (HTML)
     GET /mobile/wechat/external/assets/{name}             their CSS and JavaScript
+    GET /mobile/wechat/external/cards/{kind}.png          the picture of a chat card (sharing/cards.py)
     GET /directory/contacts?tenantKey=                    the workspace: 外部互联, the member's contacts
     GET /directory/contacts/{contactId}?tenantKey=        a contact's card
     GET /directory/add/{method}?tenantKey=                add a contact: manual | wechat | organisation
@@ -13,6 +14,7 @@ workspace (外部互联, contact cards, adding contacts, invitations, account ap
     GET /admin/account-applications/{applicationId}?tenantKey=   one application, approved or rejected there
     GET /admin/console/{view}?tenantKey=                  the admin console: settings | wecom | directory | accounts
                                                           (docs/admin-console.md)
+    GET /directory/toolbar?tenantKey=                     the WeCom chat toolbar page (docs/toolbar.md)
 
 The workspace's paths are the ones the WeCom cards Yunqiao sends members link to; every one of them serves the same
 page (workspace.js routes by path), which names its assets relative to its own depth so that a stage prefix in front
@@ -34,8 +36,10 @@ from pathlib import Path
 
 from chalice import Response
 
+from chalicelib.core import config
 from chalicelib.core.errors import NotFound
 from chalicelib.handlers.api import ApiBlueprint
+from chalicelib.sharing import cards
 
 bp = ApiBlueprint(__name__)
 
@@ -69,6 +73,11 @@ PAGES = {
     "admin-accounts": {"title": "账号安全", "script": "{{workspace.js}}", "noscript": "管理后台需要 JavaScript 才能使用。",
                        "vendor": '<link rel="stylesheet" href="{{assets}}{{weui.css}}">\n',
                        "extra": '<script src="{{assets}}{{admin-accounts.js}}" defer></script>\n'},
+    # The chat toolbar: WeCom's JS-SDK (vendored) before the page's script; on the local stage the simulator's
+    # stand-in for the WeCom client's `ww` comes after it (see _stand_in).
+    "toolbar": {"title": "聊天工具栏", "script": "{{toolbar.js}}", "noscript": "聊天工具栏需要 JavaScript 才能使用。",
+                "vendor": '<link rel="stylesheet" href="{{assets}}{{weui.css}}">\n'
+                          '<script src="{{assets}}{{wecom-jssdk.js}}" defer></script>\n{{stand-in}}'},
 }
 # Which page serves each view of the admin console (each loads only its own views' script, within the page budget).
 CONSOLE_PAGES = {"directory": "admin-tree", "accounts": "admin-accounts"}
@@ -116,14 +125,32 @@ def page(name: str, depth: int = 0) -> StaticFile:
     text = (WEB_DIR / "page.html").read_text(encoding="utf-8")
     for key, value in {"extra": "", **PAGES[name]}.items():
         text = text.replace("{{%s}}" % key, value)
+    stand_in = _stand_in()
+    text = text.replace("{{stand-in}}", f'<script src="{stand_in}" defer></script>\n' if stand_in else "")
     text = text.replace("{{assets}}", "../" * depth + ASSETS if depth else "assets/")
     text = ASSET_REFERENCE.sub(lambda match: f"{match.group(1)}?v={asset(match.group(1)).version}", text)
     return StaticFile(text, CONTENT_TYPES[".html"], _version(text))
 
 
-def _serve(static: StaticFile, cache_control: str) -> Response:
+def _stand_in() -> str | None:
+    return config.wecom_jssdk_stand_in_url()
+
+
+def _toolbar_headers() -> dict[str, str]:
+    """The toolbar's policy: the pages' own, plus the simulator's origin for the stand-in `ww` (script and calls) on
+    the local stage only; deployed, WeCom's client answers the SDK itself and the page talks to nothing else."""
+    stand_in = _stand_in()
+    if not stand_in:
+        return SECURITY_HEADERS
+    origin = "/".join(stand_in.split("/")[:3])
+    policy = SECURITY_HEADERS["Content-Security-Policy"].replace("script-src 'self'", f"script-src 'self' {origin}")
+    return {**SECURITY_HEADERS,
+            "Content-Security-Policy": policy.replace("connect-src 'self'", f"connect-src 'self' {origin}")}
+
+
+def _serve(static: StaticFile, cache_control: str, security: dict[str, str] = SECURITY_HEADERS) -> Response:
     headers = {"Content-Type": static.content_type, "Cache-Control": cache_control, "ETag": static.etag,
-               **SECURITY_HEADERS}
+               **security}
     known = (bp.current_request.headers or {}).get("if-none-match") or ""
     if static.etag in {tag.strip().removeprefix("W/") for tag in known.split(",")}:
         return Response(body="", status_code=304, headers=headers)
@@ -145,6 +172,15 @@ def web_asset(name: str) -> Response:
     static = asset(name)
     requested = (bp.current_request.query_params or {}).get("v")
     return _serve(static, IMMUTABLE if requested == static.version else SHORT)
+
+
+@bp.route("/mobile/wechat/external/cards/{name}", methods=["GET"])
+def card_picture(name: str) -> Response:
+    kind, _, extension = name.rpartition(".")
+    if extension != "png":
+        raise NotFound(f"no card picture {name!r}", code="asset_not_found")
+    return Response(body=cards.icon_png(kind), status_code=200,
+                    headers={"Content-Type": "image/png", "Cache-Control": SHORT, "X-Content-Type-Options": "nosniff"})
 
 
 # --- the members' workspace: one page at every path a member's WeCom card links to ------------------------------------
@@ -191,6 +227,11 @@ def workspace_applications() -> Response:
 @bp.route("/admin/account-applications/{applicationId}", methods=["GET"])
 def workspace_application(applicationId: str) -> Response:
     return _workspace(3)
+
+
+@bp.route("/directory/toolbar", methods=["GET"])
+def chat_toolbar() -> Response:
+    return _serve(page("toolbar", 1), REVALIDATE, _toolbar_headers())
 
 
 # --- the admin console: the workspace page with the console's script ---------------------------------------------------

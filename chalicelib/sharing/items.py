@@ -142,6 +142,7 @@ def _save(tenant: tenant_store.Tenant, kind: str, item_id: str, fields: dict, ac
         if existing is None:
             item = _create(tenant, actor, kind, item_id, fields, owner_of_new())
             if item is not None:
+                _index_members(tenant.tenant_key, None, item)
                 return item, True
             continue
         owner_id = may_update(existing)
@@ -150,9 +151,34 @@ def _save(tenant: tenant_store.Tenant, kind: str, item_id: str, fields: dict, ac
             changes.update(owner_id=owner_id, owner_name=_member_name(tenant, owner_id))
         if shares.update_item(tenant.tenant_key, kind, item_id, changes, int(existing.version)):
             item = shares.get_item(tenant.tenant_key, kind, item_id)
+            _index_members(tenant.tenant_key, existing, item)
             fan_out(tenant.tenant_key, item)
             return item, False
     raise Conflict("the item kept changing; try again", code="item_changed")
+
+
+def _people(item: ItemRow | None) -> set[str]:
+    return set() if item is None else {item.owner_id, *shares.plain(item.members)}
+
+
+def _index_members(tenant_key: str, before: ItemRow | None, after: ItemRow | None) -> None:
+    """Keep the members' own-items hints (the chat toolbar's 本人的项目) in line with the item's owner and members:
+    written after the item, so a reader checks each hint against the item itself."""
+    item = after or before
+    if item is None:
+        return
+    now = _people(after)
+    shares.index_member_items(tenant_key, item.kind, item.item_id, now, _people(before) - now)
+
+
+def reindex_members(tenant_key: str) -> int:
+    """Write the members' own-items hints of every item of the tenant (items registered before the hints existed,
+    or a hint lost to a crash between an item's write and its own); returns how many items were indexed."""
+    count = 0
+    for item in shares.tenant_items(tenant_key):
+        _index_members(tenant_key, None, item)
+        count += 1
+    return count
 
 
 def _member_name(tenant: tenant_store.Tenant, user_id: str) -> str:
@@ -186,6 +212,7 @@ def reclaim(caller: Caller, kind: str, item_id: str, body: dict) -> dict:
         changes = {"owner_id": owner_id, "owner_name": _member_name(tenant, owner_id)}
         if shares.update_item(caller.tenant_key, kind, item_id, changes, int(existing.version)):
             item = shares.get_item(caller.tenant_key, kind, item_id)
+            _index_members(caller.tenant_key, existing, item)
             fan_out(caller.tenant_key, item)
             logger.info("item reclaimed", extra={"item": f"{kind}/{item_id}", "from": existing.owner_id,
                                                  "to": owner_id})
@@ -206,6 +233,7 @@ def delete_item(caller: Caller, kind: str, item_id: str) -> None:
             break
     else:
         raise Conflict("the item kept changing; try again", code="item_changed")
+    _index_members(caller.tenant_key, existing, None)
     left = list(shares.sharers(caller.tenant_key, kind, item_id))
     if existing is None and not left:
         raise item_not_found()

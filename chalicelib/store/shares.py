@@ -11,6 +11,9 @@ Contact partition `<tenantKey>#c#<contactId>`:
                                       notices (member replies not read yet), the contact's name and WeChat openid
 - `f#<kind>#<sharedAt>#<itemId>`      a feed row: the item as the contact sees it, newest first per kind
 - `binding`                           the projects and CRM customer members bound the chat's contact to
+Member partition `<tenantKey>#m#<userId>`:
+- `<kind>#<itemId>`                   the member is the item's owner or one of its internal members: the chat
+                                      toolbar's 本人的项目. A hint kept after every item write; readers check the item.
 
 Fan-out on write keeps reads flat: the home is one GetItem of `home`, a list page one Query on `f#<kind>#`,
 whatever the number of items in the tenant. Sharing, unsharing and re-rendering write a few rows per sharer.
@@ -55,6 +58,10 @@ def stamp(at: datetime | None = None) -> str:
 
 def item_pk(tenant_key: str, kind: str, item_id: str) -> str:
     return f"{tenant_key}#i#{kind}#{item_id}"
+
+
+def member_pk(tenant_key: str, user_id: str) -> str:
+    return f"{tenant_key}#m#{user_id}"
 
 
 def contact_pk(tenant_key: str, contact_id: str) -> str:
@@ -139,6 +146,11 @@ class BindingRow(ShareRow, discriminator="binding"):
     crm_customer_id = UnicodeAttribute(null=True, attr_name="crmCustomerId")
     bound_by = UnicodeAttribute(attr_name="boundBy")
     bound_at = UnicodeAttribute(attr_name="boundAt")
+
+
+class MemberItemRow(ShareRow, discriminator="member_item"):
+    kind = UnicodeAttribute()
+    item_id = UnicodeAttribute(attr_name="itemId")
 
 
 class CommentRow(ShareRow, discriminator="comment"):
@@ -505,3 +517,27 @@ def forget_openid(tenant_key: str, contact_id: str) -> None:
     """The contact unbound their WeChat: template messages stop reaching it."""
     ensure_home(tenant_key, contact_id)
     HomeRow(contact_pk(tenant_key, contact_id), HOME_SK).update(actions=[HomeRow.openid.remove()])
+
+
+# --- the members' own items (the toolbar's 本人的项目) --------------------------------------------------------------
+def index_member_items(tenant_key: str, kind: str, item_id: str, add: Iterable[str], remove: Iterable[str]) -> None:
+    """Note the item under the members who now own or take part in it, and take it from those who no longer do.
+    Idempotent: writing it again after a crash between the item's write and this one brings the hints back in line."""
+    with MemberItemRow.batch_write() as batch:
+        for user_id in dict.fromkeys(add):
+            batch.save(MemberItemRow(member_pk(tenant_key, user_id), f"{kind}#{item_id}", kind=kind, item_id=item_id))
+        for user_id in dict.fromkeys(remove):
+            batch.delete(MemberItemRow(member_pk(tenant_key, user_id), f"{kind}#{item_id}"))
+
+
+def member_items(tenant_key: str, user_id: str, kind: str, limit: int) -> list[tuple[str, str]]:
+    """(kind, itemId) of the items of one kind the member owns or takes part in, by item id (one Query); at most
+    `limit`."""
+    rows = MemberItemRow.query(member_pk(tenant_key, user_id), MemberItemRow.sk.startswith(f"{kind}#"),
+                               consistent_read=True, limit=limit)
+    return [(row.kind, row.item_id) for row in rows][:limit]
+
+
+def tenant_items(tenant_key: str) -> Iterator[ItemRow]:
+    """Every registered item of a tenant. A Scan: for operations (re-indexing), never on a request path."""
+    return ItemRow.scan(ItemRow.pk.startswith(f"{tenant_key}#i#") & (ItemRow.sk == ITEM_SK))

@@ -15,6 +15,7 @@ from chalicelib.store import secrets, wecom_state
 from chalicelib.store.tenants import SELF_BUILT, SUITE, Tenant
 from chalicelib.wecom.client import SuiteClient, WeComClient
 from chalicelib.wecom.http import RetryPolicy, Transport
+from chalicelib.wecom.jsapi import JsApiTickets
 from chalicelib.wecom.ratelimit import DEFAULT_BLOCK, DEFAULT_PER_MINUTE, RateLimiter
 from chalicelib.wecom.tokens import TokenSource, corp_token_source, downstream_token_source
 
@@ -22,6 +23,7 @@ _lock = threading.Lock()
 _sources: dict[str, tuple[str, tuple[TokenSource, TokenSource, TokenSource]]] = {}
 _suites: dict[str, tuple[str, SuiteClient]] = {}
 _downstream: dict[tuple[str, str], tuple[str, TokenSource]] = {}
+_tickets: dict[str, tuple[str, JsApiTickets]] = {}
 
 
 @lru_cache(maxsize=None)
@@ -141,3 +143,18 @@ def _token_sources(tenant: Tenant) -> tuple[TokenSource, TokenSource, TokenSourc
     with _lock:
         _sources[tenant.tenant_key] = (fingerprint, sources)
     return sources
+
+
+def jsapi_tickets(tenant: Tenant) -> JsApiTickets:
+    """The tenant app's JS-SDK tickets (the chat toolbar's `ww.register`), fetched with the app's token: the app
+    secret's for a self-built tenant, the corp token through the suite for a suite tenant. Kept per process like the
+    token sources, and renewed with them when the tenant's secrets change."""
+    _contacts, _customers, app = _token_sources(tenant)
+    with _lock:
+        cached = _tickets.get(tenant.tenant_key)
+        if cached is None or cached[0] != app.key:
+            limiter = rate_limiter()
+            tickets = JsApiTickets(tenant.corp_id, app, cache=_token_cache(), transport=_transport(),
+                                   before=partial(limiter.acquire, tenant.corp_id))
+            cached = _tickets[tenant.tenant_key] = (app.key, tickets)
+    return cached[1]

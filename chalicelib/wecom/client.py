@@ -120,6 +120,12 @@ class WeComClient:
             body = {"userid_list": unique[start : start + BATCH_USERS], "limit": page_size}
             yield from self._pages(self._customers, "externalcontact/batch/get_by_user", body, "external_contact_list")
 
+    def group_chat(self, chat_id: str) -> dict:
+        """A customer group (`externalcontact/groupchat/get`, names included): `{chat_id, name, owner, member_list[{userid,
+        type (1 a member, 2 an external contact), name?, ...}], admin_list}`."""
+        body = {"chat_id": chat_id, "need_name": 1}
+        return self._call(self._customers, "POST", "externalcontact/groupchat/get", body=body)["group_chat"]
+
     # --- upstream / downstream (上下游) -------------------------------------------------------------------------
     def chains(self) -> list[dict]:
         return self._call(self._app, "POST", "corpgroup/corp/get_chain_list", body={}).get("chains", [])

@@ -23,6 +23,9 @@ MEMBER_NOT_FOUND_ERRCODES = frozenset({46004, 60103, 60105, UNKNOWN_USERID})
 # externalcontact/get for someone who is no longer a customer: an invalid external_userid (40096), not a customer of
 # the corp (84061).
 CUSTOMER_GONE_ERRCODES = frozenset({40096, NO_CUSTOMERS})
+# externalcontact/groupchat/get for a chat the corp does not know as a customer group: chatid not found (40050), a
+# malformed id (40058), a group outside the app's customer-contact scope (90006, 90008).
+GROUP_CHAT_UNKNOWN_ERRCODES = frozenset({40050, 40058, 90006, 90008})
 # message/send refusals no retry can fix: no valid recipient, no app, app not allowed to message them.
 MESSAGE_REFUSED_ERRCODES = frozenset({81013, 40056, 301002, 60020, 48002})
 # The official account's template/send: the user does not follow the account (WeChat: "require subscribe"); a wrong
@@ -73,6 +76,11 @@ class WeComApiError(WeComError):
     def member_not_found(self) -> bool:
         """A lookup of a member by mobile or email found nobody."""
         return self.errcode in MEMBER_NOT_FOUND_ERRCODES
+
+    @property
+    def group_chat_unknown(self) -> bool:
+        """The chat id is not one of the corp's customer groups (or not one the app may read)."""
+        return self.errcode in GROUP_CHAT_UNKNOWN_ERRCODES
 
     @property
     def customer_gone(self) -> bool:

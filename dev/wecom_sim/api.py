@@ -12,7 +12,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from . import cursors
+from . import cursors, groupchats, jssdk
 from .errors import WeComError
 from .state import Corp
 
@@ -604,6 +604,8 @@ ROUTES: dict[str, Route] = {
     "message/send": Route(message_send, "corp"),
     "auth/getuserinfo": Route(auth_getuserinfo, "corp"),
 }
+ROUTES.update(jssdk.routes(Route))
+ROUTES.update(groupchats.routes(Route))
 
 SNS_ROUTES: dict[str, Route] = {
     "/sns/oauth2/access_token": Route(sns_oauth2_access_token, "none"),

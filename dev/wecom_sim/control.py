@@ -10,7 +10,7 @@ import json
 import secrets
 from typing import TYPE_CHECKING, Any, Callable
 
-from . import callbacks, official_account
+from . import callbacks, groupchats, jssdk, official_account
 from .calllog import normalise_path
 from .limits import Fault
 
@@ -304,6 +304,8 @@ ROUTES: dict[tuple[str, str], ControlHandler] = {
     ("POST", "verify"): verify,
     ("POST", "oa/followers"): put_oa_follower,
     ("GET", "oa/messages"): get_template_messages,
+    **jssdk.CONTROL_ROUTES,
+    **groupchats.CONTROL_ROUTES,
 }
 ROUTES.update(official_account.CONTROL_ROUTES)
 

@@ -164,6 +164,24 @@ class ControlClient:
     def oa_verify_url(self, target_url: str, **params: Any) -> dict:
         return self._call("POST", "oa/verify", json_body={"target_url": target_url, **params})
 
+    # the JS-SDK (jssdk.py) and customer groups (groupchats.py)
+    def verify_signature(self, url: str, noncestr: str, timestamp: int | str, signature: str,
+                         corpid: str | None = None, agentid: int | str | None = None) -> dict:
+        """WeCom's client's check of a page's signature: `{valid, reason}` (agentid given: the agent signature)."""
+        return self._call("POST", "jssdk/verify", json_body={"url": url, "noncestr": noncestr, "timestamp": timestamp,
+                                                             "signature": signature, "corpid": corpid,
+                                                             "agentid": agentid})
+
+    def jsapi_tickets(self, corpid: str | None = None) -> list[dict]:
+        return self._call("GET", "jssdk/tickets", params={"corpid": corpid})["tickets"]
+
+    def play_chat(self, entry: str, **ids: Any) -> dict:
+        """The chat the stand-in `ww` plays: external_userid=, chat_id=, or corpid= + userid= (上下游)."""
+        return self._call("POST", "jssdk/chat", json_body={"entry": entry, **ids})
+
+    def add_group_chat(self, group_chat: dict, corpid: str | None = None) -> dict:
+        return self._call("POST", "group_chats", json_body={"group_chat": group_chat, "corpid": corpid})["group_chat"]
+
 
 class SimulatorControlError(Exception):
     """The control API refused a request (HTTP 400/404)."""

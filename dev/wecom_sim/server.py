@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
-from . import app_shares, official_account
+from . import app_shares, jssdk, official_account
 from .api import ROUTES, SNS_ROUTES, Call, Route
 from .calllog import CallLog
 from .clock import SimClock
@@ -202,6 +202,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if method == "GET" and parts.path in LOGIN_PATHS:
             status, headers, body = handle_login(self.sim, parts.path, query)
+            self._send(status, body, headers.pop("Content-Type"), headers)
+            return
+        if parts.path.startswith(jssdk.PREFIX):
+            status, headers, body = jssdk.handle(self.sim, method, parts.path, raw)
             self._send(status, body, headers.pop("Content-Type"), headers)
             return
         reply = self.sim.handle_api(method, parts.path, query, raw, self.client_address[0])

@@ -19,7 +19,7 @@ PRIVATE_CUSTOMER_KEYS = ("openid", "follow_users")
 DEFAULT_APIS: dict[str, tuple[str, ...]] = {
     "contacts": ("user/", "department/"),
     "externalcontact": ("externalcontact/",),
-    "app": ("message/", "auth/", "user/get", "corpgroup/", "externalcontact/"),
+    "app": ("message/", "auth/", "user/get", "corpgroup/", "externalcontact/", "get_jsapi_ticket", "ticket/get"),
 }
 
 
@@ -388,6 +388,10 @@ class SimState:
         self.template_messages: list[dict] = []
         self.message_times: dict[tuple, Any] = {}  # (corpid, agentid, userid) -> deque of send times
         self.message_bodies: dict[tuple, float] = {}  # (corpid, request JSON) -> last send, for duplicate checks
+        # Customer groups (corpid -> chat_id -> groupchat/get's group_chat) and the JS-SDK's side (jssdk.py).
+        self.group_chats: dict[str, dict[str, dict]] = {
+            c["corpid"]: {g["chat_id"]: g for g in c.get("group_chats", [])} for c in scenario.get("corps", [])}
+        self.jssdk: dict[str, Any] = {}
 
     def corp(self, corpid: str | None) -> Corp:
         """The named corp, or the scenario's first corp when corpid is empty (control API convenience)."""

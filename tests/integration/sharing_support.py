@@ -89,3 +89,22 @@ def dynamodb_requests() -> Iterator[list[str]]:
         yield seen
     finally:
         botocore.client.BaseClient._make_api_call = original
+
+
+CHAIN_CORP, CHAIN_USER = "wwchaindemo0001", "liu.jingli"
+
+
+def chain_contact(tenant, corp_id: str = CHAIN_CORP, user_id: str = CHAIN_USER, name: str = "刘经理",
+                  visible_to: tuple[str, ...] = ("zhangsan",)):
+    """A 上下游 contact as the chain sync writes it (one write path: contact_writes, source wecom_chain), seen by
+    `visible_to`."""
+    from chalicelib.directory import contact_writes
+    from chalicelib.store import contacts
+
+    contact_id = contacts.chain_contact_id(corp_id, user_id)
+    fields = {"name": name, "source": contacts.SOURCE_WECOM_CHAIN, "corp_name": "华东经销商", "org_name": "华东经销商",
+              "position": "采购经理", "visible_members": list(visible_to)}
+    contact_writes.write_one(contact_writes.Change(
+        tenant.tenant_key, contact_id, fields,
+        lambda record: contacts.upsert(tenant.tenant_key, contact_id, record, {}), creating=True))
+    return contacts.get(tenant.tenant_key, contact_id)

@@ -361,13 +361,14 @@ def test_send_without_an_official_account_shares_without_notifying(client, demo_
     assert sent["notification"] == {"channel": None, "queued": False, "reason": "no_official_account"}
 
 
-def test_send_to_a_customer_not_synced_yet_is_a_clear_409(client, demo_tenant, team):
+def test_send_to_someone_wecom_does_not_know_as_a_customer_is_a_clear_409(client, demo_tenant, team):
     register(client, team["zhangsan"], "task", "T-1")
     reply = client.http.post("/api/sharing/send", headers=team["zhangsan"],
-                             body=json.dumps({"externalUserId": CHEN, "kind": "task", "itemId": "T-1"}))
+                             body=json.dumps({"externalUserId": "wmNotACustomer01", "kind": "task", "itemId": "T-1"}))
     assert reply.status_code == 409
     error = body(reply)["error"]
-    assert error["code"] == "contact_not_synced" and CHEN in error["message"] and "sync" in error["message"]
+    assert error["code"] == "contact_not_synced" and "wmNotACustomer01" in error["message"]
+    assert "not a customer" in error["message"]
     bad = client.http.post("/api/sharing/send", headers=team["zhangsan"],
                            body=json.dumps({"externalUserId": "../x", "kind": "task", "itemId": "T-1"}))
     assert bad.status_code == 400 and body(bad)["error"]["code"] == "invalid_external_userid"

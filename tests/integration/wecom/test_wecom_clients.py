@@ -32,6 +32,7 @@ def fresh_process(monkeypatch, token_cache):
     monkeypatch.setattr(wecom_clients, "_sources", {})
     monkeypatch.setattr(wecom_clients, "_suites", {})
     monkeypatch.setattr(wecom_clients, "_downstream", {})
+    monkeypatch.setattr(wecom_clients, "_tickets", {})
 
 
 @pytest.fixture
@@ -159,3 +160,41 @@ def test_a_corp_the_app_is_not_shared_with_is_refused(self_built_tenant, simulat
     with pytest.raises(WeComApiError) as refused:
         list(downstream.list_member_ids())
     assert refused.value.errcode == 60011
+
+
+def _signed_by_wecom(simulator, tenant, page: str = "https://yq.test/directory/toolbar?tenantKey=x") -> bool:
+    from chalicelib.wecom.jsapi import signature
+
+    tickets = wecom_clients.jsapi_tickets(tenant)
+    config_ok = simulator.control.verify_signature(page, "n", 7, signature(tickets.corp_ticket(), "n", 7, page),
+                                                   corpid=tenant.corp_id)["valid"]
+    agent_ok = simulator.control.verify_signature(page, "n", 7, signature(tickets.agent_ticket(), "n", 7, page),
+                                                  corpid=tenant.corp_id, agentid=tenant.agent_id)["valid"]
+    return config_ok and agent_ok
+
+
+def test_a_self_built_tenant_signs_with_tickets_its_app_token_fetched(self_built_tenant, simulator):
+    assert _signed_by_wecom(simulator, self_built_tenant)
+    assert [c["query"]["corpsecret"] for c in gettoken_calls(simulator)] == [APP_SECRET]
+    assert wecom_clients.jsapi_tickets(self_built_tenant) is wecom_clients.jsapi_tickets(self_built_tenant)
+
+
+def test_a_suite_tenant_signs_with_tickets_its_suite_corp_token_fetched(simulator, monkeypatch):
+    suite_secret_id = f"yunqiao/local/suite-{onboarding.new_tenant_key()}"
+    monkeypatch.setenv("YQ_SUITE_SECRET_ID", suite_secret_id)
+    secrets.put(
+        config.suite_secret_id(),
+        {"suite_id": SUITE_ID, "suite_secret": SUITE_SECRET, "callback_token": "t", "callback_aes_key": "k"},
+    )
+    wecom_state.save_suite_ticket(SUITE_ID, SUITE_TICKET)
+    auth = wecom_clients.suite_client().permanent_code(AUTH_CODE)
+    tenant = onboarding.create_suite_tenant(
+        corp_id=auth["auth_corp_info"]["corpid"],
+        corp_name=auth["auth_corp_info"]["corp_name"],
+        agent_id=str(auth["auth_info"]["agent"][0]["agentid"]),
+        permanent_code=auth["permanent_code"],
+    )
+    assert _signed_by_wecom(simulator, tenant)
+    assert gettoken_calls(simulator) == []
+    assert len(simulator.control.calls(path="service/get_corp_token")) == 1
+    assert [c["corpid"] for c in simulator.control.calls(path="ticket/get")] == [SUITE_CORP]
