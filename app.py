@@ -1,26 +1,26 @@
-"""The Chalice app: creates it and registers the blueprints. No logic lives here."""
-from chalice import Chalice
+"""The Chalice app: creates it and registers the blueprints. No logic lives here.
 
-from chalicelib.handlers import api, auth, callbacks, health, notifications, profile_links, roles, sync, tenants
+This is the whole API (the `api_handler` function, `make run`, the template); the routes of the families in
+`chalicelib.entries.API_FUNCTIONS` are served by functions of their own in AWS.
+"""
+from chalicelib.entries import new_app
+from chalicelib.handlers import auth, callbacks, health, notifications, profile_links, roles, sync, tenants
 from chalicelib.handlers import web
 from chalicelib.handlers import directory as directory_handlers
 from chalicelib.handlers import accounts as accounts_handlers
 from chalicelib.handlers import applications as applications_handlers
 from chalicelib.handlers import invitations as invitations_handlers
-from chalicelib.handlers import external_auth, home, invocation, sharing, verification
+from chalicelib.handlers import external_auth, home, sharing, verification
 from chalicelib.handlers import admin_settings
 from chalicelib.handlers import followers as followers_handlers
 from chalicelib.handlers import messages as messages_handlers
+from chalicelib.handlers import callback_queue
 
-app = Chalice(app_name="yunqiao")
-# API Gateway answers binary bodies (the chat cards' pictures) as bytes only when the request's FIRST Accept type is a
-# binary type: add the ones image loaders put first (Chrome: image/avif, Safari: image/webp, others: image/*).
-app.api.binary_types.extend(["image/avif", "image/webp", "image/apng", "image/*"])
-app.register_middleware(invocation.wecom_deadline, "all")
-app.register_middleware(api.json_errors, "http")
+app = new_app()
 app.register_blueprint(health.bp)
 app.register_blueprint(tenants.bp)
 app.register_blueprint(callbacks.bp)
+app.register_blueprint(callback_queue.bp)
 app.register_blueprint(profile_links.bp)
 app.register_blueprint(sync.bp)
 app.register_blueprint(auth.bp)

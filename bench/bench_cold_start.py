@@ -3,19 +3,22 @@ Chalice + boto3 app packaged and measured the same way, in the same run.
 
 Each run is a new interpreter (`python3.12 -s`, the package's tree alone on `sys.path`, PYTHONDONTWRITEBYTECODE so no
 warm `__pycache__` is left for the next run) that does what a cold API invocation does, timed in-process:
-- `import`: `from app import app` (Lambda's init phase);
-- `+home`: the first `GET /api/external/home` with a contact's session, through the app as Lambda calls it (an API
-  Gateway proxy event) against the emulator: sessions, accounts, the home feed, PynamoDB, botocore;
-- `+callback`: then the first WeCom callback `POST /wecom/callback/{tenantKey}` (verify, decrypt, queue to SQS).
-The bare app answers the same two requests with one DynamoDB GetItem and one SQS SendMessage (both apps have the
-queue URLs in their environment, as the template gives them). `process` is the child's wall time seen from outside
-(interpreter start and exit included).
+- `import`: the function's entry module (Lambda's init phase);
+- then its first requests, each an API Gateway proxy event through the app as Lambda calls it, against the emulator:
+  `GET /api/external/home` with a contact's session (sessions, accounts, the home feed, PynamoDB, botocore), and the
+  WeCom callback `POST /wecom/callback/{tenantKey}` (verify, decrypt, deduplicate, queue to SQS).
+The bare app answers the same requests with one DynamoDB GetItem and one SQS SendMessage (both apps have the queue
+URLs in their environment, as the template gives them). `process` is the child's wall time seen from outside
+(interpreter start and exit included); `cpu` the child's own CPU time in-process, steadier than wall time on a busy
+machine.
 
-Two packagings are compared, the app and the bare one alike: as built today (with the unchecked-hash .pyc that
-`infra.build` compiles with Python 3.12) — "after" — and with every .pyc removed — "before", what the zip shipped
-until now. Cases alternate within each round (reversed every other round) and medians are compared within the run.
-Target: the app's `+callback` total ≤ 1.3 × the bare app's. Without a Python 3.12 the runs use this interpreter and
-the package has no bytecode, so only "before" is measured (said in the output).
+Two layouts of the API are compared, each against the bare app:
+- before: the whole API in one function (`app.app`): import, then the first home request, then the first callback;
+- after: each route family in a function of its own (`chalicelib.entries`), each cold for its own first request:
+  `api_public` for the home, `api_callbacks` for the callback (the rest of the API stays in `app.app`).
+The code is the package's as built (unchecked-hash .pyc compiled by Python 3.12; without a Python 3.12 the runs use
+this interpreter and the package has no bytecode, said in the output). Cases alternate within each round (reversed
+every other round) and medians are compared within the run. Target: the app's total ≤ 1.3 × the bare app's.
 
     .venv/bin/python bench/bench_cold_start.py [--runs 7] [--package build/dev/package/deployment.zip] [--smoke]
 """
@@ -24,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -32,6 +34,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +44,6 @@ from bench.support import BENCH_SECRETS, create_tenant, local_stage  # noqa: E40
 
 TARGET = 1.3
 MARK = "BENCH-RESULT "
-STEPS = ("import", "+home", "+callback")
 
 BARE_APP = '''import os
 
@@ -65,12 +67,12 @@ def callback(tenantKey):
     return "success"
 '''
 
-# What runs in the fresh interpreter: Lambda's init (import), then two invocations with proxy events.
-CHILD = '''import json, sys, time
-started = time.perf_counter()
-from app import app
-imported = time.perf_counter()
-events = json.loads(sys.argv[1])
+# What runs in the fresh interpreter: Lambda's init (import the entry module), then one invocation per proxy event.
+CHILD = '''import importlib, json, sys, time
+started, cpu = time.perf_counter(), time.process_time()
+app = importlib.import_module(sys.argv[1]).app
+times = [time.perf_counter() - started]
+events = json.loads(sys.argv[2])
 
 
 class Context:
@@ -80,12 +82,11 @@ class Context:
         return 10000
 
 
-answers = []
+status = []
 for event in events:
-    answers.append(app(event, Context())["statusCode"])
-    answers.append(time.perf_counter())
-print("''' + MARK + '''" + json.dumps({"import": imported - started, "+home": answers[1] - started,
-                                       "+callback": answers[3] - started, "status": [answers[0], answers[2]]}))
+    status.append(app(event, Context())["statusCode"])
+    times.append(time.perf_counter() - started)
+print("''' + MARK + '''" + json.dumps({"times": times, "cpu": time.process_time() - cpu, "status": status}))
 '''
 
 
@@ -149,8 +150,8 @@ def build_package(out: Path) -> Path:
     return package("dev", out, allow_no_bytecode=True).parent / "deployment.zip"
 
 
-def trees(package_zip: Path, work: Path, python: str, bytecode: bool) -> dict[str, Path]:
-    """The app's tree and the bare app's (the same dependencies and Chalice runtime), with or without .pyc."""
+def trees(package_zip: Path, work: Path, python: str) -> dict[str, Path]:
+    """The app's tree and the bare app's (the same dependencies and Chalice runtime), bytecode as the package has it."""
     app = work / "app"
     with zipfile.ZipFile(package_zip) as archive:
         archive.extractall(app)
@@ -160,31 +161,51 @@ def trees(package_zip: Path, work: Path, python: str, bytecode: bool) -> dict[st
     for own in [bare / "app.py", *bare.glob("__pycache__/app.*.pyc")]:
         own.unlink()
     (bare / "app.py").write_text(BARE_APP)
-    if bytecode:
+    if any(app.rglob("*.pyc")):
         subprocess.run([python, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", str(bare / "app.py")],
                        check=True)
-    else:
-        for tree in (app, bare):
-            for cache in tree.rglob("__pycache__"):
-                shutil.rmtree(cache)
     return {"yunqiao": app, "bare": bare}
 
 
-def run_once(python: str, tree: Path, events: list[dict]) -> dict[str, float]:
+def run_once(python: str, tree: Path, entry: str, events: list[dict]) -> dict[str, float]:
+    """One cold start: the figures of `COLUMNS[...]` for `events` (all answered 200), in seconds."""
     env = {key: os.environ[key] for key in os.environ if key.startswith(("AWS_", "YQ_", "POWERTOOLS_"))}
     env.update({"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1",
                 "POWERTOOLS_LOG_LEVEL": "CRITICAL"})
     started = time.perf_counter()
-    answer = subprocess.run([python, "-s", "-c", CHILD, json.dumps(events)], cwd=tree, env=env, capture_output=True,
-                            text=True)
+    answer = subprocess.run([python, "-s", "-c", CHILD, entry, json.dumps(events)], cwd=tree, env=env,
+                            capture_output=True, text=True)
     wall = time.perf_counter() - started
     lines = [line for line in answer.stdout.splitlines() if line.startswith(MARK)]
     if answer.returncode != 0 or not lines:
-        raise SystemExit(f"cold start run failed in {tree.name}:\n{answer.stderr[-3000:]}")
+        raise SystemExit(f"cold start run failed in {tree.name} ({entry}):\n{answer.stderr[-3000:]}")
     result = json.loads(lines[-1][len(MARK):])
-    if result.pop("status") != [200, 200]:
-        raise SystemExit(f"{tree.name}: the first requests did not answer 200: {lines[-1]}")
-    return {**result, "process": wall}
+    if result["status"] != [200] * len(events):
+        raise SystemExit(f"{tree.name} ({entry}): the first requests did not answer 200: {lines[-1]}")
+    return {**dict(zip(("import", "+1", "+2"), result["times"])), "process": wall, "cpu": result["cpu"]}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One layout's cold start against the bare app's, for the same requests."""
+
+    label: str  # the ratio line's name
+    title: str
+    entry: str  # the function's entry module in the package
+    requests: tuple[str, ...]  # "home", "callback", in order
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return ("import", *(f"+{name}" for name in self.requests), "process", "cpu")
+
+
+COMPARISONS = (
+    Comparison("before", "before: the whole API in one function (app.app), import then the first home request "
+               "then the first callback", "app", ("home", "callback")),
+    Comparison("after, home", "after: each route family in a function of its own (chalicelib.entries), cold for "
+               "its first request", "chalicelib.entries.api_public", ("home",)),
+    Comparison("after, callback", "", "chalicelib.entries.api_callbacks", ("callback",)),
+)
 
 
 def main() -> None:
@@ -203,21 +224,24 @@ def main() -> None:
         package_zip = args.package or build_package(work / "build")
         print(f"… package ready in {time.perf_counter() - stamp:.0f} s", file=sys.stderr, flush=True)
         has_bytecode = any(name.endswith(".pyc") for name in zipfile.ZipFile(package_zip).namelist())
-        variants = {"after": trees(package_zip, work / "after", python, True)} if has_bytecode else {}
-        variants["before"] = trees(package_zip, work / "before", python, False)
+        tree = trees(package_zip, work, python)
         give_queue_urls()
         tenant = create_tenant("cold start", "wwcoldstart01")
         headers = {"Authorization": f"Bearer {home_token(tenant.tenant_key)}"}
         home = proxy_event("GET", "/api/external/home", "/api/external/home", headers=headers)
-        cases = [(variant, app) for variant in variants for app in ("yunqiao", "bare")]
-        times: dict[tuple[str, str], list[dict[str, float]]] = {case: [] for case in cases}
+        cases = [(comparison, app) for comparison in COMPARISONS for app in ("yunqiao", "bare")]
+        times: dict[tuple[Comparison, str], list[dict[str, float]]] = {case: [] for case in cases}
         counter = 0
 
-        def run(case: tuple[str, str]) -> dict[str, float]:
+        def run(case: tuple[Comparison, str]) -> dict[str, float]:
             nonlocal counter
+            comparison, app = case
             counter += 1
-            events = [home, callback_event(tenant.tenant_key, tenant.corp_id, f"cold{counter}")]
-            return run_once(python, variants[case[0]][case[1]], events)
+            events = [home if name == "home" else callback_event(tenant.tenant_key, tenant.corp_id, f"cold{counter}")
+                      for name in comparison.requests]
+            figures = run_once(python, tree[app], comparison.entry if app == "yunqiao" else "app", events)
+            return {column: figures[key] for column, key in
+                    zip(comparison.columns, ("import", "+1", "+2")[:len(events) + 1] + ("process", "cpu"))}
 
         if not args.smoke:
             for case in cases:
@@ -226,20 +250,27 @@ def main() -> None:
             for case in cases if round_number % 2 == 0 else list(reversed(cases)):
                 times[case].append(run(case))
         version = subprocess.run([python, "--version"], capture_output=True, text=True).stdout.strip()
-        print(f"cold start as Lambda runs it: {version}, code from {package_zip.name}, medians of {runs} runs (ms)")
-        print(f"{'':24}" + "".join(f"{step:>11}" for step in (*STEPS, "process")))
-        for variant in variants:
-            medians = {app: {step: statistics.median(r[step] for r in times[(variant, app)]) * 1000
-                             for step in (*STEPS, "process")} for app in ("yunqiao", "bare")}
-            label = "with .pyc" if variant == "after" else "no .pyc"
+        print(f"cold start as Lambda runs it: {version}, code from {package_zip.name} "
+              f"({'with' if has_bytecode else 'no'} .pyc), medians of {runs} runs (ms)")
+        for comparison in COMPARISONS:
+            columns = comparison.columns
+            medians = {app: {column: statistics.median(r[column] for r in times[(comparison, app)]) * 1000
+                             for column in columns} for app in ("yunqiao", "bare")}
+            if comparison.title:
+                print(comparison.title)
+                print(f"{'':34}" + "".join(f"{column:>11}" for column in columns))
+            function = "app.app" if comparison.entry == "app" else comparison.entry.rpartition(".")[2]
+            names = {"bare": f"bare, {' + '.join(comparison.requests)}",
+                     "yunqiao": f"yunqiao {function}, {' + '.join(comparison.requests)}"}
             for app in ("bare", "yunqiao"):
-                print(f"{app + ', ' + label:24}" + "".join(f"{medians[app][s]:11.0f}" for s in (*STEPS, "process")))
-            ratios = {s: medians["yunqiao"][s] / medians["bare"][s] for s in (*STEPS, "process")}
-            verdict = "met" if ratios["+callback"] <= TARGET else "NOT met"
-            print(f"{'ratio (' + variant + ')':24}" + "".join(f"{ratios[s]:11.2f}" for s in (*STEPS, "process"))
-                  + f"   target +callback <= {TARGET}: {verdict}")
+                print(f"{names[app]:34}" + "".join(f"{medians[app][column]:11.0f}" for column in columns))
+            ratios = {column: medians["yunqiao"][column] / medians["bare"][column] for column in columns}
+            total = columns[-3]
+            verdict = "met" if ratios[total] <= TARGET else "NOT met"
+            print(f"{'ratio (' + comparison.label + ')':34}" + "".join(f"{ratios[c]:11.2f}" for c in columns)
+                  + f"   target {total} <= {TARGET}: {verdict}")
         if not has_bytecode:
-            print("no Python 3.12 found: the package has no bytecode, only 'before' was measured")
+            print("no Python 3.12 found: the package has no bytecode, every case ran without it")
 
 
 if __name__ == "__main__":

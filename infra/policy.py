@@ -52,9 +52,9 @@ OWN_TABLES = ("messages",)
 class Access:
     """What one function does with the stage's resources."""
 
-    tables: str = ALL_TABLES  # the tables it reads: ALL_TABLES, or one logical table name
+    tables: str | tuple[str, ...] = ALL_TABLES  # the tables it reads: ALL_TABLES, or logical table names
     own_tables: tuple[str, ...] = ()  # with ALL_TABLES: which of OWN_TABLES it uses too
-    writes_tables: bool = True
+    writes_tables: bool | tuple[str, ...] = True  # True: those it reads; or the logical names of those it writes
     consumes: str | None = None  # the logical name of the queue it is the consumer of
     sends_to: tuple[str, ...] = ()  # logical names of the work queues it sends to
     reads_secrets: bool = False
@@ -69,6 +69,14 @@ _WORK_QUEUES = tuple(spec.logical_name for spec in QUEUES)
 FUNCTIONS: dict[str, Access] = {
     "api_handler": Access(sends_to=_WORK_QUEUES, reads_secrets=True, creates_signing_key=True,
                           reads_verification_files=True, calls_wecom=True, own_tables=("messages",)),
+    # The API's route families with functions of their own (chalicelib.entries.API_FUNCTIONS). The public one signs
+    # contacts in through WeCom/WeChat OAuth (tenant secrets), pages lists (the signing key behind cursors), tells an
+    # item's owner of a reply (notifications) and serves the verification files.
+    "api_public": Access(sends_to=("notifications",), reads_secrets=True, creates_signing_key=True,
+                         reads_verification_files=True, calls_wecom=True),
+    # WeCom's callback URLs: the tenant and its callback keys, the dedupe record, the callbacks queue; no WeCom call.
+    "api_callbacks": Access(tables=("tenants", "callback-events"), writes_tables=("callback-events",),
+                            sends_to=("callbacks",), reads_secrets=True),
     "process_callbacks": Access(consumes="callbacks", sends_to=_WORK_QUEUES, reads_secrets=True,
                                 writes_tenant_secrets=True, calls_wecom=True),
     "process_profile_links": Access(consumes="profile-links", sends_to=_WORK_QUEUES, reads_secrets=True,
@@ -87,12 +95,12 @@ def _arn(service: str, resource: str) -> dict:
     return {"Fn::Sub": f"arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"}
 
 
-def table_arns(stage: str, logical: str = ALL_TABLES, own: tuple[str, ...] = ()) -> list[dict]:
+def table_arns(stage: str, logical: str | tuple[str, ...] = ALL_TABLES, own: tuple[str, ...] = ()) -> list[dict]:
     if logical == ALL_TABLES:
         names = [m.Meta.logical_name for m in all_models() if m.Meta.logical_name not in OWN_TABLES or
                  m.Meta.logical_name in own]
     else:
-        names = [logical]
+        names = [logical] if isinstance(logical, str) else list(logical)
     arns = []
     for name in names:
         table = f"table/{config.resource_name(name, stage)}"
@@ -124,8 +132,9 @@ def role_policy(stage: str, function: str, log_group_id: str) -> dict:
          "Resource": table_arns(stage, access.tables, access.own_tables)},
     ]
     if access.writes_tables:
+        written = access.tables if access.writes_tables is True else access.writes_tables
         statements.append({"Sid": "WriteTables", "Effect": "Allow", "Action": WRITE_TABLE,
-                           "Resource": table_arns(stage, access.tables, access.own_tables)})
+                           "Resource": table_arns(stage, written, access.own_tables)})
     if access.consumes:
         statements.append({"Sid": "ConsumeOwnQueue", "Effect": "Allow", "Action": CONSUME,
                            "Resource": [queue_arn(stage, access.consumes)]})

@@ -16,6 +16,7 @@ from typing import Any
 from chalice.utils import to_cfn_resource_name
 
 from chalicelib.core import config
+from chalicelib.entries import API_FUNCTIONS, CATCH_ALL, function_of
 from chalicelib.store.queues import QUEUES, QueueSpec
 from chalicelib.store.tables import all_models
 from infra import monitoring, network, policy
@@ -124,7 +125,8 @@ def _queue_resources(spec: QueueSpec, stage: str) -> dict:
 
 def function_ids(app: Any) -> dict[str, str]:
     """Every Lambda function of the app (Chalice's name → its logical id in Chalice's template)."""
-    ids = {"api_handler": "APIHandler"}
+    ids = {CATCH_ALL: "APIHandler"}
+    ids.update({function: to_cfn_resource_name(function) for function in API_FUNCTIONS})
     ids.update({source.name: to_cfn_resource_name(source.name) for source in app.event_sources})
     unknown = set(ids) - set(policy.FUNCTIONS)
     if unknown:
@@ -155,6 +157,8 @@ def _functions(stage: str, app: Any) -> dict:
         if policy.FUNCTIONS[function].calls_wecom:
             props["VpcConfig"] = network.vpc_config()
         resources[function_id] = {"Properties": props}
+        if function in API_FUNCTIONS:
+            resources.update(_api_function(stage, function, function_id, props))
         resources.update(monitoring.function_alarms(stage, function, function_id))
     specs = {spec.consumer: spec for spec in QUEUES}
     for source in app.event_sources:
@@ -166,6 +170,49 @@ def _functions(stage: str, app: Any) -> dict:
                 "ScalingConfig": {"MaximumConcurrency": MAX_CONCURRENCY[specs[source.name].logical_name]},
             }}}
     return resources
+
+
+def _api_function(stage: str, function: str, function_id: str, props: dict) -> dict:
+    """A function of its own for one of the API's route families (`chalicelib.entries`), which Chalice does not know
+    of: what Chalice declares for the API handler (the same code, settings and stage environment) with another entry
+    module, `props` (what `_functions` gives every function), and API Gateway's permission to invoke it. `_api` sends
+    the family's routes to it."""
+    cfg = chalice_config()
+    variables = {**cfg.get("environment_variables", {}), **cfg["stages"][stage].get("environment_variables", {}),
+                 **props["Environment"]["Variables"]}
+    return {
+        function_id: {"Type": "AWS::Serverless::Function", "Properties": {
+            "Handler": f"chalicelib.entries.{function}.app",
+            "CodeUri": "./deployment.zip",
+            "Architectures": ["x86_64"],
+            "Timeout": function_setting(stage, CATCH_ALL, "lambda_timeout", DEFAULT_TIMEOUT),
+            "MemorySize": function_setting(stage, CATCH_ALL, "lambda_memory_size", 128),
+            **props,
+            "Environment": {"Variables": variables},
+        }},
+        function_id + "InvokePermission": {"Type": "AWS::Lambda::Permission", "Properties": {
+            "FunctionName": {"Ref": function_id},
+            "Action": "lambda:InvokeFunction",
+            "Principal": "apigateway.amazonaws.com",
+            "SourceArn": {"Fn::Sub": ["arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${RestAPIId}/*",
+                                      {"RestAPIId": {"Ref": "RestAPI"}}]},
+        }},
+    }
+
+
+def _integrations(app: Any) -> dict:
+    """The API's paths whose routes a function of their own serves, pointed at it (Chalice points every route at
+    `APIHandler`; a merge replaces the integration's URI only)."""
+    ids = function_ids(app)
+    paths: dict[str, dict] = {}
+    for path, methods in app.routes.items():
+        for method, route in methods.items():
+            function = function_of(route.view_function.__module__)
+            if function != CATCH_ALL:
+                uri = ("arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
+                       f"${{{ids[function]}.Arn}}/invocations")
+                paths.setdefault(path, {})[method.lower()] = {"x-amazon-apigateway-integration": {"uri": {"Fn::Sub": uri}}}
+    return paths
 
 
 def _queue_urls(access: policy.Access) -> dict[str, dict]:
@@ -200,8 +247,9 @@ def _gateway_error_responses() -> dict:
     return {kind: {"responseTemplates": {"application/json": body}} for kind in ("DEFAULT_4XX", "DEFAULT_5XX")}
 
 
-def _api(stage: str) -> dict:
-    """The REST API's stage settings: name (its metrics' dimension), throttling, access logs, tracing."""
+def _api(stage: str, app: Any) -> dict:
+    """The REST API's stage settings: name (its metrics' dimension), throttling, access logs, tracing; and which
+    function serves which route."""
     return {"RestAPI": {"Properties": {
         "Name": monitoring.api_name(stage),
         "TracingEnabled": True,
@@ -211,7 +259,8 @@ def _api(stage: str) -> dict:
         }],
         "AccessLogSetting": {"DestinationArn": {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]},
                              "Format": json.dumps(ACCESS_LOG_FORMAT, separators=(",", ":"))},
-        "DefinitionBody": {"x-amazon-apigateway-gateway-responses": _gateway_error_responses()},
+        "DefinitionBody": {"x-amazon-apigateway-gateway-responses": _gateway_error_responses(),
+                           "paths": _integrations(app)},
     }}}
 
 
@@ -244,7 +293,7 @@ def merge_template(stage: str, app: Any) -> dict:
     template = data_resources(stage)
     resources = template["Resources"]
     resources.update(_functions(stage, app))
-    resources.update(_api(stage))
+    resources.update(_api(stage, app))
     resources.update(monitoring.resources(stage))
     resources.update(network.resources(stage))
     template["Parameters"] = _parameters(stage)

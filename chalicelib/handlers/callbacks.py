@@ -1,20 +1,20 @@
-"""WeCom's callback URLs (the exact paths admins paste into the WeCom console) and the queue that applies events.
+"""WeCom's callback URLs (the exact paths admins paste into the WeCom console); `callback_queue` applies the events.
 
     GET/POST /wecom/callback/{tenantKey}       a self-built app's callbacks
     GET/POST /wecom/suite/{suiteId}/callback   the third-party suite's instruction and data callbacks
     GET/POST /wechat/callback/{tenantKey}      the tenant's WeChat official account (服务器配置, 安全模式): follows,
                                                unfollows, scans
+
+These routes are the `api_callbacks` function (chalicelib.entries): this module imports what taking an event in needs
+and nothing of what applying it needs, which is the consumer's.
 """
 from __future__ import annotations
 
 from chalice import Response
 
-from chalicelib.core import config
 from chalicelib.core.errors import UnsupportedMediaType
-from chalicelib.handlers import sqs
 from chalicelib.handlers.api import ApiBlueprint
-from chalicelib.callbacks import intake, processing
-from chalicelib.store.queues import CALLBACKS
+from chalicelib.callbacks import intake
 
 bp = ApiBlueprint(__name__)
 XML_TYPES = ("text/xml", "application/xml")
@@ -71,7 +71,3 @@ def official_account_callback(tenantKey: str) -> Response:
     intake.accept_official_account_event(tenantKey, query, _xml_body())
     return _text(intake.SUITE_REPLY)
 
-
-@bp.on_sqs_message(queue=config.resource_name(CALLBACKS.logical_name), batch_size=CALLBACKS.batch_size)
-def process_callbacks(event) -> dict:
-    return sqs.consume(event, CALLBACKS.logical_name, processing.process, CALLBACKS.max_receive_count)

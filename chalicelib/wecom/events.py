@@ -67,7 +67,9 @@ class WeComEvent:
         return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
-@dataclass(frozen=True)
+# The kinds compare and hash as WeComEvent does (`eq=False`): `fields`, the whole document, is what every attribute
+# of theirs is read from, so comparing it covers them; and each generated `__eq__`/`__hash__` costs a cold start.
+@dataclass(frozen=True, eq=False)
 class ExternalContactChange(WeComEvent):
     """change_external_contact: a member's customers were added, edited, removed or not transferred."""
 
@@ -90,7 +92,7 @@ class ExternalContactChange(WeComEvent):
                 "source": f.get("Source", ""), "fail_reason": f.get("FailReason", "")}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ContactChange(WeComEvent):
     """change_contact: members, departments or tags changed. ``name`` is the member's name for user
     changes and the department's for party changes. Newer contacts-sync callbacks may carry only UserID
@@ -115,7 +117,7 @@ class ContactChange(WeComEvent):
                 "parent_id": _int(f.get("ParentId")), "tag_id": _int(f.get("TagId"))}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ChainChange(WeComEvent):
     """change_chain: an upstream/downstream chain changed. Every change_type is kept, including names not
     documented yet, because the right reaction to any of them is to re-sync the chain."""
@@ -127,7 +129,7 @@ class ChainChange(WeComEvent):
         return {"chain_id": f.get("ChainId", "")}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SuiteTicket(WeComEvent):
     """suite_ticket: pushed every 10 minutes, valid 30; needed to get a suite access token."""
 
@@ -138,7 +140,7 @@ class SuiteTicket(WeComEvent):
         return {"suite_ticket": f.get("SuiteTicket", "")}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CreateAuth(WeComEvent):
     """create_auth: a corp authorised the suite; exchange ``auth_code`` (valid 10 min) for a permanent code."""
 
@@ -150,7 +152,7 @@ class CreateAuth(WeComEvent):
         return {"auth_code": f.get("AuthCode", ""), "state": f.get("State", "")}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ChangeAuth(WeComEvent):
     """change_auth: a corp changed what the suite may access."""
 
@@ -161,7 +163,7 @@ class ChangeAuth(WeComEvent):
         return {"auth_corp_id": f.get("AuthCorpId", "")}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CancelAuth(WeComEvent):
     """cancel_auth: a corp removed the suite."""
 
@@ -172,7 +174,7 @@ class CancelAuth(WeComEvent):
         return {"auth_corp_id": f.get("AuthCorpId", "")}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ResetPermanentCode(WeComEvent):
     """reset_permanent_code: the corp's permanent code changed; exchange ``auth_code`` for the new one."""
 
@@ -183,12 +185,12 @@ class ResetPermanentCode(WeComEvent):
         return {"auth_code": f.get("AuthCode", "")}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ShareChainChange(WeComEvent):
     """share_chain_change: the apps shared along an upstream/downstream chain changed."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class UnknownEvent(WeComEvent):
     """Any kind or change type this module does not model: to be accepted, logged and ignored."""
 

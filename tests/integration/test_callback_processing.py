@@ -189,7 +189,7 @@ def test_after_the_last_attempt_a_message_is_dead_lettered_with_its_reason(demo_
     from chalice.app import SQSEvent
 
     from chalicelib.directory import customers
-    from chalicelib.handlers.callbacks import process_callbacks
+    from chalicelib.handlers.callback_queue import process_callbacks
 
     def crash(*_args, **_kwargs):
         raise RuntimeError("still broken")

@@ -306,6 +306,39 @@ def test_the_egress_ip_is_optional_and_an_output(template):
     assert "APIHandler" in in_vpc and "ScheduleSync" not in in_vpc
 
 
+def test_each_route_family_goes_to_its_own_function_with_its_own_narrow_role(template):
+    """chalicelib.entries: the public routes and WeCom's callback URLs are served by functions of their own (a cold
+    start imports only their family), everything else by the API handler; API Gateway may invoke each."""
+    from chalicelib.entries import API_FUNCTIONS
+
+    resources = template["Resources"]
+    functions = resources_of(template, "AWS::Serverless::Function")
+    served: dict[tuple[str, str], str] = {}
+    for path, methods in resources["RestAPI"]["Properties"]["DefinitionBody"]["paths"].items():
+        for method, operation in methods.items():
+            uri = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+            served[(path, method)] = re.search(r"\$\{(\w+)\.Arn\}", uri)[1]
+    assert served[("/api/external/home", "get")] == "ApiPublic"
+    assert served[("/mobile/wechat/external/home", "get")] == "ApiPublic"
+    assert served[("/wecom/callback/{tenantKey}", "post")] == "ApiCallbacks"
+    assert served[("/wecom/suite/{suiteId}/callback", "get")] == "ApiCallbacks"
+    assert served[("/api/admin/tenants/{tenantKey}/sync", "post")] == "APIHandler"
+    assert set(served.values()) == {"APIHandler", "ApiPublic", "ApiCallbacks"}
+    for function in API_FUNCTIONS:
+        function_id = "".join(part.capitalize() for part in function.split("_"))
+        assert functions[function_id]["Handler"] == f"chalicelib.entries.{function}.app"
+        assert functions[function_id]["CodeUri"] == functions["APIHandler"]["CodeUri"]
+        assert functions[function_id]["Timeout"] == functions["APIHandler"]["Timeout"]
+        assert resources[f"{function_id}InvokePermission"]["Properties"]["FunctionName"] == {"Ref": function_id}
+    role = resources["ApiCallbacksRole"]
+    assert [r["Fn::Sub"].rsplit("/", 1)[1] for r in _allowed(role, "dynamodb:PutItem")] == ["yunqiao-dev-callback-events",
+                                                                                           "*"]
+    assert [r["Fn::Sub"].rsplit(":", 1)[1] for r in _allowed(role, "sqs:SendMessage")] == ["yunqiao-dev-callbacks"]
+    assert not _allowed(role, "secretsmanager:CreateSecret") and "VpcConfig" not in functions["ApiCallbacks"]
+    assert [r["Fn::Sub"].rsplit(":", 1)[1] for r in _allowed(resources["ApiPublicRole"], "sqs:SendMessage")] == [
+        "yunqiao-dev-notifications"]
+
+
 def test_api_gateways_own_errors_answer_in_our_error_shape(template):
     assert not resources_of(template, "AWS::ApiGateway::GatewayResponse")
     body = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
