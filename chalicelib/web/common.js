@@ -241,8 +241,63 @@
     return typeof url === 'string' && /^https?:\/\//i.test(url) ? url : null;
   }
 
+  /* A member's session, the same in the workspace, the console and the chat toolbar (one per tenant, in
+   * sessionStorage): WeCom OAuth inside WeCom's client, QR login elsewhere, each through the API's per-visit state. */
+  function memberSession(tenantKey) {
+    var keys = { token: 'yq.member.' + tenantKey, me: 'yq.member.me.' + tenantKey, tried: 'yq.member.oauth.' + tenantKey };
+    var inWeCom = /wxwork/i.test(navigator.userAgent || '');
+
+    /* Where WeCom sends the member back: this very address without an old code, so a card's link survives sign-in. */
+    function returnAddress() {
+      var params = new URLSearchParams(location.search);
+      params.delete('code');
+      params.delete('state');
+      return location.origin + location.pathname + '?' + params.toString();
+    }
+
+    function remember(member) { sessionStorage.setItem(keys.me, JSON.stringify(member || {})); }
+
+    return {
+      inWeCom: inWeCom,
+      returnAddress: returnAddress,
+      remember: remember,
+      token: function () { return sessionStorage.getItem(keys.token); },
+      me: function () {
+        try { return JSON.parse(sessionStorage.getItem(keys.me) || '{}') || {}; } catch (e) { return {}; }
+      },
+      forget: function () {
+        sessionStorage.removeItem(keys.token);
+        sessionStorage.removeItem(keys.me);
+      },
+      /* Inside WeCom a first visit signs in at once; after a refusal, or once tried, the page asks first. */
+      signsInAtOnce: function (note) { return inWeCom && !note && !sessionStorage.getItem(keys.tried); },
+      startLogin: function () {
+        sessionStorage.setItem(keys.tried, '1');
+        var query = { tenantKey: tenantKey, redirectUri: returnAddress(), login: inWeCom ? 'oauth' : 'qr' };
+        return api('GET', '/api/auth/wecom/authorize-url', { query: query, oauth: true }).then(function (answer) {
+          var target = safeUrl(answer.url);
+          if (!target) throw new ApiError(502, 'bad_answer', '登录地址无效');
+          location.assign(target);
+        });
+      },
+      /* Back from WeCom with ?code=&state=: the code is exchanged once (with the state WeCom carried back), and
+       * dropped from the address. */
+      exchange: function (code, state) {
+        history.replaceState(null, '', returnAddress().slice(location.origin.length) + location.hash);
+        var body = { tenantKey: tenantKey, code: code, state: state };
+        return api('POST', '/api/auth/wecom/session', { body: body, oauth: true }).then(function (session) {
+          sessionStorage.setItem(keys.token, session.token);
+          sessionStorage.removeItem(keys.tried);
+          remember(session.member);
+          return session;
+        });
+      }
+    };
+  }
+
   window.YQ = {
     h: h, show: show, api: api, ApiError: ApiError, describe: describe, loading: loading, notice: notice,
-    field: field, bindForm: bindForm, bindFormWith: bindFormWith, when: when, safeUrl: safeUrl, query: query, base: base
+    field: field, bindForm: bindForm, bindFormWith: bindFormWith, when: when, safeUrl: safeUrl, query: query, base: base,
+    memberSession: memberSession
   };
 })();

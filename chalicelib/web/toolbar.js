@@ -8,8 +8,9 @@
   var Y = window.YQ;
   var h = Y.h;
   var tenantKey = (Y.query.get('tenantKey') || '').trim();
-  var keys = { token: 'yq.member.' + tenantKey, me: 'yq.member.me.' + tenantKey, tried: 'yq.member.oauth.' + tenantKey };
-  var inWeCom = /wxwork/i.test(navigator.userAgent || '');
+  var memberAuth = Y.memberSession(tenantKey);
+  var inWeCom = memberAuth.inWeCom;
+  var token = memberAuth.token, forget = memberAuth.forget;
   var KINDS = [
     { kind: 'project', label: '项目' }, { kind: 'task', label: '任务' }, { kind: 'document', label: '文档' },
     { kind: 'schedule', label: '日程' }, { kind: 'approval', label: '审批' }, { kind: 'form', label: '表单·填写' },
@@ -35,14 +36,7 @@
     item_not_found: '这项内容已不存在。'
   };
 
-  /* ---- session (the workspace's: the same keys, the same OAuth round trip) ---- */
-
-  function token() { return sessionStorage.getItem(keys.token); }
-
-  function forget() {
-    sessionStorage.removeItem(keys.token);
-    sessionStorage.removeItem(keys.me);
-  }
+  /* ---- session (Y.memberSession: the workspace's, the same OAuth round trip) ---- */
 
   function say(error) {
     return (error && MESSAGES[error.code]) || Y.describe(error);
@@ -61,23 +55,6 @@
     });
   }
 
-  function returnAddress() {
-    var params = new URLSearchParams(location.search);
-    params.delete('code');
-    params.delete('state');
-    return location.origin + location.pathname + '?' + params.toString();
-  }
-
-  function startLogin(login) {
-    sessionStorage.setItem(keys.tried, '1');
-    return Y.api('GET', '/api/auth/wecom/authorize-url', { query: { tenantKey: tenantKey, redirectUri: returnAddress(), login: login }, oauth: true })
-      .then(function (answer) {
-        var target = Y.safeUrl(answer.url);
-        if (!target) throw new Y.ApiError(502, 'bad_answer', '登录地址无效');
-        location.assign(target);
-      });
-  }
-
   function page() {
     Y.show.apply(null, arguments);
     document.getElementById('app').className = 'ws tb';
@@ -90,9 +67,9 @@
   }
 
   function signInView(note) {
-    if (inWeCom && !note && !sessionStorage.getItem(keys.tried)) {
+    if (memberAuth.signsInAtOnce(note)) {
       page(header('聊天工具栏'), Y.loading('正在通过企业微信登录…'));
-      startLogin('oauth').catch(function (error) { signInView(Y.describe(error)); });
+      memberAuth.startLogin().catch(function (error) { signInView(Y.describe(error)); });
       return;
     }
     var form = h('form', { className: 'card form ws-login', id: 'login-form', novalidate: true },
@@ -100,19 +77,14 @@
       note ? h('p', { className: 'form-note', role: 'status', text: note }) : null,
       h('p', { className: 'muted', text: '使用企业微信身份登录。' }),
       h('button', { type: 'submit', className: 'weui-btn weui-btn_primary', id: 'login', text: inWeCom ? '企业微信授权登录' : '企业微信扫码登录' }));
-    Y.bindForm(form, function () { return startLogin(inWeCom ? 'oauth' : 'qr'); });
+    Y.bindForm(form, memberAuth.startLogin);
     page(header('聊天工具栏'), form);
   }
 
   function exchange(code, state) {
-    history.replaceState(null, '', returnAddress().slice(location.origin.length));
+    var signingIn = memberAuth.exchange(code, state);
     page(header('聊天工具栏'), Y.loading('正在登录…'));
-    Y.api('POST', '/api/auth/wecom/session', { body: { tenantKey: tenantKey, code: code, state: state }, oauth: true }).then(function (session) {
-      sessionStorage.setItem(keys.token, session.token);
-      sessionStorage.removeItem(keys.tried);
-      sessionStorage.setItem(keys.me, JSON.stringify(session.member || {}));
-      start();
-    }, function (error) { signInView(Y.describe(error)); });
+    signingIn.then(function () { start(); }, function (error) { signInView(Y.describe(error)); });
   }
 
   function stop(title, detail, retry) {

@@ -12,8 +12,10 @@
   var Y = window.YQ;
   var h = Y.h;
   var tenantKey = (Y.query.get('tenantKey') || '').trim();
-  var keys = { token: 'yq.member.' + tenantKey, me: 'yq.member.me.' + tenantKey, tried: 'yq.member.oauth.' + tenantKey };
-  var inWeCom = /wxwork/i.test(navigator.userAgent || '');
+  var memberAuth = Y.memberSession(tenantKey);
+  var inWeCom = memberAuth.inWeCom;
+  var token = memberAuth.token, me = memberAuth.me, remember = memberAuth.remember, forget = memberAuth.forget;
+  var returnAddress = memberAuth.returnAddress;
   var PAGE = 20;
   var SOURCES = { manual: '手动添加', invitation: '微信邀请', other_organisation: '其他组织', wecom_customer: '企业微信客户',
                   wecom_chain: '上下游' };
@@ -32,19 +34,6 @@
                      pending: '待回复', declined: '已拒绝' };
 
   /* ---- session ---- */
-
-  function token() { return sessionStorage.getItem(keys.token); }
-
-  function me() {
-    try { return JSON.parse(sessionStorage.getItem(keys.me) || '{}') || {}; } catch (e) { return {}; }
-  }
-
-  function remember(member) { sessionStorage.setItem(keys.me, JSON.stringify(member || {})); }
-
-  function forget() {
-    sessionStorage.removeItem(keys.token);
-    sessionStorage.removeItem(keys.me);
-  }
 
   function roles() { return me().roles || []; }
 
@@ -240,28 +229,10 @@
 
   /* ---- signing in ---- */
 
-  /* Where WeCom sends the member back: this very address without an old code, so a card's link survives sign-in. */
-  function returnAddress() {
-    var params = new URLSearchParams(location.search);
-    params.delete('code');
-    params.delete('state');
-    return location.origin + location.pathname + '?' + params.toString();
-  }
-
-  function startLogin(login) {
-    sessionStorage.setItem(keys.tried, '1');
-    return Y.api('GET', '/api/auth/wecom/authorize-url', { query: { tenantKey: tenantKey, redirectUri: returnAddress(), login: login }, oauth: true })
-      .then(function (answer) {
-        var target = Y.safeUrl(answer.url);
-        if (!target) throw new Y.ApiError(502, 'bad_answer', '登录地址无效');
-        location.assign(target);
-      });
-  }
-
   function signInView(note) {
-    if (inWeCom && !note && !sessionStorage.getItem(keys.tried)) {
+    if (memberAuth.signsInAtOnce(note)) {
       page(header('外部互联'), Y.loading('正在通过企业微信登录…'));
-      startLogin('oauth').catch(function (error) { signInView(Y.describe(error)); });
+      memberAuth.startLogin().catch(function (error) { signInView(Y.describe(error)); });
       return;
     }
     var form = h('form', { className: 'card form ws-login', id: 'login-form', novalidate: true },
@@ -269,20 +240,14 @@
       note ? h('p', { className: 'form-note', role: 'status', text: note }) : null,
       h('p', { className: 'muted', text: inWeCom ? '使用企业微信身份登录。' : '请用手机企业微信扫码登录，或在企业微信工作台中打开外部互联。' }),
       h('button', { type: 'submit', className: 'weui-btn weui-btn_primary', id: 'qr-login', text: inWeCom ? '企业微信授权登录' : '企业微信扫码登录' }));
-    Y.bindForm(form, function () { return startLogin(inWeCom ? 'oauth' : 'qr'); });
+    Y.bindForm(form, memberAuth.startLogin);
     page(header('外部互联'), form);
   }
 
-  /* Back from WeCom with ?code=&state=: the code is exchanged once (with the state WeCom carried back), then dropped. */
   function exchange(code, state) {
-    history.replaceState(null, '', returnAddress().slice(location.origin.length) + location.hash);
+    var signingIn = memberAuth.exchange(code, state);
     page(header('外部互联'), Y.loading('正在登录…'));
-    Y.api('POST', '/api/auth/wecom/session', { body: { tenantKey: tenantKey, code: code, state: state }, oauth: true }).then(function (session) {
-      sessionStorage.setItem(keys.token, session.token);
-      sessionStorage.removeItem(keys.tried);
-      remember(session.member);
-      route();
-    }, function (error) {
+    signingIn.then(function () { route(); }, function (error) {
       if (error.code === 'tenant_not_found') return page(header('外部互联'), Y.notice('error', '无法打开', Y.describe(error)));
       signInView(Y.describe(error));
     });
