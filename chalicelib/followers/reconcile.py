@@ -13,6 +13,7 @@ one; a run whose invocations all died is taken over after `STALE_SECONDS`.
 """
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from typing import Any
@@ -109,6 +110,14 @@ def process(body: dict, deadline: Deadline) -> None:
     _Walk(tenant, run, deadline).run()
 
 
+
+def snapshot_time() -> float:
+    """When a fact read from the account's lists is recorded as true. WeChat stamps its events to the second, and an
+    event of the second the lists were read in may or may not be in them: the snapshot is placed half a second before
+    that second, so such an event (applied before or after the run) wins over it, and one of an earlier second does
+    not."""
+    return math.floor(clock.now()) - 0.5
+
 class _Walk:
     """Where one invocation stands in the run: the page being worked, how far into it, counts and errors."""
 
@@ -167,7 +176,7 @@ class _Walk:
                                 "batchStart": self.offset, "batchSize": len(chunk)})
             logger.warning("a batch of followers could not be read", extra={"errcode": err.errcode})
             return
-        at = clock.now()
+        at = snapshot_time()
         answered = 0
         for user in users:
             openid = user.get("openid")
@@ -200,8 +209,8 @@ class _Walk:
         if not self.counts["failed"]:
             for row in followers.following_not_seen(self.tenant.tenant_key, self.run_row.appid, self.run_row.run_id,
                                                     float(self.run_row.started_at)):
-                if followers.record(self.tenant.tenant_key, row.appid, row.openid, following=False, at=clock.now(),
-                                    source="reconcile"):
+                if followers.record(self.tenant.tenant_key, row.appid, row.openid, following=False,
+                                    at=snapshot_time(), source="reconcile"):
                     self.counts["unfollowed"] += 1
         status = followers.PARTIAL if self.errors else followers.SUCCEEDED
         self._save(status)

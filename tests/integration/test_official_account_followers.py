@@ -282,6 +282,23 @@ def test_followers_the_account_no_longer_lists_are_marked_unfollowed(client, sim
     assert reconcile.describe(oa_tenant)["counts"]["unfollowed"] == 1
 
 
+def test_an_unfollow_of_the_second_the_lists_were_read_in_wins_over_them(push, pump, oa_tenant, monkeypatch):
+    """WeChat stamps events to the second: a reconciliation reading the lists at 1790000500.7 cannot tell whether an
+    unfollow stamped 1790000500 came before or after its read, and the event wins; one of 1790000499 was before."""
+    from chalicelib.core import clock
+
+    with monkeypatch.context() as patch:
+        patch.setattr(clock, "now", lambda: 1790000500.7)
+        reconcile.start(oa_tenant, "admin")
+        pump.drain(FOLLOWERS)
+    assert follower(oa_tenant, LIN_OPENID).following is True
+    push("unsubscribe", CHEN_OPENID, create_time=1790000499)
+    push("unsubscribe", LIN_OPENID, create_time=1790000500)
+    pump.drain(CALLBACKS)
+    assert follower(oa_tenant, CHEN_OPENID).following is True
+    assert follower(oa_tenant, LIN_OPENID).following is False
+
+
 def test_one_run_at_a_time_and_clear_refusals(client, simulator, oa_tenant, make_tenant):
     path = f"/api/admin/tenants/{oa_tenant.tenant_key}/wechat/followers/reconcile"
     before = client.http.get(path, headers=ADMIN)
