@@ -242,8 +242,9 @@
   }
 
   /* A member's session, the same in the workspace, the console and the chat toolbar (one per tenant, in
-   * sessionStorage): WeCom OAuth inside WeCom's client, QR login elsewhere, each through the API's per-visit state. */
-  function memberSession(tenantKey) {
+   * sessionStorage): WeCom OAuth inside WeCom's client, QR login elsewhere, each through the API's per-visit state.
+   * `expired(note)` is the page's way back to its sign-in when a call finds the session dead. */
+  function memberSession(tenantKey, expired) {
     var keys = { token: 'yq.member.' + tenantKey, me: 'yq.member.me.' + tenantKey, tried: 'yq.member.oauth.' + tenantKey };
     var inWeCom = /wxwork/i.test(navigator.userAgent || '');
 
@@ -257,6 +258,11 @@
 
     function remember(member) { sessionStorage.setItem(keys.me, JSON.stringify(member || {})); }
 
+    function forget() {
+      sessionStorage.removeItem(keys.token);
+      sessionStorage.removeItem(keys.me);
+    }
+
     return {
       inWeCom: inWeCom,
       returnAddress: returnAddress,
@@ -265,9 +271,19 @@
       me: function () {
         try { return JSON.parse(sessionStorage.getItem(keys.me) || '{}') || {}; } catch (e) { return {}; }
       },
-      forget: function () {
-        sessionStorage.removeItem(keys.token);
-        sessionStorage.removeItem(keys.me);
+      forget: forget,
+      /* A call with the session; a dead one goes back to sign-in (the page stays where it is, to come back to). */
+      call: function (method, path, options) {
+        options = options || {};
+        options.token = sessionStorage.getItem(keys.token);
+        return api(method, path, options).catch(function (error) {
+          if (error.status === 401) {
+            forget();
+            expired(describe(error));
+            error.handled = true;
+          }
+          throw error;
+        });
       },
       /* Inside WeCom a first visit signs in at once; after a refusal, or once tried, the page asks first. */
       signsInAtOnce: function (note) { return inWeCom && !note && !sessionStorage.getItem(keys.tried); },

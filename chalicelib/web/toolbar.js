@@ -8,9 +8,9 @@
   var Y = window.YQ;
   var h = Y.h;
   var tenantKey = (Y.query.get('tenantKey') || '').trim();
-  var memberAuth = Y.memberSession(tenantKey);
+  var memberAuth = Y.memberSession(tenantKey, function (note) { signInView(note); });
   var inWeCom = memberAuth.inWeCom;
-  var token = memberAuth.token, forget = memberAuth.forget;
+  var call = memberAuth.call, token = memberAuth.token;
   var KINDS = [
     { kind: 'project', label: '项目' }, { kind: 'task', label: '任务' }, { kind: 'document', label: '文档' },
     { kind: 'schedule', label: '日程' }, { kind: 'approval', label: '审批' }, { kind: 'form', label: '表单·填写' },
@@ -41,19 +41,6 @@
 
   function say(error) {
     return (error && MESSAGES[error.code]) || Y.describe(error);
-  }
-
-  function call(method, path, options) {
-    options = options || {};
-    options.token = token();
-    return Y.api(method, path, options).catch(function (error) {
-      if (error.status === 401) {
-        forget();
-        signInView(Y.describe(error));
-        error.handled = true;
-      }
-      throw error;
-    });
   }
 
   function page() {

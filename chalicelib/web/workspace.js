@@ -12,10 +12,10 @@
   var Y = window.YQ;
   var h = Y.h;
   var tenantKey = (Y.query.get('tenantKey') || '').trim();
-  var memberAuth = Y.memberSession(tenantKey);
+  var memberAuth = Y.memberSession(tenantKey, function (note) { signInView(note); });
   var inWeCom = memberAuth.inWeCom;
-  var token = memberAuth.token, me = memberAuth.me, remember = memberAuth.remember, forget = memberAuth.forget;
-  var returnAddress = memberAuth.returnAddress;
+  var call = memberAuth.call, token = memberAuth.token, me = memberAuth.me, remember = memberAuth.remember;
+  var forget = memberAuth.forget, returnAddress = memberAuth.returnAddress;
   var PAGE = 20;
   var SOURCES = { manual: '手动添加', invitation: '微信邀请', other_organisation: '其他组织', wecom_customer: '企业微信客户',
                   wecom_chain: '上下游' };
@@ -43,20 +43,6 @@
     if (held.indexOf('directory_maintainer') >= 0) return true;
     if (dimensionId === undefined) return held.some(function (r) { return r.indexOf('dim:') === 0; });
     return !!dimensionId && held.indexOf('dim:' + dimensionId) >= 0;
-  }
-
-  /* A call with the session; a dead one goes back to sign-in (the page stays where it is, to come back to). */
-  function call(method, path, options) {
-    options = options || {};
-    options.token = token();
-    return Y.api(method, path, options).catch(function (error) {
-      if (error.status === 401) {
-        forget();
-        signInView(Y.describe(error));
-        error.handled = true;
-      }
-      throw error;
-    });
   }
 
   function enc(value) { return encodeURIComponent(value); }
