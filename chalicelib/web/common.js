@@ -3,6 +3,7 @@
  * attribute set by h(): nothing from the API is ever parsed as HTML. */
 (function () {
   'use strict';
+  var THREAD_PAGE = 20;  // messages per page of a thread
 
   /* The API lives beside the pages: this script's own path, less its place among the assets, is the prefix (a stage
    * name on API Gateway), whatever page loaded it. */
@@ -226,6 +227,52 @@
     });
   }
 
+  /* A thread of messages between a contact and a member (the home's #/m/<userId>, the workspace's
+   * /directory/messages/<contactId>), oldest at the bottom, with the page's own markup in `view` (list, empty,
+   * earlier, form, text, sentences): older pages load above on `earlier`, the form sends, and `own` is the author kind
+   * shown as 我. Answers the first page's body for the page to show the rest. */
+  function messageThread(call, path, own, view) {
+    var cursor = null;
+
+    function node(message) {
+      var mine = message.author && message.author.kind === own;
+      var meta = [mine ? '我' : message.author && message.author.name, when(message.createdAt)].filter(Boolean).join(' · ');
+      return h('li', { className: 'msg' + (mine ? ' mine' : ''), 'data-message': message.messageId },
+        h('p', { className: 'msg-meta', text: meta }), h('p', { className: 'msg-text', text: message.text }));
+    }
+
+    /* A page comes oldest first: each goes above what is shown (the first page: into the empty list). */
+    function load(query) {
+      return call('GET', path, { query: query }).then(function (body) {
+        var first = view.list.firstChild;
+        (body.messages || []).forEach(function (message) { view.list.insertBefore(node(message), first); });
+        cursor = body.nextCursor || null;
+        view.earlier.hidden = !cursor;
+        view.empty.hidden = view.list.children.length > 0;
+        return body;
+      });
+    }
+
+    view.earlier.addEventListener('click', function () {
+      view.earlier.disabled = true;
+      load({ cursor: cursor, limit: THREAD_PAGE }).then(function () { view.earlier.disabled = false; }, function (error) {
+        view.earlier.disabled = false;
+        if (!error.handled) view.earlier.textContent = describe(error) + ' 点此重试';
+      });
+    });
+    bindFormWith(view.sentences, view.form, function () {
+      var value = view.text.value.trim();
+      if (!value) throw new ApiError(400, 'invalid_text', '');
+      return call('POST', path, { body: { text: value } }).then(function (message) {
+        var added = view.list.appendChild(node(message));
+        view.empty.hidden = true;
+        view.text.value = '';
+        if (added.scrollIntoView) added.scrollIntoView({ block: 'nearest' });
+      });
+    });
+    return load({ limit: THREAD_PAGE });
+  }
+
   /* "2026-03-05 14:07" from epoch seconds, epoch milliseconds or an ISO string. */
   function when(value) {
     if (value === undefined || value === null || value === '') return '';
@@ -314,6 +361,6 @@
   window.YQ = {
     h: h, show: show, api: api, ApiError: ApiError, describe: describe, loading: loading, notice: notice,
     field: field, bindForm: bindForm, bindFormWith: bindFormWith, when: when, safeUrl: safeUrl, query: query, base: base,
-    memberSession: memberSession
+    memberSession: memberSession, messageThread: messageThread
   };
 })();

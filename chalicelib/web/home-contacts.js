@@ -5,7 +5,6 @@
   var Y = window.YQ;
   var H = window.YQH;
   var h = Y.h;
-  var PAGE = 20;
   var ROLES = { adder: '添加人', visible: '可见成员', share_list: '共享成员', follower: '企业微信好友', sharer: '共享了内容',
                 thread: '联系过您' };
   var SENTENCES = {
@@ -45,57 +44,20 @@
     return block;
   }
 
-  function messageNode(message) {
-    var mine = message.author && message.author.kind === 'contact';
-    return h('li', { className: 'msg' + (mine ? ' mine' : ''), 'data-message': message.messageId },
-      h('p', { className: 'msg-meta', text: [mine ? '我' : message.author && message.author.name, Y.when(message.createdAt)].filter(Boolean).join(' · ') }),
-      h('p', { className: 'msg-text', text: message.text }));
-  }
-
   /* #/m/<userId>: the thread, newest at the bottom; older pages load above. */
   function threadView(userId) {
     var path = '/api/external/liaisons/' + encodeURIComponent(userId) + '/messages';
     var list = h('ul', { className: 'msgs', id: 'messages' });
     var empty = h('p', { className: 'muted msg-empty', id: 'no-messages', text: '还没有消息。写下您想说的话，对方会在企业微信收到提醒。' });
     var earlier = h('button', { type: 'button', className: 'btn link wide', id: 'load-earlier', text: '加载更早的消息', hidden: true });
-    var cursor = null;
     var text = h('textarea', { name: 'text', rows: 3, maxlength: 1000, placeholder: '输入消息…', 'aria-label': '消息' });
     var form = h('form', { className: 'comment-form msg-form', id: 'message-form', novalidate: true }, text,
       h('button', { type: 'submit', className: 'btn primary', text: '发送' }));
-    Y.bindFormWith(SENTENCES, form, function () {
-      var value = text.value.trim();
-      if (!value) throw new Y.ApiError(400, 'invalid_text', '');
-      return H.call('POST', path, { body: { text: value } }).then(function (message) {
-        list.appendChild(messageNode(message));
-        empty.hidden = true;
-        text.value = '';
-        message = list.lastChild;
-        if (message.scrollIntoView) message.scrollIntoView({ block: 'nearest' });
-      });
-    });
-
-    function older() {
-      earlier.disabled = true;
-      H.call('GET', path, { query: { cursor: cursor, limit: PAGE } }).then(function (body) {
-        var first = list.firstChild;
-        (body.messages || []).forEach(function (message) { list.insertBefore(messageNode(message), first); });
-        cursor = body.nextCursor || null;
-        earlier.hidden = !cursor;
-        earlier.disabled = false;
-      }, function (error) {
-        earlier.disabled = false;
-        if (!error.handled) earlier.textContent = Y.describe(error) + ' 点此重试';
-      });
-    }
-    earlier.addEventListener('click', older);
 
     Y.show(H.header('消息', '#/'), Y.loading());
-    H.call('GET', path, { query: { limit: PAGE } }).then(function (body) {
+    Y.messageThread(H.call, path, 'contact', { list: list, empty: empty, earlier: earlier, form: form, text: text,
+                                              sentences: SENTENCES }).then(function (body) {
       var liaison = body.liaison || {};
-      (body.messages || []).forEach(function (message) { list.appendChild(messageNode(message)); });
-      empty.hidden = list.children.length > 0;
-      cursor = body.nextCursor || null;
-      earlier.hidden = !cursor;
       Y.show(H.header(liaison.name || '消息', '#/'),
         h('section', { className: 'card msg-thread', 'data-thread': liaison.userId }, earlier, list, empty, form));
       /* A long thread opens at its newest messages, with the box to write in view. */

@@ -13,13 +13,6 @@
     too_many_messages: '消息发送太频繁，请稍后再试。'
   };
 
-  function messageNode(message) {
-    var mine = message.author && message.author.kind === 'member';
-    return h('li', { className: 'msg' + (mine ? ' mine' : ''), 'data-message': message.messageId },
-      h('p', { className: 'msg-meta', text: [mine ? '我' : message.author && message.author.name, Y.when(message.createdAt)].filter(Boolean).join(' · ') }),
-      h('p', { className: 'msg-text', text: message.text }));
-  }
-
   function inboxView() {
     var cursor = null;
     var list = W.cells([], { id: 'threads' });
@@ -61,43 +54,16 @@
     var path = '/api/directory/contacts/' + W.enc(contactId) + '/messages';
     var list = h('ul', { className: 'msgs', id: 'messages' });
     var empty = h('p', { className: 'muted msg-empty', id: 'no-messages', text: '还没有消息。对方会通过微信公众号收到您的消息，并在「与我协作」中看到。' });
-    var earlier = W.button('加载更早的消息', 'default', function () { older(); }, { id: 'load-earlier', hidden: true, className: 'weui-btn weui-btn_default weui-btn_mini' });
-    var cursor = null;
+    var earlier = W.button('加载更早的消息', 'default', null, { id: 'load-earlier', hidden: true, className: 'weui-btn weui-btn_default weui-btn_mini' });
     var text = h('textarea', { className: 'weui-textarea', name: 'text', id: 'f-text', rows: 3, maxlength: 1000, placeholder: '输入消息…', 'aria-label': '消息' });
     var form = h('form', { className: 'ws-form msg-form', id: 'message-form', novalidate: true },
       h('div', { className: 'weui-cells weui-cells_form' }, h('div', { className: 'weui-cell' }, h('div', { className: 'weui-cell__bd' }, text))),
       h('div', { className: 'ws-buttons' }, h('button', { type: 'submit', className: 'weui-btn weui-btn_primary', text: '发送' })));
-    Y.bindFormWith(SENTENCES, form, function () {
-      var value = text.value.trim();
-      if (!value) throw new Y.ApiError(400, 'invalid_text', '');
-      return W.call('POST', path, { body: { text: value } }).then(function (message) {
-        list.appendChild(messageNode(message));
-        empty.hidden = true;
-        text.value = '';
-      });
-    });
-
-    function older() {
-      earlier.disabled = true;
-      W.call('GET', path, { query: { cursor: cursor, limit: PAGE } }).then(function (body) {
-        var first = list.firstChild;
-        (body.messages || []).forEach(function (message) { list.insertBefore(messageNode(message), first); });
-        cursor = body.nextCursor || null;
-        earlier.hidden = !cursor;
-        earlier.disabled = false;
-      }, function (error) {
-        earlier.disabled = false;
-        if (!error.handled) earlier.textContent = Y.describe(error) + ' 点此重试';
-      });
-    }
 
     W.page(W.header('消息', '/directory/messages'), Y.loading());
-    W.call('GET', path, { query: { limit: PAGE } }).then(function (body) {
+    Y.messageThread(W.call, path, 'member', { list: list, empty: empty, earlier: earlier, form: form, text: text,
+                                             sentences: SENTENCES }).then(function (body) {
       var contact = body.contact || {};
-      (body.messages || []).forEach(function (message) { list.appendChild(messageNode(message)); });
-      empty.hidden = list.children.length > 0;
-      cursor = body.nextCursor || null;
-      earlier.hidden = !cursor;
       W.page(W.header(contact.name || '消息', '/directory/messages'),
         h('p', { className: 'ws-pad' }, W.link('/directory/contacts/' + W.enc(contactId), null, { id: 'open-contact' }, '查看联系人 ›')),
         h('section', { className: 'msg-thread', 'data-thread': contact.contactId }, h('div', { className: 'msg-earlier' }, earlier), list, empty),
