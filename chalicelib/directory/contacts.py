@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from chalicelib.directory import audit, contact_writes, permissions, validation
-from chalicelib.core.errors import BadRequest, Conflict, Forbidden, NotFound
+from chalicelib.core.errors import AppError, BadRequest, Conflict, Forbidden, NotFound
 from chalicelib.auth.identity import Caller
 from chalicelib.store import contacts as store
 from chalicelib.store import organisations as nodes
@@ -241,9 +241,11 @@ def create_contact(tenant: Tenant, fields: dict, *, source: str, adder_id: str |
 
 # --- change ---------------------------------------------------------------------------------------------------------
 def _write(contact: Contact, fields: dict, after: dict, *, actor: str, action: str,
-           moved: tuple[str | None, str | None] | None = None) -> Contact:
+           moved: tuple[str | None, str | None] | None = None, also: Callable[[Any], None] | None = None,
+           refused: AppError | None = None) -> Contact:
     """Write `fields` to the contact if nobody changed it since it was read (409 `contact_changed` otherwise),
-    moving its count from one node to another when it is refiled (`moved`), and record the change."""
+    moving its count from one node to another when it is refiled (`moved`), with `also` in the same transaction
+    (`refused` is the answer when that is what failed), and record the change."""
     tenant_key, contact_id, version = contact.tenant_key, contact.contact_id, int(contact.version or 0)
     old_node, new_node = moved if moved and moved[0] != moved[1] else (None, None)
 
@@ -252,6 +254,7 @@ def _write(contact: Contact, fields: dict, after: dict, *, actor: str, action: s
             store.update_at_version_in(tx, tenant_key, contact_id, version, record),
             nodes.count_contacts_in(tx, tenant_key, old_node, -1),
             nodes.count_contacts_in(tx, tenant_key, new_node, 1),
+            also(tx) if also else None,
         )).committed
 
     before = snapshot(contact)
@@ -262,7 +265,8 @@ def _write(contact: Contact, fields: dict, after: dict, *, actor: str, action: s
         if int(latest.version or 0) != version:
             raise Conflict("the contact was changed by someone else meanwhile: reload it and try again",
                            code="contact_changed")
-        raise BadRequest("the organisation or department was deleted meanwhile", code="organisation_not_found")
+        raise refused or BadRequest("the organisation or department was deleted meanwhile",
+                                    code="organisation_not_found")
     audit.record_if_changed(tenant_key, contact_id, actor, action, before, after)
     return store.get(tenant_key, contact_id) or contact
 
@@ -273,25 +277,9 @@ def set_wechat(contact: Contact, unionid: str | None, openid: str | None, *, act
     through `byUnion`) and openid, written if nobody changed the contact since it was read, in one transaction with
     `claim` (the accounts table's claim of the unionid, so one WeChat binds one contact at most). 409
     `wechat_in_use` when the claim is another contact's, `contact_changed` when the contact moved on."""
-    tenant_key, contact_id, version = contact.tenant_key, contact.contact_id, int(contact.version or 0)
     fields = {"unionid": unionid, "openid": openid}
-
-    def commit(record: dict) -> bool:
-        return transact(lambda tx: (
-            store.update_at_version_in(tx, tenant_key, contact_id, version, record),
-            claim(tx),
-        )).committed
-
-    before = snapshot(contact)
-    if not contact_writes.write_one(contact_writes.Change(tenant_key, contact_id, fields, commit, before=contact)):
-        latest = store.get(tenant_key, contact_id)
-        if latest is None:
-            raise not_found()
-        if int(latest.version or 0) != version:
-            raise Conflict("the contact was changed meanwhile: reload it and try again", code="contact_changed")
-        raise Conflict("this WeChat is bound to another contact of the team", code="wechat_in_use")
-    audit.record(tenant_key, contact_id, actor, action, before, {**before, "unionid": unionid, "openid": openid})
-    return store.get(tenant_key, contact_id) or contact
+    return _write(contact, fields, {**snapshot(contact), **fields}, actor=actor, action=action, also=claim,
+                  refused=Conflict("this WeChat is bound to another contact of the team", code="wechat_in_use"))
 
 
 _SIMPLE = {  # API field → contact attribute
