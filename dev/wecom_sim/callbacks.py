@@ -175,8 +175,12 @@ def deliver(out: Outgoing, target_url: str, timestamp: str, nonce: str | None = 
     envelope = (f"<xml><ToUserName><![CDATA[{out.to_user}]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt>"
                 f"<AgentID><![CDATA[{out.agentid}]]></AgentID></xml>")
     url = _with_query(target_url, {"msg_signature": signature, "timestamp": timestamp, "nonce": nonce})
-    result: dict[str, Any] = {"url": url, "plaintext": out.plaintext, "receiveid": out.receiveid,
-                              "envelope": envelope}
+    return post_envelope(url, envelope, {"url": url, "plaintext": out.plaintext, "receiveid": out.receiveid,
+                                         "envelope": envelope})
+
+
+def post_envelope(url: str, envelope: str, result: dict[str, Any]) -> dict[str, Any]:
+    """POST an encrypted callback's XML envelope as WeCom (and WeChat) do; `result` with the target's answer added."""
     try:
         resp = requests.post(url, data=envelope.encode("utf-8"), headers={"Content-Type": "text/xml"},
                              timeout=DELIVERY_TIMEOUT)

@@ -26,7 +26,7 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.utils import WeChatSigner
 
 from .api import Call, Route, _oa_account, _oa_user, oa_user_info
-from .callbacks import DELIVERY_TIMEOUT, _xml
+from .callbacks import DELIVERY_TIMEOUT, _xml, post_envelope
 from .errors import WeComError
 from .state import oa_user
 
@@ -142,14 +142,7 @@ def deliver(account: dict, plaintext: str, openid: str, target_url: str, timesta
     query = {"signature": _plain_signature(callback["token"], timestamp, nonce), "timestamp": timestamp,
              "nonce": nonce, "openid": openid, "encrypt_type": "aes", "msg_signature": msg_signature}
     url = f"{target_url}{'&' if '?' in target_url else '?'}{urlencode(query)}"
-    result: dict[str, Any] = {"url": url, "plaintext": plaintext, "envelope": envelope}
-    try:
-        resp = requests.post(url, data=envelope.encode("utf-8"), headers={"Content-Type": "text/xml"},
-                             timeout=DELIVERY_TIMEOUT)
-        result.update(status=resp.status_code, body=resp.text)
-    except requests.RequestException as exc:
-        result.update(status=None, body=None, error=str(exc))
-    return result
+    return post_envelope(url, envelope, {"url": url, "plaintext": plaintext, "envelope": envelope})
 
 
 def _plain_signature(token: str, timestamp: str, nonce: str) -> str:
