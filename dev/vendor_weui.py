@@ -91,7 +91,8 @@ def build(tarball: Path) -> tuple[str, str]:
                 if (used_rule := keep_used(rule, used)) is not None:
                     kept.append(used_rule)
     note = (f"/* Subset vendored by dev/vendor_weui.py from weui-{version}.tgz (npm): "
-            f"{', '.join(w.rsplit('/', 1)[-1] for w in WIDGETS)}; light theme; the classes the pages use. Licence: weui.LICENSE.txt */")
+            f"{', '.join(w.rsplit('/', 1)[-1] for w in WIDGETS)}; light theme; the classes the pages use. "
+            "Licence: weui.LICENSE.txt */")
     return f"{header}\n{note}\n{''.join(kept)}\n", licence
 
 
