@@ -132,3 +132,26 @@ def test_a_member_answers_from_the_card_and_finds_the_thread_in_the_workspace(pa
     signed_in(lisi, demo_tenant, sign_in(demo_tenant, "lisi"))
     lisi.goto(workspace_url(app_server, demo_tenant, "/directory/messages"))
     lisi.get_by_text("还没有消息").wait_for()
+
+
+def test_a_long_thread_opens_at_its_newest_page_and_loads_the_earlier_ones_above(pages, app_server, demo_tenant,
+                                                                                 monkeypatch):
+    from chalicelib.core import clock
+    from chalicelib.store import messages
+
+    chen = sync_customer(demo_tenant, CHEN)
+    start = clock.now() - 3600
+    with monkeypatch.context() as patch:
+        for n in range(1, 26):
+            patch.setattr(clock, "now", lambda n=n: start + n)
+            messages.add(demo_tenant.tenant_key, chen.contact_id, "zhangsan", messages.MEMBER, "zhangsan", f"消息 {n:02d}")
+    texts = [f"消息 {n:02d}" for n in range(1, 26)]
+
+    phone = pages()
+    open_signed_in(phone, app_server, demo_tenant, chen.contact_id, "#/m/zhangsan")
+    phone.locator("#messages .msg", has_text="消息 25").wait_for()
+    assert phone.locator("#messages .msg-text").all_inner_texts() == texts[5:]  # the newest page, oldest first
+    phone.click("#load-earlier")
+    phone.locator("#messages .msg", has_text="消息 01").wait_for()
+    assert phone.locator("#messages .msg-text").all_inner_texts() == texts
+    assert phone.locator("#load-earlier").is_hidden()
